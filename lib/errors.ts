@@ -1,0 +1,234 @@
+/**
+ * Every error the package produces. HTTP errors share one base class, {@link ClerkAuthError}, with a
+ * stable `code` from a closed union, plus `status`, `statusCode` and `headers`, so that Express's
+ * own error handler (or yours) answers correctly from `next(err)` alone. Startup errors are
+ * {@link ClerkConfigError}s.
+ *
+ * Messages are for people and never contain a token, a key or a claim value; codes are for
+ * programs.
+ */
+
+/**
+ * Stable code of an HTTP error; it is the `error` field of every JSON error body.
+ *
+ * - `invalid_request` (400): the `Authorization` header is malformed (`Bearer` with no token, more
+ *   than one token, or the header sent twice).
+ * - `missing_token` (401): no Bearer credentials were sent.
+ * - `invalid_token` (401): a token was sent and refused; {@link InvalidTokenError.reason} says why.
+ * - `insufficient_scope` (403): the token is valid but `authorizeUser` said no.
+ * - `jwks_unavailable` (503): the signing keys could not be loaded; retry later.
+ */
+export type ClerkAuthErrorCode =
+  | 'invalid_request'
+  | 'missing_token'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'jwks_unavailable';
+
+/**
+ * Why a token was refused: {@link InvalidTokenError.reason}. The client sees it in words in
+ * `error_description` and `message`; programs (custom error handlers, logs) can switch on it.
+ */
+export type InvalidTokenReason =
+  /** Not a compact JWS with a JSON header and a JSON object payload, or longer than 16 KiB. */
+  | 'malformed'
+  /** Header `alg` is not RS256 (`none` and HMAC are never accepted). */
+  | 'invalid_algorithm'
+  /** Header `typ` present and not `JWT`, or an unsupported `crit`/`b64` header. */
+  | 'invalid_header'
+  /** Header `cat` marks a JWT-template or machine token, not a session token. */
+  | 'unsupported_category'
+  /** No key in the key set matches the token's `kid`. */
+  | 'unknown_key'
+  /** The signature does not verify with the instance's key. */
+  | 'invalid_signature'
+  /** A required claim is missing or of the wrong type (`sub`, `exp`, `nbf`, `iat`). */
+  | 'invalid_claims'
+  /** `exp` is in the past (beyond the clock skew). */
+  | 'expired'
+  /** `nbf` is in the future (beyond the clock skew). */
+  | 'not_yet_valid'
+  /** `iat` is in the future (beyond the clock skew). */
+  | 'issued_in_future'
+  /** `iss` is not the expected Clerk instance. */
+  | 'invalid_issuer'
+  /** `azp` is missing or not one of `authorizedParties`. */
+  | 'invalid_authorized_party'
+  /** `sts` is `pending`: the session has unfinished tasks and counts as signed out. */
+  | 'pending_session'
+  /** The token could not be verified for another reason. */
+  | 'verification_failed';
+
+/** The JSON body the middleware sends for every error. */
+export interface ClerkAuthErrorBody {
+  error: ClerkAuthErrorCode;
+  message: string;
+}
+
+/** Options shared by the HTTP error constructors. */
+export interface ClerkAuthErrorOptions {
+  /** Realm of the `WWW-Authenticate` challenge. Default is `clerk`. */
+  realm?: string | undefined;
+  /** The underlying error, for logs; never shown to the client. */
+  cause?: unknown;
+}
+
+/** Default `Retry-After` (seconds) of a 503 when the signing keys could not be loaded. */
+export const JWKS_RETRY_AFTER_SECONDS = 5;
+
+const DEFAULT_REALM = 'clerk';
+
+/** Base class of every HTTP error of the package; switch on `code`. */
+export class ClerkAuthError extends Error {
+  /** Stable machine-readable code, also the `error` field of the JSON body. */
+  readonly code: ClerkAuthErrorCode;
+  /** HTTP status (400, 401, 403 or 503). */
+  readonly status: number;
+  /** Same as `status`, for error handlers that read `statusCode`. */
+  readonly statusCode: number;
+  /** Response headers that belong with this error (`WWW-Authenticate`, `Retry-After`). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Whether the message is safe to show to the client (true for every 4xx; http-errors convention). */
+  readonly expose: boolean;
+
+  constructor(
+    code: ClerkAuthErrorCode,
+    status: number,
+    message: string,
+    headers: Record<string, string>,
+    options?: ClerkAuthErrorOptions,
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+    this.statusCode = status;
+    this.headers = Object.freeze(headers);
+    this.expose = status < 500;
+  }
+
+  /** The JSON body: `{ error: code, message }`. */
+  toJSON(): ClerkAuthErrorBody {
+    return { error: this.code, message: this.message };
+  }
+}
+
+/** 400: the `Authorization` header is malformed. */
+export class InvalidRequestError extends ClerkAuthError {
+  constructor(description: string, options?: ClerkAuthErrorOptions) {
+    super(
+      'invalid_request',
+      400,
+      `Malformed Authorization header: ${description}.`,
+      { 'WWW-Authenticate': bearerChallenge(options?.realm, 'invalid_request', description) },
+      options,
+    );
+  }
+}
+
+/** 401: no Bearer credentials were sent. The challenge carries no error attribute (RFC 6750 §3.1). */
+export class MissingTokenError extends ClerkAuthError {
+  constructor(options?: ClerkAuthErrorOptions) {
+    super(
+      'missing_token',
+      401,
+      'Missing Authorization header: send the Clerk session token as "Authorization: Bearer <token>".',
+      { 'WWW-Authenticate': bearerChallenge(options?.realm) },
+      options,
+    );
+  }
+}
+
+const TOKEN_PROBLEMS: Readonly<Record<InvalidTokenReason, string>> = {
+  malformed: 'the token is not a well-formed JWT',
+  invalid_algorithm: 'the token is not signed with RS256',
+  invalid_header: 'the token header is not that of a Clerk session token',
+  unsupported_category: 'the token is not a Clerk session token (JWT template or machine token)',
+  unknown_key: 'no signing key of this Clerk instance matches the token kid',
+  invalid_signature: 'the token signature is invalid',
+  invalid_claims: 'the token claims are missing or malformed',
+  expired: 'the token has expired',
+  not_yet_valid: 'the token is not valid yet (nbf)',
+  issued_in_future: 'the token was issued in the future (iat)',
+  invalid_issuer: 'the token was issued by another Clerk instance (iss)',
+  invalid_authorized_party: 'the token was issued to an origin that is not an authorized party (azp)',
+  pending_session: 'the session is pending and counts as signed out',
+  verification_failed: 'the token could not be verified',
+};
+
+/** 401: a token was sent and refused. */
+export class InvalidTokenError extends ClerkAuthError {
+  /** Why the token was refused. */
+  readonly reason: InvalidTokenReason;
+
+  constructor(reason: InvalidTokenReason, options?: ClerkAuthErrorOptions & { description?: string }) {
+    const description = options?.description ?? TOKEN_PROBLEMS[reason];
+    super(
+      'invalid_token',
+      401,
+      `Token verification failed: ${description}.`,
+      { 'WWW-Authenticate': bearerChallenge(options?.realm, 'invalid_token', description) },
+      options,
+    );
+    this.reason = reason;
+  }
+}
+
+/** 403: the token is valid, but the user is not allowed here. */
+export class InsufficientScopeError extends ClerkAuthError {
+  constructor(options?: ClerkAuthErrorOptions & { description?: string }) {
+    const description = options?.description ?? 'the user is not allowed to access this resource';
+    super(
+      'insufficient_scope',
+      403,
+      `Access denied: ${description}.`,
+      { 'WWW-Authenticate': bearerChallenge(options?.realm, 'insufficient_scope', description) },
+      options,
+    );
+  }
+}
+
+/** 503: the signing keys (JWKS) could not be loaded. Never a reason to refuse the token itself. */
+export class JwksUnavailableError extends ClerkAuthError {
+  constructor(problem: string, options?: ClerkAuthErrorOptions & { retryAfterSeconds?: number }) {
+    super(
+      'jwks_unavailable',
+      503,
+      `Could not load Clerk's signing keys (JWKS): ${problem}. Try again shortly.`,
+      { 'Retry-After': String(options?.retryAfterSeconds ?? JWKS_RETRY_AFTER_SECONDS) },
+      options,
+    );
+  }
+}
+
+/**
+ * Thrown when a factory is called with configuration it cannot use. The message names the option
+ * and its environment variable; it never contains a secret key.
+ */
+export class ClerkConfigError extends Error {
+  /** Always `invalid_config`. */
+  readonly code = 'invalid_config' as const;
+  /** The option at fault, e.g. `jwksUri`; `null` when several are involved. */
+  readonly option: string | null;
+
+  constructor(message: string, option: string | null = null) {
+    super(message);
+    this.name = 'ClerkConfigError';
+    this.option = option;
+  }
+}
+
+/**
+ * Builds an RFC 6750 `WWW-Authenticate: Bearer …` challenge. Values are quoted strings with `"`
+ * and `\` escaped.
+ */
+export function bearerChallenge(realm: string = DEFAULT_REALM, error?: string, description?: string): string {
+  let challenge = `Bearer realm="${quote(realm)}"`;
+  if (error !== undefined) challenge += `, error="${error}"`;
+  if (description !== undefined) challenge += `, error_description="${quote(description)}"`;
+  return challenge;
+}
+
+function quote(value: string): string {
+  return value.replace(/["\\]/g, '\\$&');
+}
