@@ -1,0 +1,385 @@
+import type { KeyObject } from 'node:crypto';
+import { ClerkConfigError } from './errors';
+import { parseJwtKey } from './jwt-key';
+import { parsePublishableKey, type PublishableKeyInfo } from './publishable-key';
+
+/**
+ * Options of `createClerkVerifier()`; `clerkAuth()` takes them too. Each option with an
+ * environment variable falls back to it; an empty or blank value counts as unset. Any one of
+ * `jwtKey`, `jwksUri`, `publishableKey` or `secretKey` is enough to verify tokens.
+ */
+export interface ClerkVerifierOptions {
+  /**
+   * URL of the instance's JSON Web Key Set, `https://<frontend-api>/.well-known/jwks.json`.
+   * Plain `http` is accepted only for loopback hosts (local development). Default is
+   * `CLERK_JWKS_URI`.
+   */
+  jwksUri?: string | undefined;
+  /**
+   * Publishable key, `pk_test_…` or `pk_live_…`. Encodes the Frontend API host: the keys are read
+   * from `https://<frontend-api>/.well-known/jwks.json` and `iss` is pinned to
+   * `https://<frontend-api>`. Default is `CLERK_PUBLISHABLE_KEY`.
+   */
+  publishableKey?: string | undefined;
+  /**
+   * Secret key, `sk_test_…` or `sk_live_…`. When it is the only key source, the keys are read from
+   * `<apiUrl>/v1/jwks` with `Authorization: Bearer <secretKey>`. Never printed. Default is
+   * `CLERK_SECRET_KEY`.
+   */
+  secretKey?: string | undefined;
+  /**
+   * The instance's PEM public key ("JWT public key" in the Clerk Dashboard). When set it wins over
+   * every other key source and verification needs no network. Default is `CLERK_JWT_KEY`.
+   */
+  jwtKey?: string | undefined;
+  /** Backend API base URL, used with `secretKey`. Default is `CLERK_API_URL`, else `https://api.clerk.com`. */
+  apiUrl?: string | undefined;
+  /**
+   * Origins allowed in the `azp` claim, e.g. `['https://app.example.com']`. When set, a token
+   * without `azp` or with another origin is refused. Default is `CLERK_AUTHORIZED_PARTIES`
+   * (comma-separated), else no check (not recommended in production).
+   */
+  authorizedParties?: readonly string[] | undefined;
+  /**
+   * Expected `iss` claim. Default is derived: `https://<frontend-api>` from the publishable key, or
+   * the origin of a `jwksUri` ending in `/.well-known/jwks.json`; when neither is available `iss`
+   * is not checked (as in Clerk's SDK) and the signature alone ties the token to the instance.
+   */
+  issuer?: string | undefined;
+  /** Allowed clock difference, in milliseconds, for `exp`, `nbf` and `iat`. Default is 5000 (5 seconds). */
+  clockSkewInMs?: number | undefined;
+  /** Provider name: the `WWW-Authenticate` realm and log label. Default is `clerk`. */
+  name?: string | undefined;
+  /**
+   * Whether a v2 token with `sts: "pending"` (a session with unfinished tasks) counts as signed in.
+   * Default is false, as in Clerk's SDK.
+   */
+  acceptPendingSessions?: boolean | undefined;
+  /** Timeout of one JWKS request, in milliseconds. Default is 5000 (5 seconds). */
+  jwksTimeoutInMs?: number | undefined;
+  /**
+   * Minimum time between two JWKS requests caused by tokens with an unknown `kid`, in
+   * milliseconds. Default is 30000 (30 seconds).
+   */
+  jwksCooldownInMs?: number | undefined;
+  /**
+   * Maximum age of the cached JWKS before it is fetched again, in milliseconds; it bounds how long
+   * a key removed from the JWKS keeps verifying. Default is 600000 (10 minutes).
+   */
+  jwksCacheMaxAgeInMs?: number | undefined;
+  /** Where environment variables are read. Default is `process.env`, read once at factory time. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+/** Where the verifier gets its keys; see {@link ClerkVerifierOptions}. */
+export type ClerkKeySource = 'jwtKey' | 'jwksUri' | 'publishableKey' | 'secretKey';
+
+/** The resolved configuration of a verifier. Holds no secret: safe to log. */
+export interface ClerkConfig {
+  readonly name: string;
+  readonly keySource: ClerkKeySource;
+  /** URL the keys are fetched from; `null` with `jwtKey`. */
+  readonly jwksUri: string | null;
+  /** Expected `iss`; `null` when it is not checked. */
+  readonly issuer: string | null;
+  readonly authorizedParties: readonly string[];
+  readonly clockSkewInMs: number;
+  readonly acceptPendingSessions: boolean;
+  /** From the publishable or secret key; `null` when neither is set. */
+  readonly instanceType: 'development' | 'production' | null;
+  /** Frontend API host from the publishable key; `null` without one. */
+  readonly frontendApi: string | null;
+  readonly jwksTimeoutInMs: number;
+  readonly jwksCooldownInMs: number;
+  readonly jwksCacheMaxAgeInMs: number;
+}
+
+/** Key material. Internal: the remote headers may hold the secret key. */
+export type KeyMaterial =
+  | { readonly kind: 'static'; readonly key: KeyObject }
+  | { readonly kind: 'remote'; readonly url: URL; readonly headers: Readonly<Record<string, string>> };
+
+export interface ResolvedConfig {
+  readonly config: ClerkConfig;
+  readonly keys: KeyMaterial;
+}
+
+/** Environment variable of each option that has one. */
+export const ENV_VARS = {
+  jwksUri: 'CLERK_JWKS_URI',
+  publishableKey: 'CLERK_PUBLISHABLE_KEY',
+  secretKey: 'CLERK_SECRET_KEY',
+  jwtKey: 'CLERK_JWT_KEY',
+  apiUrl: 'CLERK_API_URL',
+  authorizedParties: 'CLERK_AUTHORIZED_PARTIES',
+} as const;
+
+type EnvOption = keyof typeof ENV_VARS;
+type StringOption = Exclude<EnvOption, 'authorizedParties'>;
+
+/** Names of every option of {@link ClerkVerifierOptions}. */
+export const VERIFIER_OPTIONS: readonly (keyof ClerkVerifierOptions)[] = [
+  'jwksUri',
+  'publishableKey',
+  'secretKey',
+  'jwtKey',
+  'apiUrl',
+  'authorizedParties',
+  'issuer',
+  'clockSkewInMs',
+  'name',
+  'acceptPendingSessions',
+  'jwksTimeoutInMs',
+  'jwksCooldownInMs',
+  'jwksCacheMaxAgeInMs',
+  'env',
+];
+
+const DEFAULT_API_URL = 'https://api.clerk.com';
+const JWKS_PATH = '/.well-known/jwks.json';
+const SECRET_KEY = /^sk_(test|live)_[A-Za-z0-9+/=_-]+$/;
+const REALM = /^[\x20-\x7e]{1,100}$/;
+
+/** `jwksUri (CLERK_JWKS_URI)`, or the bare option name when it has no environment variable. */
+export function label(option: string): string {
+  const envVar = (ENV_VARS as Record<string, string | undefined>)[option];
+  return envVar === undefined ? option : `${option} (${envVar})`;
+}
+
+/**
+ * Throws a {@link ClerkConfigError} for any key of `options` not in `known`, with a suggestion
+ * when the name is close to a known one. A misspelt security option must not be silently ignored.
+ */
+export function assertKnownOptions(options: unknown, known: readonly string[], factory: string): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ClerkConfigError(`${factory}() options must be an object.`);
+  }
+  for (const name of Object.keys(options)) {
+    if (known.includes(name)) continue;
+    const near = known.find((candidate) => similar(candidate, name));
+    throw new ClerkConfigError(
+      `${factory}() got an unknown option "${name}"${near === undefined ? '' : ` (did you mean "${near}"?)`}. Known options: ${known.join(', ')}.`,
+      name,
+    );
+  }
+}
+
+/**
+ * Resolves options and environment into a frozen configuration, validating everything once.
+ *
+ * @throws {ClerkConfigError} naming the option and its environment variable.
+ */
+export function resolveConfig(options: ClerkVerifierOptions = {}): ResolvedConfig {
+  assertKnownOptions(options, VERIFIER_OPTIONS, 'createClerkVerifier');
+  const env = options.env ?? process.env;
+  if (env === null || typeof env !== 'object') {
+    throw new ClerkConfigError('env must be an object of environment variables.', 'env');
+  }
+  const read = (option: StringOption): string | undefined => {
+    const given = options[option];
+    if (given !== undefined && typeof given !== 'string') {
+      throw new ClerkConfigError(`${label(option)} must be a string.`, option);
+    }
+    return blankToUndefined(typeof given === 'string' ? given : undefined) ?? blankToUndefined(env[ENV_VARS[option]]);
+  };
+
+  const name = options.name ?? 'clerk';
+  if (typeof name !== 'string' || !REALM.test(name) || name.trim() !== name) {
+    throw new ClerkConfigError('name must be 1 to 100 printable ASCII characters without surrounding spaces (it is the WWW-Authenticate realm).', 'name');
+  }
+
+  const publishableKeyValue = read('publishableKey');
+  const publishable = publishableKeyValue === undefined ? null : parsePublishableKey(publishableKeyValue, label('publishableKey'));
+  const secretKey = read('secretKey');
+  const secretKeyType = secretKey === undefined ? null : checkSecretKey(secretKey);
+  if (publishable !== null && secretKeyType !== null && publishable.instanceType !== secretKeyType) {
+    throw new ClerkConfigError(
+      `${label('publishableKey')} is a ${publishable.instanceType} key but ${label('secretKey')} is a ${secretKeyType} key: both must come from the same Clerk instance (Clerk Dashboard → API Keys).`,
+      null,
+    );
+  }
+
+  const apiUrl = parseHttpUrl(read('apiUrl') ?? DEFAULT_API_URL, 'apiUrl', 'https://api.clerk.com');
+  const jwksUriValue = read('jwksUri');
+  const jwksUri = jwksUriValue === undefined ? null : parseJwksUri(jwksUriValue, publishable, apiUrl, secretKey);
+  const jwtKeyValue = read('jwtKey');
+  const jwtKey = jwtKeyValue === undefined ? null : parseJwtKey(jwtKeyValue);
+
+  let keySource: ClerkKeySource;
+  let keys: KeyMaterial;
+  if (jwtKey !== null) {
+    keySource = 'jwtKey';
+    keys = { kind: 'static', key: jwtKey };
+  } else if (jwksUri !== null) {
+    keySource = 'jwksUri';
+    const sendSecret = secretKey !== undefined && jwksUri.origin === apiUrl.origin;
+    keys = { kind: 'remote', url: jwksUri, headers: sendSecret ? { authorization: `Bearer ${secretKey}` } : {} };
+  } else if (publishable !== null) {
+    keySource = 'publishableKey';
+    keys = { kind: 'remote', url: new URL(`https://${publishable.frontendApi}${JWKS_PATH}`), headers: {} };
+  } else if (secretKey !== undefined) {
+    keySource = 'secretKey';
+    keys = { kind: 'remote', url: new URL(`${apiUrl.href.replace(/\/$/, '')}/v1/jwks`), headers: { authorization: `Bearer ${secretKey}` } };
+  } else {
+    throw new ClerkConfigError(
+      `No way to get Clerk's signing keys: set one of ${label('jwtKey')}, ${label('jwksUri')}, ${label('publishableKey')} or ${label('secretKey')}. Find them in the Clerk Dashboard under API Keys.`,
+      null,
+    );
+  }
+
+  const config: ClerkConfig = Object.freeze({
+    name,
+    keySource,
+    jwksUri: keys.kind === 'remote' ? keys.url.href : null,
+    issuer: resolveIssuer(options.issuer, publishable, jwksUri),
+    authorizedParties: Object.freeze(resolveAuthorizedParties(options.authorizedParties, env)),
+    clockSkewInMs: checkNumber(options.clockSkewInMs, 'clockSkewInMs', 5000, { min: 0 }),
+    acceptPendingSessions: checkBoolean(options.acceptPendingSessions, 'acceptPendingSessions'),
+    instanceType: publishable?.instanceType ?? secretKeyType,
+    frontendApi: publishable?.frontendApi ?? null,
+    jwksTimeoutInMs: checkNumber(options.jwksTimeoutInMs, 'jwksTimeoutInMs', 5000, { min: 1 }),
+    jwksCooldownInMs: checkNumber(options.jwksCooldownInMs, 'jwksCooldownInMs', 30_000, { min: 0 }),
+    jwksCacheMaxAgeInMs: checkNumber(options.jwksCacheMaxAgeInMs, 'jwksCacheMaxAgeInMs', 600_000, { min: 1, infinite: true }),
+  });
+  return Object.freeze({ config, keys: Object.freeze(keys) });
+}
+
+/** Reads an optional boolean option. */
+export function checkBoolean(value: unknown, option: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new ClerkConfigError(`${option} must be true or false.`, option);
+  return value;
+}
+
+function checkNumber(value: unknown, option: string, fallback: number, rule: { min: number; infinite?: boolean }): number {
+  if (value === undefined) return fallback;
+  const ok = typeof value === 'number' && value >= rule.min && (Number.isFinite(value) || (rule.infinite === true && value === Infinity));
+  if (!ok) {
+    throw new ClerkConfigError(`${option} must be a number of milliseconds >= ${rule.min}${rule.infinite === true ? ' (or Infinity)' : ''}; default is ${fallback}.`, option);
+  }
+  return value;
+}
+
+function checkSecretKey(secretKey: string): 'development' | 'production' {
+  if (/^pk_(test|live)_/.test(secretKey)) {
+    throw new ClerkConfigError(`${label('secretKey')} holds a publishable key (pk_…); the secret key starts with sk_test_ or sk_live_.`, 'secretKey');
+  }
+  if (!SECRET_KEY.test(secretKey)) {
+    throw new ClerkConfigError(`${label('secretKey')} is not a Clerk secret key: expected sk_test_… or sk_live_… followed by base64 characters (Clerk Dashboard → API Keys).`, 'secretKey');
+  }
+  return secretKey.startsWith('sk_live_') ? 'production' : 'development';
+}
+
+function parseJwksUri(value: string, publishable: PublishableKeyInfo | null, apiUrl: URL, secretKey: string | undefined): URL {
+  const expected = `https://${publishable?.frontendApi ?? '<your-frontend-api>'}${JWKS_PATH}`;
+  const fail = (problem: string): ClerkConfigError =>
+    new ClerkConfigError(`Invalid JWKS URI: ${label('jwksUri')} ${problem}. Expected ${expected}`, 'jwksUri');
+  const url = parseUrl(value);
+  if (url === null) throw fail('is not a URL');
+  if (url.username !== '' || url.password !== '') throw fail('must not contain a user name or password');
+  if (!isAllowedProtocol(url)) throw fail('must use https (plain http is allowed only for localhost, 127.0.0.1 and ::1)');
+  if (url.pathname === '/') throw fail('has no path: the key set is served at /.well-known/jwks.json');
+  if (publishable !== null && url.hostname !== publishable.frontendApi) {
+    throw fail(`points at ${url.host}, but ${label('publishableKey')} belongs to ${publishable.frontendApi}`);
+  }
+  if (url.origin === apiUrl.origin && secretKey === undefined) {
+    throw fail(`points at the Backend API (${apiUrl.host}), which needs ${label('secretKey')}; use the public Frontend API key set instead`);
+  }
+  return url;
+}
+
+function parseHttpUrl(value: string, option: StringOption, example: string): URL {
+  const url = parseUrl(value);
+  const problem =
+    url === null ? 'is not a URL'
+    : url.username !== '' || url.password !== '' ? 'must not contain a user name or password'
+    : !isAllowedProtocol(url) ? 'must use https (plain http is allowed only for localhost, 127.0.0.1 and ::1)'
+    : url.search !== '' || url.hash !== '' ? 'must not have a query or fragment'
+    : null;
+  if (problem !== null || url === null) throw new ClerkConfigError(`${label(option)} ${problem}. Expected e.g. ${example}`, option);
+  return url;
+}
+
+function resolveIssuer(given: unknown, publishable: PublishableKeyInfo | null, jwksUri: URL | null): string | null {
+  if (given !== undefined && (typeof given !== 'string' || given.trim() !== '')) {
+    if (typeof given !== 'string' || parseUrl(given) === null) {
+      throw new ClerkConfigError('issuer must be a URL, e.g. https://clerk.example.com.', 'issuer');
+    }
+    if (given.endsWith('/')) {
+      throw new ClerkConfigError(`issuer must not end with "/": Clerk tokens carry iss without one, e.g. ${given.replace(/\/+$/, '')}.`, 'issuer');
+    }
+    return given;
+  }
+  if (publishable !== null) return `https://${publishable.frontendApi}`;
+  if (jwksUri !== null && jwksUri.pathname === JWKS_PATH) return jwksUri.origin;
+  return null;
+}
+
+function resolveAuthorizedParties(given: unknown, env: Readonly<Record<string, string | undefined>>): string[] {
+  const option = 'authorizedParties';
+  let entries: string[];
+  if (given !== undefined) {
+    if (!Array.isArray(given) || !given.every((entry) => typeof entry === 'string')) {
+      throw new ClerkConfigError(`${label(option)} must be an array of origins, e.g. ['https://app.example.com'].`, option);
+    }
+    entries = given as string[];
+  } else {
+    entries = (env[ENV_VARS.authorizedParties] ?? '').split(',');
+  }
+  const parties = entries.map((entry) => entry.trim()).filter((entry) => entry !== '');
+  for (const party of parties) {
+    const url = parseUrl(party);
+    const isWeb = url !== null && (url.protocol === 'https:' || url.protocol === 'http:');
+    if (!party.includes('://') || url === null || (isWeb && url.origin !== party)) {
+      const hint = isWeb ? `"${url.origin}"` : 'scheme://host[:port], e.g. "http://localhost:3000"';
+      throw new ClerkConfigError(`${label(option)} entry "${party}" is not an origin: expected ${hint}, with no path or trailing slash.`, option);
+    }
+  }
+  return parties;
+}
+
+function isAllowedProtocol(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname));
+}
+
+/** `localhost` (and `*.localhost`), 127.0.0.0/8 and ::1. */
+export function isLoopback(hostname: string): boolean {
+  return (
+    hostname === 'localhost' ||
+    hostname.endsWith('.localhost') ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname) ||
+    hostname === '[::1]'
+  );
+}
+
+function parseUrl(value: string): URL | null {
+  try {
+    return new URL(value);
+  } catch {
+    return null;
+  }
+}
+
+function blankToUndefined(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+// Edit distance of at most 2, or equal ignoring case: enough to catch "authorisedParties".
+function similar(a: string, b: string): boolean {
+  if (a.toLowerCase() === b.toLowerCase()) return true;
+  if (Math.abs(a.length - b.length) > 2) return false;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return (previous[b.length] as number) <= 2;
+}
