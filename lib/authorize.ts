@@ -1,0 +1,23 @@
+import type { ClerkUser } from './claims';
+import { InsufficientScopeError } from './errors';
+
+/**
+ * Decides whether a verified user may go on. Return `true` to allow; any other value (including
+ * truthy non-booleans) denies with 403. A throw or rejection is a server error, never a 401/403.
+ */
+export type AuthorizeUser<TRequest = unknown> = (user: ClerkUser, req: TRequest) => boolean | Promise<boolean>;
+
+/**
+ * Runs `authorizeUser`, failing closed.
+ *
+ * @throws {InsufficientScopeError} (403) unless the predicate returned exactly `true`.
+ * @throws whatever the predicate throws, unchanged.
+ */
+export async function authorize<TRequest>(
+  authorizeUser: AuthorizeUser<TRequest>,
+  user: ClerkUser,
+  req: TRequest,
+  realm?: string,
+): Promise<void> {
+  if ((await authorizeUser(user, req)) !== true) throw new InsufficientScopeError({ realm });
+}

@@ -1,0 +1,119 @@
+import type { InvalidTokenReason } from './errors';
+
+/** The active organization in a v2 session token (`v: 2`). */
+export interface ClerkOrganizationClaim {
+  /** Organization id, `org_…`. */
+  id: string;
+  /** Slug. */
+  slg?: string;
+  /** Role without the `org:` prefix, e.g. `admin`. */
+  rol?: string;
+  /** Comma-separated permission names. */
+  per?: string;
+  /** Comma-separated decimal bit masks, one per organization feature. */
+  fpm?: string;
+  [claim: string]: unknown;
+}
+
+/**
+ * The verified claims of a Clerk session token, set as `req.user`. v1 tokens carry the `org_*`
+ * claims; v2 tokens (`v: 2`) carry `o`, `fea`, `pla` and `sts`. Custom claims added to the session
+ * token in the Clerk Dashboard appear under their own names.
+ */
+export interface ClerkUser {
+  /** User id, `user_…`. Always a non-empty string. */
+  sub: string;
+  /** Session id, `sess_…`. */
+  sid?: string;
+  /** Origin of the page that requested the token (checked against `authorizedParties`). */
+  azp?: string;
+  /** Frontend API URL of the instance, `https://<frontend-api>`. */
+  iss?: string;
+  /** Expiry (seconds since the epoch). Always present. */
+  exp: number;
+  /** Issued at (seconds since the epoch). */
+  iat?: number;
+  /** Not before (seconds since the epoch). */
+  nbf?: number;
+  /** Factor verification age: minutes since the first and second factor were verified. */
+  fva?: [number, number];
+  /** Actor, when the session is an impersonation. */
+  act?: { sub: string; [claim: string]: unknown };
+  /** v1: active organization id. */
+  org_id?: string;
+  /** v1: role in the active organization, e.g. `org:admin`. */
+  org_role?: string;
+  /** v1: slug of the active organization. */
+  org_slug?: string;
+  /** v1: permissions in the active organization, e.g. `org:invoices:read`. */
+  org_permissions?: string[];
+  /** Token version: `2` for v2 tokens, absent for v1. */
+  v?: number;
+  /** v2: active organization. */
+  o?: ClerkOrganizationClaim;
+  /** v2: session status, `active` or `pending`. */
+  sts?: string;
+  /** v2: features, e.g. `o:dashboard,u:reports`. */
+  fea?: string;
+  /** v2: plans, e.g. `u:free,o:pro`. */
+  pla?: string;
+  /** v2: token id. */
+  jti?: string;
+  [claim: string]: unknown;
+}
+
+/** The claim rules a verifier applies, from its configuration. */
+export interface ClaimRules {
+  readonly issuer: string | null;
+  readonly authorizedParties: readonly string[];
+  readonly clockSkewInMs: number;
+  readonly acceptPendingSessions: boolean;
+}
+
+/** Why a claim set was refused. */
+export interface ClaimRejection {
+  reason: InvalidTokenReason;
+  /** Set when the generic wording of the reason is not precise enough. */
+  description?: string;
+}
+
+/**
+ * Checks a signature-verified payload as Clerk's `verifyToken` does, plus the `iss` pin and the
+ * pending-session rule. Times are compared in milliseconds with the skew, as Clerk does:
+ * expired when `exp*1000 <= now - skew`; not yet valid when `nbf*1000 > now + skew`; issued in the
+ * future when `iat*1000 > now + skew`. Stricter than Clerk on purpose: `sub` must be non-empty and
+ * every time claim a finite number.
+ *
+ * @returns `null` when the claims are acceptable.
+ */
+export function checkClaims(payload: Readonly<Record<string, unknown>>, rules: ClaimRules, now: number): ClaimRejection | null {
+  const { sub, iss, azp, exp, nbf, iat } = payload;
+  if (typeof sub !== 'string' || sub === '') {
+    return { reason: 'invalid_claims', description: 'the sub claim is missing or not a string' };
+  }
+  if (rules.issuer !== null && iss !== rules.issuer) return { reason: 'invalid_issuer' };
+  if (rules.authorizedParties.length > 0 && (typeof azp !== 'string' || !rules.authorizedParties.includes(azp))) {
+    return { reason: 'invalid_authorized_party' };
+  }
+  if (!isTime(exp)) return { reason: 'invalid_claims', description: 'the exp claim is missing or not a number' };
+  if (toMs(exp) <= now - rules.clockSkewInMs) return { reason: 'expired' };
+  if (nbf !== undefined) {
+    if (!isTime(nbf)) return { reason: 'invalid_claims', description: 'the nbf claim is not a number' };
+    if (toMs(nbf) > now + rules.clockSkewInMs) return { reason: 'not_yet_valid' };
+  }
+  if (iat !== undefined) {
+    if (!isTime(iat)) return { reason: 'invalid_claims', description: 'the iat claim is not a number' };
+    if (toMs(iat) > now + rules.clockSkewInMs) return { reason: 'issued_in_future' };
+  }
+  if (payload.sts === 'pending' && !rules.acceptPendingSessions) return { reason: 'pending_session' };
+  return null;
+}
+
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+// NumericDate seconds to milliseconds, truncating fractions as Date#setUTCSeconds does in Clerk's SDK.
+function toMs(seconds: number): number {
+  return Math.trunc(seconds) * 1000;
+}

@@ -1,0 +1,33 @@
+import { InvalidRequestError } from './errors';
+
+const CREDENTIALS = /^(\S+)(?:[ \t]+([\s\S]*))?$/;
+const WHITESPACE = /\s/;
+
+/**
+ * Takes the Bearer token out of the `Authorization` header value(s) of a request (RFC 6750 §2.1).
+ * The scheme is case-insensitive and surrounding spaces or tabs are tolerated.
+ *
+ * @param authorization The header value, or every value when the header was sent more than once
+ *   (Node keeps only the first in `req.headers`; pass `req.headersDistinct.authorization`).
+ * @param realm Realm of the challenge of a thrown error.
+ * @returns The token, or `null` when there are no Bearer credentials (no header, an empty one, or
+ *   another scheme such as `Basic`).
+ * @throws {InvalidRequestError} (400) for `Bearer` with no token, with more than one token, or a
+ *   header sent more than once.
+ */
+export function extractBearerToken(authorization: string | readonly string[] | undefined, realm?: string): string | null {
+  let value: string | undefined;
+  if (typeof authorization === 'string' || authorization === undefined) {
+    value = authorization;
+  } else if (authorization.length > 1) {
+    throw new InvalidRequestError('the Authorization header was sent more than once', { realm });
+  } else {
+    value = authorization[0];
+  }
+  const match = value === undefined ? null : CREDENTIALS.exec(value.trim());
+  if (match === null || (match[1] as string).toLowerCase() !== 'bearer') return null;
+  const token = (match[2] ?? '').trim();
+  if (token === '') throw new InvalidRequestError('the Bearer scheme needs a token, as in "Authorization: Bearer <token>"', { realm });
+  if (WHITESPACE.test(token)) throw new InvalidRequestError('more than one value follows Bearer', { realm });
+  return token;
+}

@@ -1,0 +1,103 @@
+import { compactVerify, type CompactJWSHeaderParameters, type FlattenedJWSInput, type VerifyOptions } from 'jose';
+import { checkClaims, type ClerkUser } from './claims';
+import { resolveConfig, type ClerkConfig, type ClerkVerifierOptions } from './config';
+import { ClerkAuthError, InvalidTokenError, type InvalidTokenReason } from './errors';
+import { createKeyGetter, errorCode } from './jwks';
+
+/**
+ * Verifies Clerk session tokens, with no tie to any web framework. Create one per configuration
+ * and reuse it: it holds the cache of signing keys.
+ */
+export interface ClerkVerifier {
+  /** The resolved configuration (no secrets in it). */
+  readonly config: ClerkConfig;
+  /**
+   * Verifies a session token (signature first, then Clerk's claim rules) and returns its claims.
+   *
+   * @throws {InvalidTokenError} (401) when the token is refused; `reason` says why.
+   * @throws {JwksUnavailableError} (503) when the signing keys could not be loaded.
+   */
+  verify(token: string): Promise<ClerkUser>;
+}
+
+/** Longest token accepted, in characters (Clerk session tokens are 1–3 KiB). */
+export const MAX_TOKEN_LENGTH = 16 * 1024;
+
+/** Header `cat` values of a session token: none (older tokens), session, and Clerk's "ignore" marker. */
+export const SESSION_TOKEN_CATEGORIES: readonly (string | undefined)[] = [undefined, 'cl_B7d4PD111AAA', 'cl_I7d4PD111III'];
+
+const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
+const VERIFY_OPTIONS: VerifyOptions = Object.freeze({ algorithms: ['RS256'] });
+const decoder = new TextDecoder();
+
+/**
+ * Creates a verifier. Configuration is resolved and validated here, once; the key set is created
+ * here too and fetched on first use.
+ *
+ * @throws {ClerkConfigError} when the options or environment cannot work.
+ */
+export function createClerkVerifier(options: ClerkVerifierOptions = {}): ClerkVerifier {
+  const { config, keys } = resolveConfig(options);
+  const realm = config.name;
+  const getKey = createKeyGetter(keys, config);
+  const refuse = (reason: InvalidTokenReason, description?: string): InvalidTokenError =>
+    new InvalidTokenError(reason, description === undefined ? { realm } : { realm, description });
+
+  // jose calls this after checking the token's form, `crit` and `alg`, and before the signature.
+  const resolveKey = (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => {
+    const problem = checkHeader(header);
+    if (problem !== null) throw refuse(problem);
+    return getKey(header, token);
+  };
+
+  async function verify(token: string): Promise<ClerkUser> {
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
+      throw refuse('malformed');
+    }
+    let payload: Uint8Array;
+    try {
+      ({ payload } = await compactVerify(token, resolveKey, VERIFY_OPTIONS));
+    } catch (error) {
+      throw error instanceof ClerkAuthError ? error : refuse(reasonFor(error));
+    }
+    const claims = parseClaims(payload);
+    if (claims === null) throw refuse('malformed');
+    const rejection = checkClaims(claims, config, Date.now());
+    if (rejection !== null) throw refuse(rejection.reason, rejection.description);
+    return claims as ClerkUser;
+  }
+
+  return Object.freeze({ config, verify });
+}
+
+function checkHeader(header: CompactJWSHeaderParameters): InvalidTokenReason | null {
+  if (header.typ !== undefined && header.typ !== 'JWT') return 'invalid_header';
+  if (header.b64 !== undefined || header.crit !== undefined) return 'invalid_header';
+  if (!SESSION_TOKEN_CATEGORIES.includes(header['cat'] as string | undefined)) return 'unsupported_category';
+  return null;
+}
+
+function reasonFor(error: unknown): InvalidTokenReason {
+  switch (errorCode(error)) {
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+      return 'invalid_algorithm';
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return 'invalid_signature';
+    case 'ERR_JWS_INVALID':
+      return 'malformed';
+    case 'ERR_JOSE_NOT_SUPPORTED':
+      return 'invalid_header';
+    default:
+      return 'verification_failed';
+  }
+}
+
+function parseClaims(payload: Uint8Array): Record<string, unknown> | null {
+  let claims: unknown;
+  try {
+    claims = JSON.parse(decoder.decode(payload));
+  } catch {
+    return null;
+  }
+  return typeof claims === 'object' && claims !== null && !Array.isArray(claims) ? (claims as Record<string, unknown>) : null;
+}

@@ -1,0 +1,42 @@
+import { InvalidRequestError } from '../lib/errors';
+import { extractBearerToken } from '../lib/extract-token';
+
+describe('extractBearerToken', () => {
+  it.each([
+    ['Bearer abc.def.ghi', 'abc.def.ghi'],
+    ['bearer abc.def.ghi', 'abc.def.ghi'],
+    ['BEARER abc.def.ghi', 'abc.def.ghi'],
+    ['  Bearer   abc.def.ghi  ', 'abc.def.ghi'],
+    ['Bearer\tabc.def.ghi', 'abc.def.ghi'],
+    [['Bearer abc.def.ghi'], 'abc.def.ghi'],
+  ])('takes the token from %j', (header, token) => {
+    expect(extractBearerToken(header)).toBe(token);
+  });
+
+  it.each([undefined, '', '   ', [], 'Basic dXNlcjpwYXNz', 'Token abc', 'Bearerabc.def.ghi', 'Bearer,abc'])(
+    'finds no credentials in %j',
+    (header) => {
+      expect(extractBearerToken(header)).toBeNull();
+    },
+  );
+
+  it.each([
+    ['Bearer', /Bearer scheme needs a token/],
+    ['Bearer    ', /Bearer scheme needs a token/],
+    ['Bearer abc def', /more than one value follows Bearer/],
+    ['Bearer abc\tdef', /more than one value follows Bearer/],
+    [['Bearer a.b.c', 'Bearer d.e.f'], /sent more than once/],
+  ])('refuses %j with 400 invalid_request', (header, message) => {
+    let thrown: unknown;
+    try {
+      extractBearerToken(header, 'agents');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(InvalidRequestError);
+    const error = thrown as InvalidRequestError;
+    expect(error.status).toBe(400);
+    expect(error.message).toMatch(message);
+    expect(error.headers['WWW-Authenticate']).toMatch(/^Bearer realm="agents", error="invalid_request", error_description="/);
+  });
+});

@@ -1,0 +1,126 @@
+import http, { type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { JWK } from 'jose';
+
+/** How the server answers JWKS requests. */
+export type JwksBehaviour =
+  | 'ok'
+  | 'error500'
+  | 'html'
+  | 'not-jwks'
+  | 'redirect'
+  | 'unauthorized'
+  | 'slow'
+  | 'drop-mid-body';
+
+/** A real JWKS endpoint on 127.0.0.1 (port 0) that counts what it is asked. */
+export interface JwksServer {
+  readonly origin: string;
+  /** `<origin>/.well-known/jwks.json`; `<origin>/v1/jwks` answers the same (Backend API shape). */
+  readonly jwksUri: string;
+  /** Number of key-set requests received. */
+  readonly requests: number;
+  /** Headers of the last key-set request. */
+  readonly lastHeaders: IncomingHttpHeaders | undefined;
+  keys: JWK[];
+  behaviour: JwksBehaviour;
+  /** Takes the port down (connections refused) until start(). */
+  stop(): Promise<void>;
+  /** Listens again on the same port. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startJwksServer(keys: JWK[], options: { slowMs?: number } = {}): Promise<JwksServer> {
+  let requests = 0;
+  let lastHeaders: IncomingHttpHeaders | undefined;
+  const timers = new Set<NodeJS.Timeout>();
+  const state = { keys, behaviour: 'ok' as JwksBehaviour };
+
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/.well-known/jwks.json' && req.url !== '/v1/jwks') {
+      res.writeHead(404).end();
+      return;
+    }
+    requests += 1;
+    lastHeaders = req.headers;
+    const body = JSON.stringify({ keys: state.keys });
+    switch (state.behaviour) {
+      case 'ok':
+        res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+        return;
+      case 'error500':
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"errors":[]}');
+        return;
+      case 'html':
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Welcome</title>');
+        return;
+      case 'not-jwks':
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"hello":"world"}');
+        return;
+      case 'redirect':
+        res.writeHead(302, { location: '/elsewhere' }).end();
+        return;
+      case 'unauthorized':
+        res.writeHead(401, { 'content-type': 'application/json' }).end('{"errors":[{"code":"authentication_invalid"}]}');
+        return;
+      case 'slow': {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+        }, options.slowMs ?? 2000);
+        timers.add(timer);
+        return;
+      }
+      case 'drop-mid-body':
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) });
+        res.write(body.slice(0, 10), () => res.destroy());
+        return;
+    }
+  });
+
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+
+  await listen(0);
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    origin,
+    jwksUri: `${origin}/.well-known/jwks.json`,
+    get requests() {
+      return requests;
+    },
+    get lastHeaders() {
+      return lastHeaders;
+    },
+    get keys() {
+      return state.keys;
+    },
+    set keys(next: JWK[]) {
+      state.keys = next;
+    },
+    get behaviour() {
+      return state.behaviour;
+    },
+    set behaviour(next: JwksBehaviour) {
+      state.behaviour = next;
+    },
+    stop,
+    start: () => listen(port),
+    close: () => (server.listening ? stop() : Promise.resolve()),
+  };
+}

@@ -1,0 +1,326 @@
+import { createHmac } from 'node:crypto';
+import type { ClerkVerifierOptions } from '../lib/config';
+import { InvalidTokenError, JwksUnavailableError, type InvalidTokenReason } from '../lib/errors';
+import { createClerkVerifier, MAX_TOKEN_LENGTH } from '../lib/verify-token';
+import { startJwksServer, type JwksServer } from './helpers/jwks-server';
+import { b64url, createTestKey, fakeSecretKey, mint, mintRaw, sessionClaims, type TestKey } from './helpers/keys';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let key: TestKey;
+let otherKey: TestKey;
+let server: JwksServer;
+
+beforeAll(async () => {
+  [key, otherKey] = await Promise.all([createTestKey('ins_main'), createTestKey('ins_other')]);
+});
+beforeEach(async () => {
+  server = await startJwksServer([key.jwk]);
+});
+afterEach(() => server.close());
+
+const verifierFor = (options: ClerkVerifierOptions = {}) => createClerkVerifier({ jwksUri: server.jwksUri, env: {}, ...options });
+const claims = (overrides: Record<string, unknown> = {}) => sessionClaims(server.origin, overrides);
+
+async function refusal(promise: Promise<unknown>): Promise<InvalidTokenError> {
+  const error = await promise.then(
+    () => {
+      throw new Error('expected the token to be refused');
+    },
+    (rejected: unknown) => rejected,
+  );
+  expect(error).toBeInstanceOf(InvalidTokenError);
+  return error as InvalidTokenError;
+}
+const reasonOf = async (promise: Promise<unknown>): Promise<InvalidTokenReason> => (await refusal(promise)).reason;
+
+async function unavailable(promise: Promise<unknown>): Promise<JwksUnavailableError> {
+  const error = await promise.then(
+    () => {
+      throw new Error('expected a JWKS failure');
+    },
+    (rejected: unknown) => rejected,
+  );
+  expect(error).toBeInstanceOf(JwksUnavailableError);
+  return error as JwksUnavailableError;
+}
+
+describe('verify: accepted tokens', () => {
+  it('returns the verified claims, custom ones included', async () => {
+    const token = await mint(key, claims({ org_id: 'org_1', org_role: 'org:admin', plan: 'pro' }));
+    const user = await verifierFor().verify(token);
+    expect(user).toMatchObject({ sub: 'user_2abc', sid: 'sess_2abc', iss: server.origin, org_role: 'org:admin', plan: 'pro' });
+  });
+
+  it('accepts v2 tokens, and pending ones only when allowed', async () => {
+    const v2 = { v: 2, sts: 'active', o: { id: 'org_1', slg: 'acme', rol: 'admin', per: 'read,manage', fpm: '3' }, fea: 'o:reports' };
+    expect((await verifierFor().verify(await mint(key, claims(v2)))).o).toEqual(v2.o);
+    const pending = await mint(key, claims({ ...v2, sts: 'pending' }));
+    expect(await reasonOf(verifierFor().verify(pending))).toBe('pending_session');
+    expect((await verifierFor({ acceptPendingSessions: true }).verify(pending)).sts).toBe('pending');
+  });
+
+  it.each([
+    ['no cat', undefined],
+    ['the session-token category', 'cl_B7d4PD111AAA'],
+    ['the "ignore" category', 'cl_I7d4PD111III'],
+  ])('accepts %s', async (_, cat) => {
+    await expect(verifierFor().verify(await mint(key, claims(), { cat }))).resolves.toMatchObject({ sub: 'user_2abc' });
+  });
+
+  it('accepts a token without typ', async () => {
+    await expect(verifierFor().verify(await mint(key, claims(), { typ: undefined }))).resolves.toBeDefined();
+  });
+
+  it('accepts tokens just inside the clock skew', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await mint(key, claims({ exp: now - 3, nbf: now + 3, iat: now + 3 }));
+    await expect(verifierFor().verify(token)).resolves.toBeDefined();
+  });
+});
+
+describe('verify: refused tokens', () => {
+  it.each([
+    ['garbage', 'not-a-token'],
+    ['two parts', 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0'],
+    ['five parts (JWE)', 'a.b.c.d.e'],
+    ['an empty signature', 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.'],
+    ['non-base64url characters', 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0=.c2ln'],
+    ['whitespace', 'eyJhbGciOiJSUzI1NiJ9. eyJzdWIiOiJ4In0.c2ln'],
+    ['a huge token', `${'a'.repeat(MAX_TOKEN_LENGTH)}.b.c`],
+  ])('refuses %s as malformed without fetching keys', async (_, token) => {
+    expect(await reasonOf(verifierFor().verify(token))).toBe('malformed');
+    expect(server.requests).toBe(0);
+  });
+
+  it('refuses a header or payload that is not JSON, or a payload that is not an object', async () => {
+    expect(await reasonOf(verifierFor().verify(mintRaw(key, 'not json', JSON.stringify(claims()))))).toBe('malformed');
+    expect(await reasonOf(verifierFor().verify(await mint(key, 'hello')))).toBe('malformed');
+    expect(await reasonOf(verifierFor().verify(await mint(key, '[1,2]')))).toBe('malformed');
+    expect(await reasonOf(verifierFor().verify(await mint(key, 'null')))).toBe('malformed');
+  });
+
+  it('refuses alg none and HMAC signed with the public key, before fetching keys', async () => {
+    const payload = b64url(JSON.stringify(claims()));
+    const none = `${b64url('{"alg":"none","typ":"JWT"}')}.${payload}.c2ln`;
+    expect(await reasonOf(verifierFor().verify(none))).toBe('invalid_algorithm');
+    const header = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: key.kid }));
+    const mac = createHmac('sha256', key.pem).update(`${header}.${payload}`).digest('base64url');
+    expect(await reasonOf(verifierFor().verify(`${header}.${payload}.${mac}`))).toBe('invalid_algorithm');
+    expect(server.requests).toBe(0);
+  });
+
+  it.each(['RS384', 'RS512', 'PS256', 'ES256'])('refuses %s: Clerk signs RS256', async (alg) => {
+    const token = mintRaw(key, JSON.stringify({ alg, kid: key.kid, typ: 'JWT' }), JSON.stringify(claims()));
+    expect(await reasonOf(verifierFor().verify(token))).toBe('invalid_algorithm');
+    expect(server.requests).toBe(0);
+  });
+
+  it.each([
+    ['typ at+jwt', { typ: 'at+jwt' }],
+    ['typ jwt (lower case)', { typ: 'jwt' }],
+  ])('refuses %s before fetching keys', async (_, header) => {
+    expect(await reasonOf(verifierFor().verify(await mint(key, claims(), header)))).toBe('invalid_header');
+    expect(server.requests).toBe(0);
+  });
+
+  it('refuses crit and b64 headers', async () => {
+    const payload = JSON.stringify(claims());
+    const critExp = mintRaw(key, JSON.stringify({ alg: 'RS256', kid: key.kid, crit: ['exp'], exp: 1 }), payload);
+    expect(await reasonOf(verifierFor().verify(critExp))).toBe('invalid_header');
+    const b64 = mintRaw(key, JSON.stringify({ alg: 'RS256', kid: key.kid, b64: true, crit: ['b64'] }), payload);
+    expect(await reasonOf(verifierFor().verify(b64))).toBe('invalid_header');
+  });
+
+  it.each([
+    ['JWT template', 'cl_B7d4PD222AAA'],
+    ['machine', 'cl_B7d4PD333AAA'],
+    ['unknown', 'cl_something'],
+    ['non-string', 7],
+  ])('refuses the %s category', async (_, cat) => {
+    expect(await reasonOf(verifierFor().verify(await mint(key, claims(), { cat })))).toBe('unsupported_category');
+  });
+
+  it('refuses a kid the key set does not hold', async () => {
+    const error = await refusal(verifierFor().verify(await mint(otherKey, claims())));
+    expect(error.reason).toBe('unknown_key');
+    expect(error.status).toBe(401);
+  });
+
+  it('refuses a token signed by another key under the right kid, or tampered with', async () => {
+    expect(await reasonOf(verifierFor().verify(await mint(otherKey, claims(), { kid: key.kid })))).toBe('invalid_signature');
+    const [header, , signature] = (await mint(key, claims())).split('.');
+    const forged = `${header}.${b64url(JSON.stringify(claims({ sub: 'user_admin' })))}.${signature}`;
+    expect(await reasonOf(verifierFor().verify(forged))).toBe('invalid_signature');
+  });
+
+  it('checks the signature before any claim', async () => {
+    const expiredAndForged = await mint(otherKey, claims({ exp: 1 }), { kid: key.kid });
+    expect(await reasonOf(verifierFor().verify(expiredAndForged))).toBe('invalid_signature');
+  });
+
+  it.each([
+    ['expired', { exp: Math.floor(Date.now() / 1000) - 10 }],
+    ['not_yet_valid', { nbf: Math.floor(Date.now() / 1000) + 60 }],
+    ['issued_in_future', { iat: Math.floor(Date.now() / 1000) + 60 }],
+    ['invalid_issuer', { iss: 'https://evil.clerk.accounts.dev' }],
+    ['invalid_claims', { sub: undefined }],
+    ['invalid_claims', { exp: undefined }],
+  ])('refuses with %s', async (reason, overrides) => {
+    expect(await reasonOf(verifierFor().verify(await mint(key, claims(overrides))))).toBe(reason);
+  });
+
+  it('applies authorizedParties and clockSkewInMs', async () => {
+    const verifier = verifierFor({ authorizedParties: ['https://app.example.com'], clockSkewInMs: 0 });
+    expect(await reasonOf(verifier.verify(await mint(key, claims())))).toBe('invalid_authorized_party');
+    expect(await reasonOf(verifier.verify(await mint(key, claims({ azp: undefined }))))).toBe('invalid_authorized_party');
+    const now = Math.floor(Date.now() / 1000);
+    expect(await reasonOf(verifier.verify(await mint(key, claims({ azp: 'https://app.example.com', exp: now - 1 }))))).toBe('expired');
+    await expect(verifier.verify(await mint(key, claims({ azp: 'https://app.example.com' })))).resolves.toBeDefined();
+  });
+
+  it('uses its name as the realm of its errors', async () => {
+    const error = await refusal(verifierFor({ name: 'agents' }).verify('x.y.z'));
+    expect(error.headers['WWW-Authenticate']).toMatch(/^Bearer realm="agents", error="invalid_token"/);
+  });
+});
+
+describe('verify: key sources', () => {
+  it('jwtKey verifies with no network and whatever the kid', async () => {
+    await server.close();
+    const verifier = createClerkVerifier({ jwtKey: key.pem, env: {} });
+    await expect(verifier.verify(await mint(key, claims(), { kid: 'anything' }))).resolves.toMatchObject({ sub: 'user_2abc' });
+    expect(await reasonOf(verifier.verify(await mint(otherKey, claims())))).toBe('invalid_signature');
+  });
+
+  it('secretKey reads the Backend API key set with the key as Bearer', async () => {
+    const secretKey = fakeSecretKey();
+    const verifier = createClerkVerifier({ env: { CLERK_SECRET_KEY: secretKey, CLERK_API_URL: server.origin } });
+    expect(verifier.config.jwksUri).toBe(`${server.origin}/v1/jwks`);
+    await expect(verifier.verify(await mint(key, claims()))).resolves.toBeDefined();
+    expect(server.lastHeaders?.authorization).toBe(`Bearer ${secretKey}`);
+    expect(server.lastHeaders?.['user-agent']).toBe('express-clerk-jwt');
+  });
+
+  it('says when the Backend API refuses the secret key, without printing it', async () => {
+    server.behaviour = 'unauthorized';
+    const secretKey = fakeSecretKey();
+    const verifier = createClerkVerifier({ secretKey, apiUrl: server.origin, env: {} });
+    const error = await unavailable(verifier.verify(await mint(key, claims())));
+    expect(error.message).toBe(
+      "Could not load Clerk's signing keys (JWKS): the Backend API refused secretKey (CLERK_SECRET_KEY) with HTTP 401; check that the key is current and belongs to this instance. Try again shortly.",
+    );
+    expect(JSON.stringify(error.toJSON())).not.toContain(secretKey);
+  });
+
+  it('never sends the secret key to a Frontend API key set', async () => {
+    const verifier = verifierFor({ secretKey: fakeSecretKey() });
+    await verifier.verify(await mint(key, claims()));
+    expect(server.lastHeaders?.authorization).toBeUndefined();
+  });
+
+  it('ignores keys that are not RS256 signing keys', async () => {
+    server.keys = [{ ...key.jwk, use: 'enc' }, otherKey.jwk];
+    expect(await reasonOf(verifierFor().verify(await mint(key, claims())))).toBe('unknown_key');
+  });
+});
+
+describe('verify: the key cache', () => {
+  it('fetches the key set once for 50 concurrent cold requests', async () => {
+    const verifier = verifierFor();
+    const tokens = await Promise.all(Array.from({ length: 50 }, (_, i) => mint(key, claims({ sub: `user_${i}` }))));
+    const users = await Promise.all(tokens.map((token) => verifier.verify(token)));
+    expect(users.map((user) => user.sub)).toEqual(tokens.map((_, i) => `user_${i}`));
+    expect(server.requests).toBe(1);
+    await verifier.verify(tokens[0] as string);
+    expect(server.requests).toBe(1);
+  });
+
+  it('refetches for unknown kids at most once per cooldown', async () => {
+    const verifier = verifierFor({ jwksCooldownInMs: 300 });
+    const unknown = await Promise.all(Array.from({ length: 20 }, (_, i) => mint(otherKey, claims(), { kid: `ins_unknown_${i}` })));
+    await verifier.verify(await mint(key, claims()));
+    expect(server.requests).toBe(1);
+    const flood = async () => {
+      const reasons = await Promise.all(unknown.map((token) => reasonOf(verifier.verify(token))));
+      expect(new Set(reasons)).toEqual(new Set(['unknown_key']));
+      for (const token of unknown) expect(await reasonOf(verifier.verify(token))).toBe('unknown_key');
+    };
+    await flood();
+    expect(server.requests).toBe(1);
+    await sleep(350);
+    await flood();
+    expect(server.requests).toBe(2);
+  });
+
+  it('picks up a rotated key without a restart', async () => {
+    const verifier = verifierFor({ jwksCooldownInMs: 100 });
+    await verifier.verify(await mint(key, claims()));
+    server.keys = [key.jwk, otherKey.jwk];
+    await sleep(150);
+    await expect(verifier.verify(await mint(otherKey, claims()))).resolves.toBeDefined();
+    expect(server.requests).toBe(2);
+  });
+
+  it('stops trusting a key removed from the key set once the cache is refreshed', async () => {
+    const verifier = verifierFor({ jwksCacheMaxAgeInMs: 200 });
+    const token = await mint(key, claims());
+    await verifier.verify(token);
+    server.keys = [otherKey.jwk];
+    await expect(verifier.verify(token)).resolves.toBeDefined();
+    await sleep(250);
+    expect(await reasonOf(verifier.verify(token))).toBe('unknown_key');
+  });
+});
+
+describe('verify: key set outages are 503s, never 401s', () => {
+  it('answers 503 while the key set is down, then recovers by itself', async () => {
+    await server.stop();
+    const verifier = verifierFor();
+    const token = await mint(key, claims());
+    const error = await unavailable(verifier.verify(token));
+    expect(error.status).toBe(503);
+    expect(error.headers['Retry-After']).toBe('5');
+    expect(error.message).toBe("Could not load Clerk's signing keys (JWKS): the JWKS endpoint could not be reached (ECONNREFUSED). Try again shortly.");
+    await server.start();
+    await expect(verifier.verify(token)).resolves.toBeDefined();
+  });
+
+  it('keeps verifying with cached keys when the key set goes down later', async () => {
+    const verifier = verifierFor();
+    const token = await mint(key, claims());
+    await verifier.verify(token);
+    await server.stop();
+    await expect(verifier.verify(token)).resolves.toBeDefined();
+  });
+
+  it.each([
+    ['error500', 'the JWKS endpoint answered HTTP 500'],
+    ['html', 'the JWKS response is not valid JSON'],
+    ['not-jwks', 'the JWKS response is not a JSON Web Key Set'],
+    ['redirect', 'the JWKS endpoint answered HTTP 302 (a redirect, which is not followed: configure the final URL)'],
+    ['drop-mid-body', 'the JWKS response is not valid JSON'],
+  ] as const)('answers 503 when the key set server answers %s', async (behaviour, problem) => {
+    server.behaviour = behaviour;
+    const error = await unavailable(verifierFor().verify(await mint(key, claims())));
+    expect(error.message).toBe(`Could not load Clerk's signing keys (JWKS): ${problem}. Try again shortly.`);
+    server.behaviour = 'ok';
+  });
+
+  it.each([
+    ['empty', () => []],
+    ['without an RS256 signing key', () => [{ ...key.jwk, use: 'enc' }, { ...key.jwk, kid: 'ins_ops', key_ops: ['encrypt'] }, { ...key.jwk, kid: 'ins_384', alg: 'RS384' }]],
+  ])('answers 503 when the key set is %s: no token could pass, so the fault is not the token\'s', async (_, keys) => {
+    server.keys = keys();
+    const error = await unavailable(verifierFor().verify(await mint(key, claims())));
+    expect(error.message).toBe("Could not load Clerk's signing keys (JWKS): the JWKS holds no RS256 signing key. Try again shortly.");
+  });
+
+  it('answers 503 when the key set is slower than the timeout', async () => {
+    await server.close();
+    server = await startJwksServer([key.jwk], { slowMs: 1000 });
+    server.behaviour = 'slow';
+    const error = await unavailable(verifierFor({ jwksTimeoutInMs: 100 }).verify(await mint(key, claims())));
+    expect(error.message).toBe("Could not load Clerk's signing keys (JWKS): the JWKS request timed out after 100 ms. Try again shortly.");
+  });
+});
