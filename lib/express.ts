@@ -1,0 +1,122 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { authorize, type AuthorizeUser } from './authorize';
+import type { ClerkUser } from './claims';
+import { assertKnownOptions, checkBoolean, VERIFIER_OPTIONS, type ClerkVerifierOptions } from './config';
+import { ClerkAuthError, ClerkConfigError, InvalidTokenError, MissingTokenError } from './errors';
+import { extractBearerToken } from './extract-token';
+import { createClerkVerifier, type ClerkVerifier } from './verify-token';
+
+declare global {
+  // Types `req.user` in every Express app that imports this package.
+  namespace Express {
+    interface User extends ClerkUser {}
+    interface Request {
+      /** Verified Clerk session claims, set by `clerkAuth()`. */
+      user?: User | undefined;
+    }
+  }
+}
+
+/** Options of {@link clerkAuth}: those of the verifier plus how the middleware behaves. */
+export interface ClerkAuthOptions extends ClerkVerifierOptions {
+  /**
+   * Runs after verification with the claims and the request; return `true` to allow. Anything else
+   * answers 403 `insufficient_scope`; a throw goes to `next(err)` (your 500). Default allows every
+   * verified user.
+   */
+  authorizeUser?: AuthorizeUser<Request> | undefined;
+  /**
+   * When true, a request without Bearer credentials (or with a pending session) goes on with no
+   * `req.user` and `authorizeUser` is not called; a malformed or invalid token is still refused.
+   * Default is false.
+   */
+  optional?: boolean | undefined;
+  /**
+   * When true, errors go to `next(err)` for your error handler instead of being answered here.
+   * They carry `status`, `statusCode`, `code` and `headers`. Default is false.
+   */
+  forwardErrors?: boolean | undefined;
+  /**
+   * A verifier from `createClerkVerifier()` to share, with its key cache, between several
+   * middlewares. Verifier options cannot be given alongside it. Default creates one.
+   */
+  verifier?: ClerkVerifier | undefined;
+}
+
+const ADAPTER_OPTIONS: readonly (keyof ClerkAuthOptions)[] = ['authorizeUser', 'optional', 'forwardErrors', 'verifier'];
+
+/**
+ * Express middleware that requires a valid Clerk session token: `Authorization: Bearer <token>` →
+ * verified claims in `req.user` → `authorizeUser(user, req)` → `next()`. Refusals are answered
+ * with the status and JSON body of their {@link ClerkAuthError}; CORS preflight requests pass
+ * through untouched. Configuration is resolved and checked here, once.
+ *
+ * @throws {ClerkConfigError} when the options or environment cannot work.
+ */
+export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
+  assertKnownOptions(options, [...VERIFIER_OPTIONS, ...ADAPTER_OPTIONS], 'clerkAuth');
+  const { authorizeUser, optional: optionalOption, forwardErrors: forwardOption, verifier: shared, ...verifierOptions } = options;
+  if (authorizeUser !== undefined && typeof authorizeUser !== 'function') {
+    throw new ClerkConfigError('authorizeUser must be a function (user, req) => boolean | Promise<boolean>.', 'authorizeUser');
+  }
+  const optional = checkBoolean(optionalOption, 'optional');
+  const forwardErrors = checkBoolean(forwardOption, 'forwardErrors');
+  const verifier = shared === undefined ? createClerkVerifier(verifierOptions) : checkSharedVerifier(shared, verifierOptions);
+  const realm = verifier.config.name;
+
+  async function authenticate(req: Request): Promise<{ error: unknown } | null> {
+    try {
+      const token = extractBearerToken(req.headersDistinct.authorization ?? req.headers.authorization, realm);
+      if (token === null) {
+        if (optional) return null;
+        throw new MissingTokenError({ realm });
+      }
+      let user: ClerkUser;
+      try {
+        user = await verifier.verify(token);
+      } catch (error) {
+        if (optional && error instanceof InvalidTokenError && error.reason === 'pending_session') return null;
+        throw error;
+      }
+      req.user = user as Express.User;
+      if (authorizeUser !== undefined) await authorize(authorizeUser, user, req, realm);
+      return null;
+    } catch (error) {
+      return { error };
+    }
+  }
+
+  function finish(outcome: { error: unknown } | null, res: Response, next: NextFunction): void {
+    if (outcome === null) return next();
+    const { error } = outcome;
+    if (error instanceof ClerkAuthError && !forwardErrors && !res.headersSent) {
+      res.status(error.status).set(error.headers).json(error.toJSON());
+      return;
+    }
+    // A non-Error thrown by authorizeUser must not reach next() as-is: next('route') would skip
+    // the route and next(undefined) would let the request through.
+    next(error instanceof Error ? error : new Error('authorizeUser threw a value that is not an Error', { cause: error }));
+  }
+
+  return function clerkAuthMiddleware(req: Request, res: Response, next: NextFunction): void {
+    if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+      next();
+      return;
+    }
+    void authenticate(req).then((outcome) => finish(outcome, res, next));
+  };
+}
+
+function checkSharedVerifier(verifier: unknown, verifierOptions: Record<string, unknown>): ClerkVerifier {
+  const given = Object.keys(verifierOptions).filter((option) => verifierOptions[option] !== undefined);
+  if (typeof verifier !== 'object' || verifier === null || typeof (verifier as ClerkVerifier).verify !== 'function') {
+    throw new ClerkConfigError('verifier must come from createClerkVerifier().', 'verifier');
+  }
+  if (given.length > 0) {
+    throw new ClerkConfigError(
+      `clerkAuth() got a verifier and also ${given.join(', ')}: put verifier options in createClerkVerifier() instead.`,
+      'verifier',
+    );
+  }
+  return verifier as ClerkVerifier;
+}
