@@ -3,25 +3,15 @@ import type { AddressInfo } from 'node:net';
 import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
 import request from 'supertest';
 import { ClerkAuthError, ClerkConfigError, clerkAuth, createClerkVerifier, type ClerkAuthOptions } from '../lib';
+import { thrown } from './helpers/expect-error';
 import { EXPRESS_VERSIONS } from './helpers/express-versions';
-import { startJwksServer, type JwksServer } from './helpers/jwks-server';
-import { createTestKey, mint, sessionClaims, type TestKey } from './helpers/keys';
+import { useJwksFixture } from './helpers/jwks-fixture';
+import { mint } from './helpers/keys';
 
-let key: TestKey;
-let otherKey: TestKey;
-let server: JwksServer;
-
-beforeAll(async () => {
-  [key, otherKey] = await Promise.all([createTestKey('ins_main'), createTestKey('ins_other')]);
-});
-beforeEach(async () => {
-  server = await startJwksServer([key.jwk]);
-});
-afterEach(() => server.close());
-
-const claims = (overrides: Record<string, unknown> = {}) => sessionClaims(server.origin, overrides);
-const token = (overrides: Record<string, unknown> = {}) => mint(key, claims(overrides));
-const auth = (options: ClerkAuthOptions = {}) => clerkAuth({ jwksUri: server.jwksUri, env: {}, ...options });
+const jwks = useJwksFixture();
+const { claims } = jwks;
+const token = (overrides: Record<string, unknown> = {}) => mint(jwks.key, claims(overrides));
+const auth = (options: ClerkAuthOptions = {}) => clerkAuth({ jwksUri: jwks.server.jwksUri, env: {}, ...options });
 
 /** Records what reached the app's own error handler. */
 const errorHandler = (seen: unknown[]): ErrorRequestHandler => (error, _req, res, _next) => {
@@ -123,13 +113,13 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
     });
 
     it('answers 401 for a token signed by another instance', async () => {
-      const response = await request(appWith(auth())).get('/api/agents').set('Authorization', `Bearer ${await mint(otherKey, claims())}`);
+      const response = await request(appWith(auth())).get('/api/agents').set('Authorization', `Bearer ${await mint(jwks.otherKey, claims())}`);
       expect(response.status).toBe(401);
       expect(response.headers['www-authenticate']).toContain('error_description="no signing key of this Clerk instance matches the token kid"');
     });
 
     it('answers 503 jwks_unavailable with Retry-After while the key set is down, then recovers', async () => {
-      await server.stop();
+      await jwks.server.stop();
       const app = appWith(auth());
       const bearer = `Bearer ${await token()}`;
       const response = await request(app).get('/api/agents').set('Authorization', bearer);
@@ -137,7 +127,7 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
       expect(response.headers['retry-after']).toBe('5');
       expect(response.headers['www-authenticate']).toBeUndefined();
       expect(response.body.error).toBe('jwks_unavailable');
-      await server.start();
+      await jwks.server.start();
       expect((await request(app).get('/api/agents').set('Authorization', bearer)).status).toBe(200);
     });
 
@@ -151,7 +141,7 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
       const bearer = `Bearer ${await token()}`;
       const responses = await Promise.all(Array.from({ length: 50 }, () => request(app).get('/api/agents').set('Authorization', bearer)));
       expect(responses.map((response) => response.status)).toEqual(Array(50).fill(200));
-      expect(server.requests).toBe(1);
+      expect(jwks.server.requests).toBe(1);
     });
   });
 
@@ -280,32 +270,24 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
     });
     const preflight = await request(app).options('/api/agents').set('Origin', 'http://localhost:3000').set('Access-Control-Request-Method', 'GET');
     expect(preflight.status).toBe(204);
-    expect(server.requests).toBe(0);
+    expect(jwks.server.requests).toBe(0);
     expect((await request(app).options('/api/agents')).status).toBe(401);
   });
 
   it('shares one verifier, and its key cache, between middlewares', async () => {
-    const verifier = createClerkVerifier({ jwksUri: server.jwksUri, env: {} });
+    const verifier = createClerkVerifier({ jwksUri: jwks.server.jwksUri, env: {} });
     const app = express();
     app.get('/a', clerkAuth({ verifier }), whoAmI);
     app.get('/b', clerkAuth({ verifier, authorizeUser: () => false }), whoAmI);
     const bearer = `Bearer ${await token()}`;
     expect((await request(app).get('/a').set('Authorization', bearer)).status).toBe(200);
     expect((await request(app).get('/b').set('Authorization', bearer)).status).toBe(403);
-    expect(server.requests).toBe(1);
+    expect(jwks.server.requests).toBe(1);
   });
 });
 
 describe('clerkAuth(): startup errors', () => {
-  const configError = (options: unknown) => {
-    try {
-      clerkAuth(options as ClerkAuthOptions);
-    } catch (error) {
-      expect(error).toBeInstanceOf(ClerkConfigError);
-      return (error as ClerkConfigError).message;
-    }
-    throw new Error('expected a ClerkConfigError');
-  };
+  const configError = (options: unknown) => thrown(ClerkConfigError, () => clerkAuth(options as ClerkAuthOptions)).message;
 
   it('checks its own options and the verifier\'s', () => {
     expect(configError({ jwksUri: 'https://a.clerk.accounts.dev/.well-known/jwks.json', env: {}, authorizeUser: true })).toBe(

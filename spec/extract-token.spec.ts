@@ -1,5 +1,6 @@
 import { InvalidRequestError } from '../lib/errors';
 import { extractBearerToken } from '../lib/extract-token';
+import { thrown } from './helpers/expect-error';
 
 describe('extractBearerToken', () => {
   it.each([
@@ -27,14 +28,7 @@ describe('extractBearerToken', () => {
     ['Bearer abc\tdef', /more than one value follows Bearer/],
     [['Bearer a.b.c', 'Bearer d.e.f'], /sent more than once/],
   ])('refuses %j with 400 invalid_request', (header, message) => {
-    let thrown: unknown;
-    try {
-      extractBearerToken(header, 'agents');
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(InvalidRequestError);
-    const error = thrown as InvalidRequestError;
+    const error = thrown(InvalidRequestError, () => extractBearerToken(header, 'agents'));
     expect(error.status).toBe(400);
     expect(error.message).toMatch(message);
     expect(error.headers['WWW-Authenticate']).toMatch(/^Bearer realm="agents", error="invalid_request", error_description="/);

@@ -1,5 +1,6 @@
 import { ClerkConfigError } from '../lib/errors';
 import { parsePublishableKey } from '../lib/publishable-key';
+import { thrown } from './helpers/expect-error';
 import { fakeSecretKey, publishableKeyFor } from './helpers/keys';
 
 describe('parsePublishableKey', () => {
@@ -33,14 +34,7 @@ describe('parsePublishableKey', () => {
     ['a host with a path', publishableKeyFor('clerk.example.com/x'), /does not encode a valid Frontend API host/],
   ];
   it.each(malformed)('refuses a key with %s, naming the option and not echoing the key', (_, key, message) => {
-    let thrown: unknown;
-    try {
-      parsePublishableKey(key);
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(ClerkConfigError);
-    const error = thrown as ClerkConfigError;
+    const error = thrown(ClerkConfigError, () => parsePublishableKey(key));
     expect(error.option).toBe('publishableKey');
     expect(error.message).toMatch(/^publishableKey \(CLERK_PUBLISHABLE_KEY\) /);
     expect(error.message).toMatch(message);

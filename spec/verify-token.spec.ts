@@ -2,60 +2,32 @@ import { createHmac } from 'node:crypto';
 import type { ClerkVerifierOptions } from '../lib/config';
 import { InvalidTokenError, JwksUnavailableError, type InvalidTokenReason } from '../lib/errors';
 import { createClerkVerifier, MAX_TOKEN_LENGTH } from '../lib/verify-token';
-import { startJwksServer, type JwksServer } from './helpers/jwks-server';
-import { b64url, createTestKey, fakeSecretKey, mint, mintRaw, sessionClaims, type TestKey } from './helpers/keys';
+import { rejected } from './helpers/expect-error';
+import { useJwksFixture } from './helpers/jwks-fixture';
+import { startJwksServer } from './helpers/jwks-server';
+import { b64url, fakeSecretKey, mint, mintRaw } from './helpers/keys';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-let key: TestKey;
-let otherKey: TestKey;
-let server: JwksServer;
+const jwks = useJwksFixture();
+const { claims } = jwks;
 
-beforeAll(async () => {
-  [key, otherKey] = await Promise.all([createTestKey('ins_main'), createTestKey('ins_other')]);
-});
-beforeEach(async () => {
-  server = await startJwksServer([key.jwk]);
-});
-afterEach(() => server.close());
-
-const verifierFor = (options: ClerkVerifierOptions = {}) => createClerkVerifier({ jwksUri: server.jwksUri, env: {}, ...options });
-const claims = (overrides: Record<string, unknown> = {}) => sessionClaims(server.origin, overrides);
-
-async function refusal(promise: Promise<unknown>): Promise<InvalidTokenError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected the token to be refused');
-    },
-    (rejected: unknown) => rejected,
-  );
-  expect(error).toBeInstanceOf(InvalidTokenError);
-  return error as InvalidTokenError;
-}
+const verifierFor = (options: ClerkVerifierOptions = {}) => createClerkVerifier({ jwksUri: jwks.server.jwksUri, env: {}, ...options });
+const refusal = (promise: Promise<unknown>) => rejected(InvalidTokenError, promise);
 const reasonOf = async (promise: Promise<unknown>): Promise<InvalidTokenReason> => (await refusal(promise)).reason;
-
-async function unavailable(promise: Promise<unknown>): Promise<JwksUnavailableError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a JWKS failure');
-    },
-    (rejected: unknown) => rejected,
-  );
-  expect(error).toBeInstanceOf(JwksUnavailableError);
-  return error as JwksUnavailableError;
-}
+const unavailable = (promise: Promise<unknown>) => rejected(JwksUnavailableError, promise);
 
 describe('verify: accepted tokens', () => {
   it('returns the verified claims, custom ones included', async () => {
-    const token = await mint(key, claims({ org_id: 'org_1', org_role: 'org:admin', plan: 'pro' }));
+    const token = await mint(jwks.key, claims({ org_id: 'org_1', org_role: 'org:admin', plan: 'pro' }));
     const user = await verifierFor().verify(token);
-    expect(user).toMatchObject({ sub: 'user_2abc', sid: 'sess_2abc', iss: server.origin, org_role: 'org:admin', plan: 'pro' });
+    expect(user).toMatchObject({ sub: 'user_2abc', sid: 'sess_2abc', iss: jwks.server.origin, org_role: 'org:admin', plan: 'pro' });
   });
 
   it('accepts v2 tokens, and pending ones only when allowed', async () => {
     const v2 = { v: 2, sts: 'active', o: { id: 'org_1', slg: 'acme', rol: 'admin', per: 'read,manage', fpm: '3' }, fea: 'o:reports' };
-    expect((await verifierFor().verify(await mint(key, claims(v2)))).o).toEqual(v2.o);
-    const pending = await mint(key, claims({ ...v2, sts: 'pending' }));
+    expect((await verifierFor().verify(await mint(jwks.key, claims(v2)))).o).toEqual(v2.o);
+    const pending = await mint(jwks.key, claims({ ...v2, sts: 'pending' }));
     expect(await reasonOf(verifierFor().verify(pending))).toBe('pending_session');
     expect((await verifierFor({ acceptPendingSessions: true }).verify(pending)).sts).toBe('pending');
   });
@@ -65,16 +37,16 @@ describe('verify: accepted tokens', () => {
     ['the session-token category', 'cl_B7d4PD111AAA'],
     ['the "ignore" category', 'cl_I7d4PD111III'],
   ])('accepts %s', async (_, cat) => {
-    await expect(verifierFor().verify(await mint(key, claims(), { cat }))).resolves.toMatchObject({ sub: 'user_2abc' });
+    await expect(verifierFor().verify(await mint(jwks.key, claims(), { cat }))).resolves.toMatchObject({ sub: 'user_2abc' });
   });
 
   it('accepts a token without typ', async () => {
-    await expect(verifierFor().verify(await mint(key, claims(), { typ: undefined }))).resolves.toBeDefined();
+    await expect(verifierFor().verify(await mint(jwks.key, claims(), { typ: undefined }))).resolves.toBeDefined();
   });
 
   it('accepts tokens just inside the clock skew', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const token = await mint(key, claims({ exp: now - 3, nbf: now + 3, iat: now + 3 }));
+    const token = await mint(jwks.key, claims({ exp: now - 3, nbf: now + 3, iat: now + 3 }));
     await expect(verifierFor().verify(token)).resolves.toBeDefined();
   });
 });
@@ -90,45 +62,45 @@ describe('verify: refused tokens', () => {
     ['a huge token', `${'a'.repeat(MAX_TOKEN_LENGTH)}.b.c`],
   ])('refuses %s as malformed without fetching keys', async (_, token) => {
     expect(await reasonOf(verifierFor().verify(token))).toBe('malformed');
-    expect(server.requests).toBe(0);
+    expect(jwks.server.requests).toBe(0);
   });
 
   it('refuses a header or payload that is not JSON, or a payload that is not an object', async () => {
-    expect(await reasonOf(verifierFor().verify(mintRaw(key, 'not json', JSON.stringify(claims()))))).toBe('malformed');
-    expect(await reasonOf(verifierFor().verify(await mint(key, 'hello')))).toBe('malformed');
-    expect(await reasonOf(verifierFor().verify(await mint(key, '[1,2]')))).toBe('malformed');
-    expect(await reasonOf(verifierFor().verify(await mint(key, 'null')))).toBe('malformed');
+    expect(await reasonOf(verifierFor().verify(mintRaw(jwks.key, 'not json', JSON.stringify(claims()))))).toBe('malformed');
+    expect(await reasonOf(verifierFor().verify(await mint(jwks.key, 'hello')))).toBe('malformed');
+    expect(await reasonOf(verifierFor().verify(await mint(jwks.key, '[1,2]')))).toBe('malformed');
+    expect(await reasonOf(verifierFor().verify(await mint(jwks.key, 'null')))).toBe('malformed');
   });
 
   it('refuses alg none and HMAC signed with the public key, before fetching keys', async () => {
     const payload = b64url(JSON.stringify(claims()));
     const none = `${b64url('{"alg":"none","typ":"JWT"}')}.${payload}.c2ln`;
     expect(await reasonOf(verifierFor().verify(none))).toBe('invalid_algorithm');
-    const header = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: key.kid }));
-    const mac = createHmac('sha256', key.pem).update(`${header}.${payload}`).digest('base64url');
+    const header = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: jwks.key.kid }));
+    const mac = createHmac('sha256', jwks.key.pem).update(`${header}.${payload}`).digest('base64url');
     expect(await reasonOf(verifierFor().verify(`${header}.${payload}.${mac}`))).toBe('invalid_algorithm');
-    expect(server.requests).toBe(0);
+    expect(jwks.server.requests).toBe(0);
   });
 
   it.each(['RS384', 'RS512', 'PS256', 'ES256'])('refuses %s: Clerk signs RS256', async (alg) => {
-    const token = mintRaw(key, JSON.stringify({ alg, kid: key.kid, typ: 'JWT' }), JSON.stringify(claims()));
+    const token = mintRaw(jwks.key, JSON.stringify({ alg, kid: jwks.key.kid, typ: 'JWT' }), JSON.stringify(claims()));
     expect(await reasonOf(verifierFor().verify(token))).toBe('invalid_algorithm');
-    expect(server.requests).toBe(0);
+    expect(jwks.server.requests).toBe(0);
   });
 
   it.each([
     ['typ at+jwt', { typ: 'at+jwt' }],
     ['typ jwt (lower case)', { typ: 'jwt' }],
   ])('refuses %s before fetching keys', async (_, header) => {
-    expect(await reasonOf(verifierFor().verify(await mint(key, claims(), header)))).toBe('invalid_header');
-    expect(server.requests).toBe(0);
+    expect(await reasonOf(verifierFor().verify(await mint(jwks.key, claims(), header)))).toBe('invalid_header');
+    expect(jwks.server.requests).toBe(0);
   });
 
   it('refuses crit and b64 headers', async () => {
     const payload = JSON.stringify(claims());
-    const critExp = mintRaw(key, JSON.stringify({ alg: 'RS256', kid: key.kid, crit: ['exp'], exp: 1 }), payload);
+    const critExp = mintRaw(jwks.key, JSON.stringify({ alg: 'RS256', kid: jwks.key.kid, crit: ['exp'], exp: 1 }), payload);
     expect(await reasonOf(verifierFor().verify(critExp))).toBe('invalid_header');
-    const b64 = mintRaw(key, JSON.stringify({ alg: 'RS256', kid: key.kid, b64: true, crit: ['b64'] }), payload);
+    const b64 = mintRaw(jwks.key, JSON.stringify({ alg: 'RS256', kid: jwks.key.kid, b64: true, crit: ['b64'] }), payload);
     expect(await reasonOf(verifierFor().verify(b64))).toBe('invalid_header');
   });
 
@@ -138,24 +110,24 @@ describe('verify: refused tokens', () => {
     ['unknown', 'cl_something'],
     ['non-string', 7],
   ])('refuses the %s category', async (_, cat) => {
-    expect(await reasonOf(verifierFor().verify(await mint(key, claims(), { cat })))).toBe('unsupported_category');
+    expect(await reasonOf(verifierFor().verify(await mint(jwks.key, claims(), { cat })))).toBe('unsupported_category');
   });
 
   it('refuses a kid the key set does not hold', async () => {
-    const error = await refusal(verifierFor().verify(await mint(otherKey, claims())));
+    const error = await refusal(verifierFor().verify(await mint(jwks.otherKey, claims())));
     expect(error.reason).toBe('unknown_key');
     expect(error.status).toBe(401);
   });
 
   it('refuses a token signed by another key under the right kid, or tampered with', async () => {
-    expect(await reasonOf(verifierFor().verify(await mint(otherKey, claims(), { kid: key.kid })))).toBe('invalid_signature');
-    const [header, , signature] = (await mint(key, claims())).split('.');
+    expect(await reasonOf(verifierFor().verify(await mint(jwks.otherKey, claims(), { kid: jwks.key.kid })))).toBe('invalid_signature');
+    const [header, , signature] = (await mint(jwks.key, claims())).split('.');
     const forged = `${header}.${b64url(JSON.stringify(claims({ sub: 'user_admin' })))}.${signature}`;
     expect(await reasonOf(verifierFor().verify(forged))).toBe('invalid_signature');
   });
 
   it('checks the signature before any claim', async () => {
-    const expiredAndForged = await mint(otherKey, claims({ exp: 1 }), { kid: key.kid });
+    const expiredAndForged = await mint(jwks.otherKey, claims({ exp: 1 }), { kid: jwks.key.kid });
     expect(await reasonOf(verifierFor().verify(expiredAndForged))).toBe('invalid_signature');
   });
 
@@ -167,16 +139,16 @@ describe('verify: refused tokens', () => {
     ['invalid_claims', { sub: undefined }],
     ['invalid_claims', { exp: undefined }],
   ])('refuses with %s', async (reason, overrides) => {
-    expect(await reasonOf(verifierFor().verify(await mint(key, claims(overrides))))).toBe(reason);
+    expect(await reasonOf(verifierFor().verify(await mint(jwks.key, claims(overrides))))).toBe(reason);
   });
 
   it('applies authorizedParties and clockSkewInMs', async () => {
     const verifier = verifierFor({ authorizedParties: ['https://app.example.com'], clockSkewInMs: 0 });
-    expect(await reasonOf(verifier.verify(await mint(key, claims())))).toBe('invalid_authorized_party');
-    expect(await reasonOf(verifier.verify(await mint(key, claims({ azp: undefined }))))).toBe('invalid_authorized_party');
+    expect(await reasonOf(verifier.verify(await mint(jwks.key, claims())))).toBe('invalid_authorized_party');
+    expect(await reasonOf(verifier.verify(await mint(jwks.key, claims({ azp: undefined }))))).toBe('invalid_authorized_party');
     const now = Math.floor(Date.now() / 1000);
-    expect(await reasonOf(verifier.verify(await mint(key, claims({ azp: 'https://app.example.com', exp: now - 1 }))))).toBe('expired');
-    await expect(verifier.verify(await mint(key, claims({ azp: 'https://app.example.com' })))).resolves.toBeDefined();
+    expect(await reasonOf(verifier.verify(await mint(jwks.key, claims({ azp: 'https://app.example.com', exp: now - 1 }))))).toBe('expired');
+    await expect(verifier.verify(await mint(jwks.key, claims({ azp: 'https://app.example.com' })))).resolves.toBeDefined();
   });
 
   it('uses its name as the realm of its errors', async () => {
@@ -187,26 +159,26 @@ describe('verify: refused tokens', () => {
 
 describe('verify: key sources', () => {
   it('jwtKey verifies with no network and whatever the kid', async () => {
-    await server.close();
-    const verifier = createClerkVerifier({ jwtKey: key.pem, env: {} });
-    await expect(verifier.verify(await mint(key, claims(), { kid: 'anything' }))).resolves.toMatchObject({ sub: 'user_2abc' });
-    expect(await reasonOf(verifier.verify(await mint(otherKey, claims())))).toBe('invalid_signature');
+    await jwks.server.close();
+    const verifier = createClerkVerifier({ jwtKey: jwks.key.pem, env: {} });
+    await expect(verifier.verify(await mint(jwks.key, claims(), { kid: 'anything' }))).resolves.toMatchObject({ sub: 'user_2abc' });
+    expect(await reasonOf(verifier.verify(await mint(jwks.otherKey, claims())))).toBe('invalid_signature');
   });
 
   it('secretKey reads the Backend API key set with the key as Bearer', async () => {
     const secretKey = fakeSecretKey();
-    const verifier = createClerkVerifier({ env: { CLERK_SECRET_KEY: secretKey, CLERK_API_URL: server.origin } });
-    expect(verifier.config.jwksUri).toBe(`${server.origin}/v1/jwks`);
-    await expect(verifier.verify(await mint(key, claims()))).resolves.toBeDefined();
-    expect(server.lastHeaders?.authorization).toBe(`Bearer ${secretKey}`);
-    expect(server.lastHeaders?.['user-agent']).toBe('express-clerk-jwt');
+    const verifier = createClerkVerifier({ env: { CLERK_SECRET_KEY: secretKey, CLERK_API_URL: jwks.server.origin } });
+    expect(verifier.config.jwksUri).toBe(`${jwks.server.origin}/v1/jwks`);
+    await expect(verifier.verify(await mint(jwks.key, claims()))).resolves.toBeDefined();
+    expect(jwks.server.lastHeaders?.authorization).toBe(`Bearer ${secretKey}`);
+    expect(jwks.server.lastHeaders?.['user-agent']).toBe('express-clerk-jwt');
   });
 
   it('says when the Backend API refuses the secret key, without printing it', async () => {
-    server.behaviour = 'unauthorized';
+    jwks.server.behaviour = 'unauthorized';
     const secretKey = fakeSecretKey();
-    const verifier = createClerkVerifier({ secretKey, apiUrl: server.origin, env: {} });
-    const error = await unavailable(verifier.verify(await mint(key, claims())));
+    const verifier = createClerkVerifier({ secretKey, apiUrl: jwks.server.origin, env: {} });
+    const error = await unavailable(verifier.verify(await mint(jwks.key, claims())));
     expect(error.message).toBe(
       "Could not load Clerk's signing keys (JWKS): the Backend API refused secretKey (CLERK_SECRET_KEY) with HTTP 401; check that the key is current and belongs to this instance. Try again shortly.",
     );
@@ -215,58 +187,58 @@ describe('verify: key sources', () => {
 
   it('never sends the secret key to a Frontend API key set', async () => {
     const verifier = verifierFor({ secretKey: fakeSecretKey() });
-    await verifier.verify(await mint(key, claims()));
-    expect(server.lastHeaders?.authorization).toBeUndefined();
+    await verifier.verify(await mint(jwks.key, claims()));
+    expect(jwks.server.lastHeaders?.authorization).toBeUndefined();
   });
 
   it('ignores keys that are not RS256 signing keys', async () => {
-    server.keys = [{ ...key.jwk, use: 'enc' }, otherKey.jwk];
-    expect(await reasonOf(verifierFor().verify(await mint(key, claims())))).toBe('unknown_key');
+    jwks.server.keys = [{ ...jwks.key.jwk, use: 'enc' }, jwks.otherKey.jwk];
+    expect(await reasonOf(verifierFor().verify(await mint(jwks.key, claims())))).toBe('unknown_key');
   });
 });
 
 describe('verify: the key cache', () => {
   it('fetches the key set once for 50 concurrent cold requests', async () => {
     const verifier = verifierFor();
-    const tokens = await Promise.all(Array.from({ length: 50 }, (_, i) => mint(key, claims({ sub: `user_${i}` }))));
+    const tokens = await Promise.all(Array.from({ length: 50 }, (_, i) => mint(jwks.key, claims({ sub: `user_${i}` }))));
     const users = await Promise.all(tokens.map((token) => verifier.verify(token)));
     expect(users.map((user) => user.sub)).toEqual(tokens.map((_, i) => `user_${i}`));
-    expect(server.requests).toBe(1);
+    expect(jwks.server.requests).toBe(1);
     await verifier.verify(tokens[0] as string);
-    expect(server.requests).toBe(1);
+    expect(jwks.server.requests).toBe(1);
   });
 
   it('refetches for unknown kids at most once per cooldown', async () => {
     const verifier = verifierFor({ jwksCooldownInMs: 300 });
-    const unknown = await Promise.all(Array.from({ length: 20 }, (_, i) => mint(otherKey, claims(), { kid: `ins_unknown_${i}` })));
-    await verifier.verify(await mint(key, claims()));
-    expect(server.requests).toBe(1);
+    const unknown = await Promise.all(Array.from({ length: 20 }, (_, i) => mint(jwks.otherKey, claims(), { kid: `ins_unknown_${i}` })));
+    await verifier.verify(await mint(jwks.key, claims()));
+    expect(jwks.server.requests).toBe(1);
     const flood = async () => {
       const reasons = await Promise.all(unknown.map((token) => reasonOf(verifier.verify(token))));
       expect(new Set(reasons)).toEqual(new Set(['unknown_key']));
       for (const token of unknown) expect(await reasonOf(verifier.verify(token))).toBe('unknown_key');
     };
     await flood();
-    expect(server.requests).toBe(1);
+    expect(jwks.server.requests).toBe(1);
     await sleep(350);
     await flood();
-    expect(server.requests).toBe(2);
+    expect(jwks.server.requests).toBe(2);
   });
 
   it('picks up a rotated key without a restart', async () => {
     const verifier = verifierFor({ jwksCooldownInMs: 100 });
-    await verifier.verify(await mint(key, claims()));
-    server.keys = [key.jwk, otherKey.jwk];
+    await verifier.verify(await mint(jwks.key, claims()));
+    jwks.server.keys = [jwks.key.jwk, jwks.otherKey.jwk];
     await sleep(150);
-    await expect(verifier.verify(await mint(otherKey, claims()))).resolves.toBeDefined();
-    expect(server.requests).toBe(2);
+    await expect(verifier.verify(await mint(jwks.otherKey, claims()))).resolves.toBeDefined();
+    expect(jwks.server.requests).toBe(2);
   });
 
   it('stops trusting a key removed from the key set once the cache is refreshed', async () => {
     const verifier = verifierFor({ jwksCacheMaxAgeInMs: 200 });
-    const token = await mint(key, claims());
+    const token = await mint(jwks.key, claims());
     await verifier.verify(token);
-    server.keys = [otherKey.jwk];
+    jwks.server.keys = [jwks.otherKey.jwk];
     await expect(verifier.verify(token)).resolves.toBeDefined();
     await sleep(250);
     expect(await reasonOf(verifier.verify(token))).toBe('unknown_key');
@@ -275,22 +247,22 @@ describe('verify: the key cache', () => {
 
 describe('verify: key set outages are 503s, never 401s', () => {
   it('answers 503 while the key set is down, then recovers by itself', async () => {
-    await server.stop();
+    await jwks.server.stop();
     const verifier = verifierFor();
-    const token = await mint(key, claims());
+    const token = await mint(jwks.key, claims());
     const error = await unavailable(verifier.verify(token));
     expect(error.status).toBe(503);
     expect(error.headers['Retry-After']).toBe('5');
     expect(error.message).toBe("Could not load Clerk's signing keys (JWKS): the JWKS endpoint could not be reached (ECONNREFUSED). Try again shortly.");
-    await server.start();
+    await jwks.server.start();
     await expect(verifier.verify(token)).resolves.toBeDefined();
   });
 
   it('keeps verifying with cached keys when the key set goes down later', async () => {
     const verifier = verifierFor();
-    const token = await mint(key, claims());
+    const token = await mint(jwks.key, claims());
     await verifier.verify(token);
-    await server.stop();
+    await jwks.server.stop();
     await expect(verifier.verify(token)).resolves.toBeDefined();
   });
 
@@ -301,26 +273,26 @@ describe('verify: key set outages are 503s, never 401s', () => {
     ['redirect', 'the JWKS endpoint answered HTTP 302 (a redirect, which is not followed: configure the final URL)'],
     ['drop-mid-body', 'the JWKS response is not valid JSON'],
   ] as const)('answers 503 when the key set server answers %s', async (behaviour, problem) => {
-    server.behaviour = behaviour;
-    const error = await unavailable(verifierFor().verify(await mint(key, claims())));
+    jwks.server.behaviour = behaviour;
+    const error = await unavailable(verifierFor().verify(await mint(jwks.key, claims())));
     expect(error.message).toBe(`Could not load Clerk's signing keys (JWKS): ${problem}. Try again shortly.`);
-    server.behaviour = 'ok';
+    jwks.server.behaviour = 'ok';
   });
 
   it.each([
     ['empty', () => []],
-    ['without an RS256 signing key', () => [{ ...key.jwk, use: 'enc' }, { ...key.jwk, kid: 'ins_ops', key_ops: ['encrypt'] }, { ...key.jwk, kid: 'ins_384', alg: 'RS384' }]],
+    ['without an RS256 signing key', () => [{ ...jwks.key.jwk, use: 'enc' }, { ...jwks.key.jwk, kid: 'ins_ops', key_ops: ['encrypt'] }, { ...jwks.key.jwk, kid: 'ins_384', alg: 'RS384' }]],
   ])('answers 503 when the key set is %s: no token could pass, so the fault is not the token\'s', async (_, keys) => {
-    server.keys = keys();
-    const error = await unavailable(verifierFor().verify(await mint(key, claims())));
+    jwks.server.keys = keys();
+    const error = await unavailable(verifierFor().verify(await mint(jwks.key, claims())));
     expect(error.message).toBe("Could not load Clerk's signing keys (JWKS): the JWKS holds no RS256 signing key. Try again shortly.");
   });
 
   it('answers 503 when the key set is slower than the timeout', async () => {
-    await server.close();
-    server = await startJwksServer([key.jwk], { slowMs: 1000 });
-    server.behaviour = 'slow';
-    const error = await unavailable(verifierFor({ jwksTimeoutInMs: 100 }).verify(await mint(key, claims())));
+    await jwks.server.close();
+    jwks.server = await startJwksServer([jwks.key.jwk], { slowMs: 1000 });
+    jwks.server.behaviour = 'slow';
+    const error = await unavailable(verifierFor({ jwksTimeoutInMs: 100 }).verify(await mint(jwks.key, claims())));
     expect(error.message).toBe("Could not load Clerk's signing keys (JWKS): the JWKS request timed out after 100 ms. Try again shortly.");
   });
 });
