@@ -8,6 +8,7 @@ const config: Config = {
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
   },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  collectCoverageFrom: ['lib/**/*.ts'],
 };
 
 export default config;

@@ -1,7 +1,13 @@
 import type { KeyObject } from 'node:crypto';
+import { ENV_VARS, label } from './env-vars';
 import { ClerkConfigError } from './errors';
 import { parseJwtKey } from './jwt-key';
 import { parsePublishableKey, type PublishableKeyInfo } from './publishable-key';
+
+/** Where the package writes its few operational messages (key-set outages and recoveries). */
+export interface ClerkLogger {
+  warn(message: string): void;
+}
 
 /**
  * Options of `createClerkVerifier()`; `clerkAuth()` takes them too. Each option with an
@@ -37,18 +43,19 @@ export interface ClerkVerifierOptions {
   /**
    * Origins allowed in the `azp` claim, e.g. `['https://app.example.com']`. When set, a token
    * without `azp` or with another origin is refused. Default is `CLERK_AUTHORIZED_PARTIES`
-   * (comma-separated), else no check (not recommended in production).
+   * (comma-separated); an empty list counts as unset. Without either, `azp` is not checked (not
+   * recommended in production).
    */
   authorizedParties?: readonly string[] | undefined;
   /**
    * Expected `iss` claim. Default is derived: `https://<frontend-api>` from the publishable key, or
-   * the origin of a `jwksUri` ending in `/.well-known/jwks.json`; when neither is available `iss`
-   * is not checked (as in Clerk's SDK) and the signature alone ties the token to the instance.
+   * a `jwksUri` ending in `/.well-known/jwks.json` without that suffix; when neither is available
+   * `iss` is not checked (as in Clerk's SDK) and the signature alone ties the token to the instance.
    */
   issuer?: string | undefined;
   /** Allowed clock difference, in milliseconds, for `exp`, `nbf` and `iat`. Default is 5000 (5 seconds). */
   clockSkewInMs?: number | undefined;
-  /** Provider name: the `WWW-Authenticate` realm and log label. Default is `clerk`. */
+  /** Provider name: the `WWW-Authenticate` realm and the label of log lines. Default is `clerk`. */
   name?: string | undefined;
   /**
    * Whether a v2 token with `sts: "pending"` (a session with unfinished tasks) counts as signed in.
@@ -59,7 +66,8 @@ export interface ClerkVerifierOptions {
   jwksTimeoutInMs?: number | undefined;
   /**
    * Minimum time between two JWKS requests caused by tokens with an unknown `kid`, in
-   * milliseconds. Default is 30000 (30 seconds).
+   * milliseconds, counted from the last request whatever its outcome. After a failed request, new
+   * ones wait the smaller of this and 5 seconds. Default is 30000 (30 seconds).
    */
   jwksCooldownInMs?: number | undefined;
   /**
@@ -67,6 +75,11 @@ export interface ClerkVerifierOptions {
    * a key removed from the JWKS keeps verifying. Default is 600000 (10 minutes).
    */
   jwksCacheMaxAgeInMs?: number | undefined;
+  /**
+   * Receives one line when the key set cannot be loaded and one when it loads again (never per
+   * request, never a secret). `false` silences it. Default is `console`.
+   */
+  logger?: ClerkLogger | false | undefined;
   /** Where environment variables are read. Default is `process.env`, read once at factory time. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
 }
@@ -102,49 +115,40 @@ export type KeyMaterial =
 export interface ResolvedConfig {
   readonly config: ClerkConfig;
   readonly keys: KeyMaterial;
+  /** `null` when logging is off. */
+  readonly logger: ClerkLogger | null;
 }
 
-/** Environment variable of each option that has one. */
-export const ENV_VARS = {
-  jwksUri: 'CLERK_JWKS_URI',
-  publishableKey: 'CLERK_PUBLISHABLE_KEY',
-  secretKey: 'CLERK_SECRET_KEY',
-  jwtKey: 'CLERK_JWT_KEY',
-  apiUrl: 'CLERK_API_URL',
-  authorizedParties: 'CLERK_AUTHORIZED_PARTIES',
-} as const;
+type StringOption = Exclude<keyof typeof ENV_VARS, 'authorizedParties'>;
 
-type EnvOption = keyof typeof ENV_VARS;
-type StringOption = Exclude<EnvOption, 'authorizedParties'>;
+// A record, so that the compiler insists on every option being listed.
+const VERIFIER_OPTION_SET: Record<keyof ClerkVerifierOptions, true> = {
+  jwksUri: true,
+  publishableKey: true,
+  secretKey: true,
+  jwtKey: true,
+  apiUrl: true,
+  authorizedParties: true,
+  issuer: true,
+  clockSkewInMs: true,
+  name: true,
+  acceptPendingSessions: true,
+  jwksTimeoutInMs: true,
+  jwksCooldownInMs: true,
+  jwksCacheMaxAgeInMs: true,
+  logger: true,
+  env: true,
+};
 
 /** Names of every option of {@link ClerkVerifierOptions}. */
-export const VERIFIER_OPTIONS: readonly (keyof ClerkVerifierOptions)[] = [
-  'jwksUri',
-  'publishableKey',
-  'secretKey',
-  'jwtKey',
-  'apiUrl',
-  'authorizedParties',
-  'issuer',
-  'clockSkewInMs',
-  'name',
-  'acceptPendingSessions',
-  'jwksTimeoutInMs',
-  'jwksCooldownInMs',
-  'jwksCacheMaxAgeInMs',
-  'env',
-];
+export const VERIFIER_OPTIONS = Object.keys(VERIFIER_OPTION_SET) as (keyof ClerkVerifierOptions)[];
 
 const DEFAULT_API_URL = 'https://api.clerk.com';
 const JWKS_PATH = '/.well-known/jwks.json';
 const SECRET_KEY = /^sk_(test|live)_[A-Za-z0-9+/=_-]+$/;
 const REALM = /^[\x20-\x7e]{1,100}$/;
-
-/** `jwksUri (CLERK_JWKS_URI)`, or the bare option name when it has no environment variable. */
-export function label(option: string): string {
-  const envVar = (ENV_VARS as Record<string, string | undefined>)[option];
-  return envVar === undefined ? option : `${option} (${envVar})`;
-}
+// setTimeout (and so AbortSignal.timeout) cannot wait longer.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Throws a {@link ClerkConfigError} for any key of `options` not in `known`, with a suggestion
@@ -180,7 +184,7 @@ export function resolveConfig(options: ClerkVerifierOptions = {}): ResolvedConfi
     if (given !== undefined && typeof given !== 'string') {
       throw new ClerkConfigError(`${label(option)} must be a string.`, option);
     }
-    return blankToUndefined(typeof given === 'string' ? given : undefined) ?? blankToUndefined(env[ENV_VARS[option]]);
+    return blankToUndefined(given) ?? blankToUndefined(env[ENV_VARS[option]]);
   };
 
   const name = options.name ?? 'clerk';
@@ -189,7 +193,7 @@ export function resolveConfig(options: ClerkVerifierOptions = {}): ResolvedConfi
   }
 
   const publishableKeyValue = read('publishableKey');
-  const publishable = publishableKeyValue === undefined ? null : parsePublishableKey(publishableKeyValue, label('publishableKey'));
+  const publishable = publishableKeyValue === undefined ? null : parsePublishableKey(publishableKeyValue);
   const secretKey = read('secretKey');
   const secretKeyType = secretKey === undefined ? null : checkSecretKey(secretKey);
   if (publishable !== null && secretKeyType !== null && publishable.instanceType !== secretKeyType) {
@@ -199,7 +203,7 @@ export function resolveConfig(options: ClerkVerifierOptions = {}): ResolvedConfi
     );
   }
 
-  const apiUrl = parseHttpUrl(read('apiUrl') ?? DEFAULT_API_URL, 'apiUrl', 'https://api.clerk.com');
+  const apiUrl = parseApiUrl(read('apiUrl') ?? DEFAULT_API_URL);
   const jwksUriValue = read('jwksUri');
   const jwksUri = jwksUriValue === undefined ? null : parseJwksUri(jwksUriValue, publishable, apiUrl, secretKey);
   const jwtKeyValue = read('jwtKey');
@@ -237,11 +241,11 @@ export function resolveConfig(options: ClerkVerifierOptions = {}): ResolvedConfi
     acceptPendingSessions: checkBoolean(options.acceptPendingSessions, 'acceptPendingSessions'),
     instanceType: publishable?.instanceType ?? secretKeyType,
     frontendApi: publishable?.frontendApi ?? null,
-    jwksTimeoutInMs: checkNumber(options.jwksTimeoutInMs, 'jwksTimeoutInMs', 5000, { min: 1 }),
+    jwksTimeoutInMs: checkNumber(options.jwksTimeoutInMs, 'jwksTimeoutInMs', 5000, { min: 1, max: MAX_TIMER_MS, integer: true }),
     jwksCooldownInMs: checkNumber(options.jwksCooldownInMs, 'jwksCooldownInMs', 30_000, { min: 0 }),
     jwksCacheMaxAgeInMs: checkNumber(options.jwksCacheMaxAgeInMs, 'jwksCacheMaxAgeInMs', 600_000, { min: 1, infinite: true }),
   });
-  return Object.freeze({ config, keys: Object.freeze(keys) });
+  return Object.freeze({ config, keys: Object.freeze(keys), logger: resolveLogger(options.logger) });
 }
 
 /** Reads an optional boolean option. */
@@ -251,13 +255,35 @@ export function checkBoolean(value: unknown, option: string): boolean {
   return value;
 }
 
-function checkNumber(value: unknown, option: string, fallback: number, rule: { min: number; infinite?: boolean }): number {
+interface NumberRule {
+  min: number;
+  max?: number;
+  integer?: boolean;
+  infinite?: boolean;
+}
+
+function checkNumber(value: unknown, option: string, fallback: number, rule: NumberRule): number {
   if (value === undefined) return fallback;
-  const ok = typeof value === 'number' && value >= rule.min && (Number.isFinite(value) || (rule.infinite === true && value === Infinity));
+  const max = rule.max ?? Number.MAX_VALUE;
+  const ok =
+    typeof value === 'number' &&
+    ((rule.infinite === true && value === Infinity) ||
+      (value >= rule.min && value <= max && (rule.integer === true ? Number.isInteger(value) : Number.isFinite(value))));
   if (!ok) {
-    throw new ClerkConfigError(`${option} must be a number of milliseconds >= ${rule.min}${rule.infinite === true ? ' (or Infinity)' : ''}; default is ${fallback}.`, option);
+    const range = rule.max === undefined ? `>= ${rule.min}` : `from ${rule.min} to ${rule.max}`;
+    const kind = rule.integer === true ? 'a whole number of milliseconds' : 'a number of milliseconds';
+    throw new ClerkConfigError(`${option} must be ${kind} ${range}${rule.infinite === true ? ' (or Infinity)' : ''}; default is ${fallback}.`, option);
   }
   return value;
+}
+
+function resolveLogger(logger: unknown): ClerkLogger | null {
+  if (logger === undefined) return console;
+  if (logger === false) return null;
+  if (typeof logger !== 'object' || logger === null || typeof (logger as ClerkLogger).warn !== 'function') {
+    throw new ClerkConfigError('logger must be an object with a warn(message) method, such as console, or false.', 'logger');
+  }
+  return logger as ClerkLogger;
 }
 
 function checkSecretKey(secretKey: string): 'development' | 'production' {
@@ -274,10 +300,8 @@ function parseJwksUri(value: string, publishable: PublishableKeyInfo | null, api
   const expected = `https://${publishable?.frontendApi ?? '<your-frontend-api>'}${JWKS_PATH}`;
   const fail = (problem: string): ClerkConfigError =>
     new ClerkConfigError(`Invalid JWKS URI: ${label('jwksUri')} ${problem}. Expected ${expected}`, 'jwksUri');
-  const url = parseUrl(value);
-  if (url === null) throw fail('is not a URL');
-  if (url.username !== '' || url.password !== '') throw fail('must not contain a user name or password');
-  if (!isAllowedProtocol(url)) throw fail('must use https (plain http is allowed only for localhost, 127.0.0.1 and ::1)');
+  const { url, problem } = parseHttpUrl(value);
+  if (url === null) throw fail(problem);
   if (url.pathname === '/') throw fail('has no path: the key set is served at /.well-known/jwks.json');
   if (publishable !== null && url.hostname !== publishable.frontendApi) {
     throw fail(`points at ${url.host}, but ${label('publishableKey')} belongs to ${publishable.frontendApi}`);
@@ -288,45 +312,52 @@ function parseJwksUri(value: string, publishable: PublishableKeyInfo | null, api
   return url;
 }
 
-function parseHttpUrl(value: string, option: StringOption, example: string): URL {
-  const url = parseUrl(value);
-  const problem =
-    url === null ? 'is not a URL'
-    : url.username !== '' || url.password !== '' ? 'must not contain a user name or password'
-    : !isAllowedProtocol(url) ? 'must use https (plain http is allowed only for localhost, 127.0.0.1 and ::1)'
-    : url.search !== '' || url.hash !== '' ? 'must not have a query or fragment'
-    : null;
-  if (problem !== null || url === null) throw new ClerkConfigError(`${label(option)} ${problem}. Expected e.g. ${example}`, option);
+function parseApiUrl(value: string): URL {
+  const fail = (problem: string): ClerkConfigError => new ClerkConfigError(`${label('apiUrl')} ${problem}. Expected e.g. ${DEFAULT_API_URL}`, 'apiUrl');
+  const { url, problem } = parseHttpUrl(value);
+  if (url === null) throw fail(problem);
+  if (url.search !== '' || url.hash !== '') throw fail('must not have a query or fragment');
   return url;
+}
+
+/** A URL that keys or secrets may be fetched from: https, or http on a loopback host; no credentials. */
+function parseHttpUrl(value: string): { url: URL; problem: null } | { url: null; problem: string } {
+  const url = parseUrl(value);
+  if (url === null) return { url, problem: 'is not a URL' };
+  if (url.username !== '' || url.password !== '') return { url: null, problem: 'must not contain a user name or password' };
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+    return { url: null, problem: 'must use https (plain http is allowed only for localhost, 127.x.x.x and ::1)' };
+  }
+  return { url, problem: null };
 }
 
 function resolveIssuer(given: unknown, publishable: PublishableKeyInfo | null, jwksUri: URL | null): string | null {
   if (given !== undefined && (typeof given !== 'string' || given.trim() !== '')) {
-    if (typeof given !== 'string' || parseUrl(given) === null) {
+    const issuer = typeof given === 'string' ? given.trim() : '';
+    if (parseUrl(issuer) === null) {
       throw new ClerkConfigError('issuer must be a URL, e.g. https://clerk.example.com.', 'issuer');
     }
-    if (given.endsWith('/')) {
-      throw new ClerkConfigError(`issuer must not end with "/": Clerk tokens carry iss without one, e.g. ${given.replace(/\/+$/, '')}.`, 'issuer');
+    if (issuer.endsWith('/')) {
+      throw new ClerkConfigError(`issuer must not end with "/": Clerk tokens carry iss without one, e.g. ${issuer.replace(/\/+$/, '')}.`, 'issuer');
     }
-    return given;
+    return issuer;
   }
   if (publishable !== null) return `https://${publishable.frontendApi}`;
-  if (jwksUri !== null && jwksUri.pathname === JWKS_PATH) return jwksUri.origin;
+  // https://<frontend-api>/.well-known/jwks.json → https://<frontend-api>; a proxy's path prefix stays.
+  if (jwksUri !== null && jwksUri.pathname.endsWith(JWKS_PATH)) return `${jwksUri.origin}${jwksUri.pathname.slice(0, -JWKS_PATH.length)}`;
   return null;
 }
 
 function resolveAuthorizedParties(given: unknown, env: Readonly<Record<string, string | undefined>>): string[] {
   const option = 'authorizedParties';
-  let entries: string[];
-  if (given !== undefined) {
-    if (!Array.isArray(given) || !given.every((entry) => typeof entry === 'string')) {
-      throw new ClerkConfigError(`${label(option)} must be an array of origins, e.g. ['https://app.example.com'].`, option);
-    }
-    entries = given as string[];
-  } else {
-    entries = (env[ENV_VARS.authorizedParties] ?? '').split(',');
+  if (given !== undefined && (!Array.isArray(given) || !given.every((entry) => typeof entry === 'string'))) {
+    throw new ClerkConfigError(`${label(option)} must be an array of origins, e.g. ['https://app.example.com'].`, option);
   }
-  const parties = entries.map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const fromOption = ((given ?? []) as string[]).map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const parties =
+    fromOption.length > 0
+      ? fromOption
+      : (env[ENV_VARS.authorizedParties] ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
   for (const party of parties) {
     const url = parseUrl(party);
     const isWeb = url !== null && (url.protocol === 'https:' || url.protocol === 'http:');
@@ -338,18 +369,9 @@ function resolveAuthorizedParties(given: unknown, env: Readonly<Record<string, s
   return parties;
 }
 
-function isAllowedProtocol(url: URL): boolean {
-  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname));
-}
-
-/** `localhost` (and `*.localhost`), 127.0.0.0/8 and ::1. */
-export function isLoopback(hostname: string): boolean {
-  return (
-    hostname === 'localhost' ||
-    hostname.endsWith('.localhost') ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname) ||
-    hostname === '[::1]'
-  );
+/** `localhost`, 127.0.0.0/8 and ::1: names that never leave the machine. */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname) || hostname === '[::1]';
 }
 
 function parseUrl(value: string): URL | null {
@@ -373,11 +395,8 @@ function similar(a: string, b: string): boolean {
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        (previous[j] as number) + 1,
-        (current[j - 1] as number) + 1,
-        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution);
     }
     previous = current;
   }

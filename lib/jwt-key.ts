@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { label } from './env-vars';
 import { ClerkConfigError } from './errors';
 
-const LABEL = 'jwtKey (CLERK_JWT_KEY)';
 const PEM_ARMOUR = /-----(BEGIN|END) PUBLIC KEY-----/g;
 const BASE64_BODY = /^[A-Za-z0-9+/]+={0,2}$/;
 
@@ -14,7 +14,7 @@ const BASE64_BODY = /^[A-Za-z0-9+/]+={0,2}$/;
  * @throws {ClerkConfigError} naming `jwtKey (CLERK_JWT_KEY)`; the message never contains the key.
  */
 export function parseJwtKey(value: string): KeyObject {
-  const fail = (problem: string): ClerkConfigError => new ClerkConfigError(`${LABEL} ${problem}`, 'jwtKey');
+  const fail = (problem: string): ClerkConfigError => new ClerkConfigError(`${label('jwtKey')} ${problem}`, 'jwtKey');
   const text = value.replace(/\\n/g, '\n');
   if (/PRIVATE KEY/.test(text)) {
     throw fail('holds a private key. Paste the instance\'s public key (Clerk Dashboard → API Keys → JWT public key, PEM).');

@@ -1,3 +1,4 @@
+import { label } from './env-vars';
 import { ClerkConfigError } from './errors';
 
 /** What a Clerk publishable key encodes. */
@@ -16,16 +17,13 @@ const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9
  * Decodes a Clerk publishable key, `pk_test_<b64>` or `pk_live_<b64>` where `<b64>` is base64 of
  * `"<frontend-api-host>$"`, with the same rules as Clerk's SDK plus a hostname check.
  *
- * @param label How to name the value in an error message.
- * @throws {ClerkConfigError} naming `label` when the key is malformed; the message never contains
+ * @param name How to name the value in an error message.
+ * @throws {ClerkConfigError} naming `name` when the key is malformed; the message never contains
  *   the value.
  */
-export function parsePublishableKey(
-  key: string,
-  label = 'publishableKey (CLERK_PUBLISHABLE_KEY)',
-): PublishableKeyInfo {
+export function parsePublishableKey(key: string, name = label('publishableKey')): PublishableKeyInfo {
   const fail: (problem: string) => never = (problem) => {
-    throw new ClerkConfigError(`${label} ${problem}`, 'publishableKey');
+    throw new ClerkConfigError(`${name} ${problem}`, 'publishableKey');
   };
   if (typeof key !== 'string') fail('must be a string');
   if (/^sk_(test|live)_/.test(key)) {

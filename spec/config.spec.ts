@@ -119,6 +119,13 @@ describe('resolveConfig: options and environment', () => {
     });
   });
 
+  it('logs to console unless given a logger or false', () => {
+    expect(resolve({ publishableKey: PK }).logger).toBe(console);
+    expect(resolve({ publishableKey: PK, logger: false }).logger).toBeNull();
+    const logger = { warn: () => undefined };
+    expect(resolve({ publishableKey: PK, logger }).logger).toBe(logger);
+  });
+
   it('takes every tuning option', () => {
     const tuning = {
       name: 'agents-api',
@@ -138,13 +145,25 @@ describe('resolveConfig: options and environment', () => {
       resolve({ publishableKey: PK }, { CLERK_AUTHORIZED_PARTIES: ' http://localhost:3000 , ,https://app.example.com,chrome-extension://abcdef ' }).config
         .authorizedParties,
     ).toEqual(['http://localhost:3000', 'https://app.example.com', 'chrome-extension://abcdef']);
-    expect(resolve({ publishableKey: PK, authorizedParties: [] }, { CLERK_AUTHORIZED_PARTIES: 'https://x.example.com' }).config.authorizedParties).toEqual([]);
+    // An empty list counts as unset, like a blank env var: it cannot switch off the env's list.
+    expect(resolve({ publishableKey: PK, authorizedParties: [] }, { CLERK_AUTHORIZED_PARTIES: 'https://x.example.com' }).config.authorizedParties).toEqual([
+      'https://x.example.com',
+    ]);
+    expect(resolve({ publishableKey: PK, authorizedParties: [' https://a.example.com '] }).config.authorizedParties).toEqual(['https://a.example.com']);
   });
 
   it('accepts plain http for loopback JWKS hosts only', () => {
-    for (const host of ['localhost:3000', '127.0.0.1:8080', '[::1]:9000', 'dev.localhost']) {
+    for (const host of ['localhost:3000', '127.0.0.1:8080', '127.1.2.3', '[::1]:9000']) {
       expect(resolve({ jwksUri: `http://${host}/.well-known/jwks.json` }).config.issuer).toBe(`http://${host}`);
     }
+    // *.localhost names go through DNS in Node: not guaranteed to stay on the machine.
+    for (const host of ['dev.localhost', '10.0.0.1', '128.0.0.1', 'localhost.example.com']) {
+      expect(configError(() => resolve({ jwksUri: `http://${host}/.well-known/jwks.json` })).option).toBe('jwksUri');
+    }
+  });
+
+  it('derives iss from a jwksUri behind a proxy path', () => {
+    expect(resolve({ jwksUri: 'https://example.com/__clerk/.well-known/jwks.json' }).config.issuer).toBe('https://example.com/__clerk');
   });
 });
 
@@ -154,8 +173,8 @@ describe('resolveConfig: startup errors name the option and its env var', () => 
   it.each([
     ['not-a-url', 'is not a URL'],
     [PK, 'is not a URL'],
-    ['http://exotic-crab-75.clerk.accounts.dev/.well-known/jwks.json', 'must use https (plain http is allowed only for localhost, 127.0.0.1 and ::1)'],
-    ['ftp://exotic-crab-75.clerk.accounts.dev/.well-known/jwks.json', 'must use https (plain http is allowed only for localhost, 127.0.0.1 and ::1)'],
+    ['http://exotic-crab-75.clerk.accounts.dev/.well-known/jwks.json', 'must use https (plain http is allowed only for localhost, 127.x.x.x and ::1)'],
+    ['ftp://exotic-crab-75.clerk.accounts.dev/.well-known/jwks.json', 'must use https (plain http is allowed only for localhost, 127.x.x.x and ::1)'],
     ['https://user:pass@exotic-crab-75.clerk.accounts.dev/.well-known/jwks.json', 'must not contain a user name or password'],
     ['https://exotic-crab-75.clerk.accounts.dev', 'has no path: the key set is served at /.well-known/jwks.json'],
   ])('Invalid JWKS URI: %s', (uri, problem) => {
@@ -233,7 +252,7 @@ describe('resolveConfig: startup errors name the option and its env var', () => 
 
   it.each([
     ['not a url', 'is not a URL'],
-    ['http://api.clerk.com', 'must use https (plain http is allowed only for localhost, 127.0.0.1 and ::1)'],
+    ['http://api.clerk.com', 'must use https (plain http is allowed only for localhost, 127.x.x.x and ::1)'],
     ['https://api.clerk.com/?x=1', 'must not have a query or fragment'],
   ])('refuses apiUrl %j', (apiUrl, problem) => {
     const error = configError(() => resolve({ secretKey: fakeSecretKey() }, { CLERK_API_URL: apiUrl }));
@@ -264,6 +283,7 @@ describe('resolveConfig: startup errors name the option and its env var', () => 
       'issuer must not end with "/": Clerk tokens carry iss without one, e.g. https://clerk.example.com.',
     );
     expect(resolve({ publishableKey: PK, issuer: ' ' }).config.issuer).toBe(`https://${FAPI}`);
+    expect(resolve({ publishableKey: PK, issuer: ' https://clerk.example.com ' }).config.issuer).toBe('https://clerk.example.com');
   });
 
   it.each([
@@ -271,7 +291,11 @@ describe('resolveConfig: startup errors name the option and its env var', () => 
     ['clockSkewInMs', Number.NaN, 'clockSkewInMs must be a number of milliseconds >= 0; default is 5000.'],
     ['clockSkewInMs', Infinity, 'clockSkewInMs must be a number of milliseconds >= 0; default is 5000.'],
     ['clockSkewInMs', '5000', 'clockSkewInMs must be a number of milliseconds >= 0; default is 5000.'],
-    ['jwksTimeoutInMs', 0, 'jwksTimeoutInMs must be a number of milliseconds >= 1; default is 5000.'],
+    ['jwksTimeoutInMs', 0, 'jwksTimeoutInMs must be a whole number of milliseconds from 1 to 2147483647; default is 5000.'],
+    ['jwksTimeoutInMs', 1500.5, 'jwksTimeoutInMs must be a whole number of milliseconds from 1 to 2147483647; default is 5000.'],
+    ['jwksTimeoutInMs', 2 ** 31, 'jwksTimeoutInMs must be a whole number of milliseconds from 1 to 2147483647; default is 5000.'],
+    ['logger', {}, 'logger must be an object with a warn(message) method, such as console, or false.'],
+    ['logger', true, 'logger must be an object with a warn(message) method, such as console, or false.'],
     ['jwksCooldownInMs', -5, 'jwksCooldownInMs must be a number of milliseconds >= 0; default is 30000.'],
     ['jwksCacheMaxAgeInMs', 0, 'jwksCacheMaxAgeInMs must be a number of milliseconds >= 1 (or Infinity); default is 600000.'],
     ['acceptPendingSessions', 'yes', 'acceptPendingSessions must be true or false.'],

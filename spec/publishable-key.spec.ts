@@ -33,13 +33,16 @@ describe('parsePublishableKey', () => {
     ['a host without a dot', publishableKeyFor('localhost'), /does not encode a valid Frontend API host/],
     ['a host with a path', publishableKeyFor('clerk.example.com/x'), /does not encode a valid Frontend API host/],
   ];
-  it.each(malformed)('refuses a key with %s, naming the option and not echoing the key', (_, key, message) => {
+  it.each(malformed)('refuses a key with %s, naming the option', (_, key, message) => {
     const error = thrown(ClerkConfigError, () => parsePublishableKey(key));
     expect(error.option).toBe('publishableKey');
     expect(error.message).toMatch(/^publishableKey \(CLERK_PUBLISHABLE_KEY\) /);
     expect(error.message).toMatch(message);
-    const body = key.split('_')[2];
-    if (body !== undefined && body.length > 4) expect(error.message).not.toContain(body);
+  });
+
+  const withBody = malformed.filter(([, key]) => (key.split('_')[2] ?? '').length > 4);
+  it.each(withBody)('does not echo the key with %s', (_, key) => {
+    expect(thrown(ClerkConfigError, () => parsePublishableKey(key)).message).not.toContain(key.split('_')[2]);
   });
 
   it('says so when a secret key is pasted instead, without printing it', () => {
