@@ -55,9 +55,7 @@ export type InvalidTokenReason =
   /** `azp` is missing or not one of `authorizedParties`. */
   | 'invalid_authorized_party'
   /** `sts` is `pending`: the session has unfinished tasks and counts as signed out. */
-  | 'pending_session'
-  /** The token could not be verified for another reason. */
-  | 'verification_failed';
+  | 'pending_session';
 
 /** The JSON body the middleware sends for every error. */
 export interface ClerkAuthErrorBody {
@@ -88,15 +86,19 @@ export class ClerkAuthError extends Error {
   readonly statusCode: number;
   /** Response headers that belong with this error (`WWW-Authenticate`, `Retry-After`). */
   readonly headers: Readonly<Record<string, string>>;
-  /** Whether the message is safe to show to the client (true for every 4xx; http-errors convention). */
+  /**
+   * Whether `message` is meant for the client (true for every 4xx; http-errors convention). A 5xx
+   * message may describe the server's set-up, so its body carries a generic sentence instead.
+   */
   readonly expose: boolean;
+  readonly #publicMessage: string;
 
   constructor(
     code: ClerkAuthErrorCode,
     status: number,
     message: string,
     headers: Record<string, string>,
-    options?: ClerkAuthErrorOptions,
+    options?: ClerkAuthErrorOptions & { publicMessage?: string },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
@@ -105,11 +107,12 @@ export class ClerkAuthError extends Error {
     this.statusCode = status;
     this.headers = Object.freeze(headers);
     this.expose = status < 500;
+    this.#publicMessage = options?.publicMessage ?? message;
   }
 
-  /** The JSON body: `{ error: code, message }`. */
+  /** The JSON body: `{ error: code, message }`, with the client-safe message. */
   toJSON(): ClerkAuthErrorBody {
-    return { error: this.code, message: this.message };
+    return { error: this.code, message: this.#publicMessage };
   }
 }
 
@@ -153,7 +156,6 @@ const TOKEN_PROBLEMS: Readonly<Record<InvalidTokenReason, string>> = {
   invalid_issuer: 'the token was issued by another Clerk instance (iss)',
   invalid_authorized_party: 'the token was issued to an origin that is not an authorized party (azp)',
   pending_session: 'the session is pending and counts as signed out',
-  verification_failed: 'the token could not be verified',
 };
 
 /** 401: a token was sent and refused. */
@@ -188,16 +190,23 @@ export class InsufficientScopeError extends ClerkAuthError {
   }
 }
 
-/** 503: the signing keys (JWKS) could not be loaded. Never a reason to refuse the token itself. */
+/**
+ * 503: the signing keys (JWKS) could not be loaded. Never a reason to refuse the token itself.
+ * `message` says why, for logs and your error handler; the JSON body only says to retry.
+ */
 export class JwksUnavailableError extends ClerkAuthError {
+  /** What went wrong, e.g. `the JWKS request timed out after 5000 ms`. */
+  readonly problem: string;
+
   constructor(problem: string, options?: ClerkAuthErrorOptions & { retryAfterSeconds?: number }) {
     super(
       'jwks_unavailable',
       503,
-      `Could not load Clerk's signing keys (JWKS): ${problem}. Try again shortly.`,
+      `Could not load Clerk's signing keys (JWKS): ${problem}.`,
       { 'Retry-After': String(options?.retryAfterSeconds ?? JWKS_RETRY_AFTER_SECONDS) },
-      options,
+      { ...options, publicMessage: "Could not load Clerk's signing keys (JWKS). Try again shortly." },
     );
+    this.problem = problem;
   }
 }
 

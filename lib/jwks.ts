@@ -1,97 +1,178 @@
 import type { KeyObject } from 'node:crypto';
 import {
-  createRemoteJWKSet,
-  customFetch,
+  createLocalJWKSet,
   type CompactJWSHeaderParameters,
   type CryptoKey,
-  type FetchImplementation,
   type FlattenedJWSInput,
   type JSONWebKeySet,
 } from 'jose';
-import { label, type ClerkConfig, type KeyMaterial } from './config';
-import { InvalidTokenError, JwksUnavailableError } from './errors';
+import type { ClerkConfig, ClerkLogger, KeyMaterial } from './config';
+import { label } from './env-vars';
+import { InvalidTokenError, JWKS_RETRY_AFTER_SECONDS, JwksUnavailableError } from './errors';
 
 /** Finds the key that should have signed a token. */
 export type KeyGetter = (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => Promise<CryptoKey | KeyObject>;
 
+type LocalKeySet = ReturnType<typeof createLocalJWKSet>;
+
 const USER_AGENT = 'express-clerk-jwt';
+/** After a failed fetch, no new one before this (or the cooldown, if shorter). */
+const FAILURE_BACKOFF_MS = JWKS_RETRY_AFTER_SECONDS * 1000;
 
 /**
- * Builds the key lookup of one verifier, once. With `jwtKey` it returns that key. Otherwise it
- * holds one jose remote key set: fetched on first use, cached for `jwksCacheMaxAgeInMs`, refetched
- * for an unknown `kid` at most once per `jwksCooldownInMs`, each fetch bounded by
- * `jwksTimeoutInMs`, and concurrent fetches coalesced into one request.
- *
- * A `kid` that a usable key set does not hold is the token's fault (401 `unknown_key`). Anything
- * else that goes wrong with the keys (unreachable, timed out, not 200, not a key set, no RS256
- * signing key in it) is the server's: 503 `jwks_unavailable`, never a 401.
+ * Builds the key lookup of one verifier, once: with `jwtKey`, that key; otherwise a
+ * {@link RemoteKeySet}.
  */
-export function createKeyGetter(keys: KeyMaterial, config: ClerkConfig): KeyGetter {
+export function createKeyGetter(keys: KeyMaterial, config: ClerkConfig, logger: ClerkLogger | null): KeyGetter {
   if (keys.kind === 'static') {
     const key = keys.key;
     return async () => key;
   }
-  const realm = config.name;
-  const sendsSecretKey = 'authorization' in keys.headers;
-  const keySet = createRemoteJWKSet(keys.url, {
-    timeoutDuration: config.jwksTimeoutInMs,
-    cooldownDuration: config.jwksCooldownInMs,
-    cacheMaxAge: config.jwksCacheMaxAgeInMs,
-    headers: { 'user-agent': USER_AGENT, ...keys.headers },
-    [customFetch]: fetchKeySet,
-  });
-  return async (header, token) => {
+  const keySet = new RemoteKeySet(keys.url, keys.headers, config, logger);
+  return (header, token) => keySet.getKey(header, token);
+}
+
+/**
+ * The instance's key set, fetched on first use and then:
+ * - kept for `jwksCacheMaxAgeInMs`, then fetched again;
+ * - fetched again for a token whose `kid` it lacks, at most once per `jwksCooldownInMs` counted
+ *   from the last fetch *attempt*, so a flood of made-up `kid`s costs one request per cooldown
+ *   even while the endpoint is failing;
+ * - fetched by one request at a time: concurrent callers share it;
+ * - after a failed fetch, not fetched again for min(5 s, cooldown): callers get the 503 at once.
+ *
+ * A `kid` that a loaded key set lacks is the token's fault (401 `unknown_key`). Anything wrong
+ * with the key set itself (unreachable, timed out, not 200, not JSON, not a key set, no RS256
+ * signing key in it) is the server's: 503 `jwks_unavailable`, never a 401. Key selection and
+ * import stay with jose's local key set.
+ */
+class RemoteKeySet {
+  readonly #url: URL;
+  readonly #where: string;
+  readonly #headers: Record<string, string>;
+  readonly #config: ClerkConfig;
+  readonly #logger: ClerkLogger | null;
+  readonly #backoffMs: number;
+  #local: LocalKeySet | null = null;
+  #loadedAt = -Infinity;
+  #attemptedAt = -Infinity;
+  #failure: { problem: string; cause: unknown } | null = null;
+  #pending: Promise<void> | null = null;
+
+  constructor(url: URL, headers: Readonly<Record<string, string>>, config: ClerkConfig, logger: ClerkLogger | null) {
+    this.#url = url;
+    this.#where = `${url.origin}${url.pathname}`;
+    this.#headers = { accept: 'application/json', 'user-agent': USER_AGENT, ...headers };
+    this.#config = config;
+    this.#logger = logger;
+    this.#backoffMs = Math.min(FAILURE_BACKOFF_MS, config.jwksCooldownInMs);
+  }
+
+  async getKey(header: CompactJWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey | KeyObject> {
+    if (this.#local === null || Date.now() - this.#loadedAt >= this.#config.jwksCacheMaxAgeInMs) {
+      await this.#reload();
+    }
     try {
-      return await keySet(header, token);
+      return await this.#select(header, token);
+    } catch (error) {
+      if (!(error instanceof InvalidTokenError) || error.reason !== 'unknown_key') throw error;
+      if (Date.now() - this.#attemptedAt < this.#config.jwksCooldownInMs) throw error;
+      // Maybe the key was rotated. If the key set cannot be fetched now, the loaded one stands.
+      await this.#reload().catch(() => {
+        throw error;
+      });
+      return this.#select(header, token);
+    }
+  }
+
+  async #select(header: CompactJWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey | KeyObject> {
+    const realm = this.#config.name;
+    try {
+      return await (this.#local as LocalKeySet)(header, token);
     } catch (error) {
       switch (errorCode(error)) {
         case 'ERR_JWKS_NO_MATCHING_KEY':
-          // A set with no usable key at all is the server's problem, not the token's.
-          if (!hasSigningKey(keySet.jwks())) {
-            throw new JwksUnavailableError('the JWKS holds no RS256 signing key', { realm, cause: error });
-          }
           throw new InvalidTokenError('unknown_key', { realm });
         case 'ERR_JWKS_MULTIPLE_MATCHING_KEYS':
           throw new InvalidTokenError('unknown_key', { realm, description: 'the token has no kid and the key set holds several keys' });
         default:
-          throw new JwksUnavailableError(describeFailure(error, config, sendsSecretKey), { realm, cause: error });
+          // The key set holds a key for this token that jose cannot import.
+          throw new JwksUnavailableError('a key of the JWKS could not be used', { realm, cause: error });
       }
     }
-  };
-}
-
-/** Whether a key set holds at least one key that could verify an RS256 signature. */
-function hasSigningKey(keySet: JSONWebKeySet | undefined): boolean {
-  return (keySet?.keys ?? []).some(
-    (jwk) =>
-      jwk.kty === 'RSA' &&
-      (jwk.use === undefined || jwk.use === 'sig') &&
-      (jwk.alg === undefined || jwk.alg === 'RS256') &&
-      (jwk.key_ops === undefined || jwk.key_ops.includes('verify')),
-  );
-}
-
-/** A JWKS response other than 200: jose would only say "Expected 200 OK". */
-class JwksHttpStatusError extends Error {
-  constructor(readonly status: number) {
-    super(`JWKS endpoint answered HTTP ${status}`);
-    this.name = 'JwksHttpStatusError';
   }
-}
 
-const fetchKeySet: FetchImplementation = async (url, init) => {
-  const response = await fetch(url, init);
-  if (response.status !== 200) {
-    response.body?.cancel().catch(() => undefined);
-    throw new JwksHttpStatusError(response.status);
+  /** Fetches the key set, sharing a fetch in flight and honouring the failure back-off. */
+  #reload(): Promise<void> {
+    if (this.#pending !== null) return this.#pending;
+    const waited = Date.now() - this.#attemptedAt;
+    if (this.#failure !== null && waited < this.#backoffMs) {
+      return Promise.reject(this.#unavailable(this.#failure, this.#backoffMs - waited));
+    }
+    this.#attemptedAt = Date.now();
+    this.#pending = this.#fetch()
+      .then(
+        (local) => {
+          if (this.#failure !== null) this.#logger?.warn(`[${this.#config.name}] Clerk's signing keys loaded again from ${this.#where}.`);
+          this.#local = local;
+          this.#loadedAt = Date.now();
+          this.#failure = null;
+        },
+        (error: unknown) => {
+          const failure = { problem: error instanceof JwksFetchError ? error.message : 'the key set could not be loaded', cause: error };
+          if (this.#failure === null) {
+            this.#logger?.warn(
+              `[${this.#config.name}] Could not load Clerk's signing keys from ${this.#where}: ${failure.problem}. Requests that need them get 503 until they load.`,
+            );
+          }
+          this.#failure = failure;
+          throw this.#unavailable(failure, this.#backoffMs);
+        },
+      )
+      .finally(() => {
+        this.#pending = null;
+      });
+    return this.#pending;
   }
-  return response;
-};
 
-function describeFailure(error: unknown, config: ClerkConfig, sendsSecretKey: boolean): string {
-  if (error instanceof JwksHttpStatusError) {
-    const { status } = error;
-    if (sendsSecretKey && (status === 401 || status === 403)) {
+  #unavailable(failure: { problem: string; cause: unknown }, retryInMs: number): JwksUnavailableError {
+    return new JwksUnavailableError(failure.problem, {
+      realm: this.#config.name,
+      cause: failure.cause,
+      retryAfterSeconds: Math.max(1, Math.ceil(retryInMs / 1000)),
+    });
+  }
+
+  async #fetch(): Promise<LocalKeySet> {
+    const timeout = this.#config.jwksTimeoutInMs;
+    let response: Response;
+    try {
+      response = await fetch(this.#url, { headers: this.#headers, redirect: 'manual', signal: AbortSignal.timeout(timeout) });
+    } catch (error) {
+      throw new JwksFetchError(isTimeout(error) ? `the JWKS request timed out after ${timeout} ms` : unreachable(error));
+    }
+    if (response.status !== 200) {
+      response.body?.cancel().catch(() => undefined);
+      throw new JwksFetchError(this.#describeStatus(response.status));
+    }
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch (error) {
+      throw new JwksFetchError(isTimeout(error) ? `the JWKS request timed out after ${timeout} ms` : 'the JWKS response is not valid JSON');
+    }
+    let local: LocalKeySet;
+    try {
+      local = createLocalJWKSet(body as JSONWebKeySet);
+    } catch {
+      throw new JwksFetchError('the JWKS response is not a JSON Web Key Set');
+    }
+    if (!hasSigningKey(local.jwks())) throw new JwksFetchError('the JWKS holds no RS256 signing key');
+    return local;
+  }
+
+  #describeStatus(status: number): string {
+    if ('authorization' in this.#headers && (status === 401 || status === 403)) {
       return `the Backend API refused ${label('secretKey')} with HTTP ${status}; check that the key is current and belongs to this instance`;
     }
     if (status >= 300 && status < 400) {
@@ -99,19 +180,33 @@ function describeFailure(error: unknown, config: ClerkConfig, sendsSecretKey: bo
     }
     return `the JWKS endpoint answered HTTP ${status}`;
   }
-  switch (errorCode(error)) {
-    case 'ERR_JWKS_TIMEOUT':
-      return `the JWKS request timed out after ${config.jwksTimeoutInMs} ms`;
-    case 'ERR_JWKS_INVALID':
-      return 'the JWKS response is not a JSON Web Key Set';
-    case 'ERR_JOSE_GENERIC':
-      return 'the JWKS response is not valid JSON';
-  }
-  // fetch() rejects with a TypeError whose cause carries the system error code (ECONNREFUSED…).
-  // Duck-typed: errors from Node's realm are not instances of another realm's TypeError.
-  const networkCode = errorCode(typeof error === 'object' && error !== null && 'cause' in error ? error.cause : undefined);
-  if (networkCode !== undefined) return `the JWKS endpoint could not be reached (${networkCode})`;
-  return 'the key set could not be loaded or used';
+}
+
+/** A failed key-set fetch; its message is the problem in words, free of secrets. */
+class JwksFetchError extends Error {
+  override readonly name = 'JwksFetchError';
+}
+
+/** Whether a key set holds at least one key that could verify an RS256 signature, checked once per fetch. */
+function hasSigningKey(keySet: JSONWebKeySet | undefined): boolean {
+  return (keySet?.keys ?? []).some(
+    (jwk) =>
+      jwk.kty === 'RSA' &&
+      (jwk.use === undefined || jwk.use === 'sig') &&
+      (jwk.alg === undefined || jwk.alg === 'RS256') &&
+      (!Array.isArray(jwk.key_ops) || jwk.key_ops.includes('verify')),
+  );
+}
+
+// Errors from fetch() come from Node's realm: compare names and codes, not classes.
+function isTimeout(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'TimeoutError';
+}
+
+function unreachable(error: unknown): string {
+  const cause = typeof error === 'object' && error !== null ? (error as { cause?: unknown }).cause : undefined;
+  const code = errorCode(cause);
+  return code === undefined ? 'the JWKS endpoint could not be reached' : `the JWKS endpoint could not be reached (${code})`;
 }
 
 /** The string `code` of an error (jose, Node system or undici), if any. */

@@ -1,7 +1,7 @@
 import { compactVerify, type CompactJWSHeaderParameters, type FlattenedJWSInput, type VerifyOptions } from 'jose';
 import { checkClaims, type ClerkUser } from './claims';
 import { resolveConfig, type ClerkConfig, type ClerkVerifierOptions } from './config';
-import { ClerkAuthError, InvalidTokenError, type InvalidTokenReason } from './errors';
+import { ClerkAuthError, InvalidTokenError, JwksUnavailableError, type InvalidTokenReason } from './errors';
 import { createKeyGetter, errorCode } from './jwks';
 
 /**
@@ -15,7 +15,7 @@ export interface ClerkVerifier {
    * Verifies a session token (signature first, then Clerk's claim rules) and returns its claims.
    *
    * @throws {InvalidTokenError} (401) when the token is refused; `reason` says why.
-   * @throws {JwksUnavailableError} (503) when the signing keys could not be loaded.
+   * @throws {JwksUnavailableError} (503) when the signing keys could not be loaded or used.
    */
   verify(token: string): Promise<ClerkUser>;
 }
@@ -24,7 +24,7 @@ export interface ClerkVerifier {
 export const MAX_TOKEN_LENGTH = 16 * 1024;
 
 /** Header `cat` values of a session token: none (older tokens), session, and Clerk's "ignore" marker. */
-export const SESSION_TOKEN_CATEGORIES: readonly (string | undefined)[] = [undefined, 'cl_B7d4PD111AAA', 'cl_I7d4PD111III'];
+const SESSION_TOKEN_CATEGORIES: readonly (string | undefined)[] = [undefined, 'cl_B7d4PD111AAA', 'cl_I7d4PD111III'];
 
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 const VERIFY_OPTIONS: VerifyOptions = Object.freeze({ algorithms: ['RS256'] });
@@ -37,9 +37,9 @@ const decoder = new TextDecoder();
  * @throws {ClerkConfigError} when the options or environment cannot work.
  */
 export function createClerkVerifier(options: ClerkVerifierOptions = {}): ClerkVerifier {
-  const { config, keys } = resolveConfig(options);
+  const { config, keys, logger } = resolveConfig(options);
   const realm = config.name;
-  const getKey = createKeyGetter(keys, config);
+  const getKey = createKeyGetter(keys, config, logger);
   const refuse = (reason: InvalidTokenReason, description?: string): InvalidTokenError =>
     new InvalidTokenError(reason, description === undefined ? { realm } : { realm, description });
 
@@ -58,7 +58,11 @@ export function createClerkVerifier(options: ClerkVerifierOptions = {}): ClerkVe
     try {
       ({ payload } = await compactVerify(token, resolveKey, VERIFY_OPTIONS));
     } catch (error) {
-      throw error instanceof ClerkAuthError ? error : refuse(reasonFor(error));
+      if (error instanceof ClerkAuthError) throw error;
+      const reason = reasonFor(error);
+      // Every fault of the token has a jose code; anything else is the key's (e.g. too short).
+      if (reason === null) throw new JwksUnavailableError('a key of the JWKS could not be used', { realm, cause: error });
+      throw refuse(reason);
     }
     const claims = parseClaims(payload);
     if (claims === null) throw refuse('malformed');
@@ -77,7 +81,7 @@ function checkHeader(header: CompactJWSHeaderParameters): InvalidTokenReason | n
   return null;
 }
 
-function reasonFor(error: unknown): InvalidTokenReason {
+function reasonFor(error: unknown): InvalidTokenReason | null {
   switch (errorCode(error)) {
     case 'ERR_JOSE_ALG_NOT_ALLOWED':
       return 'invalid_algorithm';
@@ -88,7 +92,7 @@ function reasonFor(error: unknown): InvalidTokenReason {
     case 'ERR_JOSE_NOT_SUPPORTED':
       return 'invalid_header';
     default:
-      return 'verification_failed';
+      return null;
   }
 }
 

@@ -23,8 +23,9 @@ describe('HTTP errors', () => {
     expect(error.status).toBe(status);
     expect(error.statusCode).toBe(status);
     expect(error.expose).toBe(status < 500);
-    expect(error.toJSON()).toEqual({ error: code, message: error.message });
-    expect(JSON.parse(JSON.stringify(error))).toEqual({ error: code, message: error.message });
+    expect(error.toJSON().error).toBe(code);
+    if (error.expose) expect(error.toJSON().message).toBe(error.message);
+    expect(JSON.parse(JSON.stringify(error))).toEqual(error.toJSON());
     expect(Object.isFrozen(error.headers)).toBe(true);
   });
 
@@ -59,14 +60,15 @@ describe('HTTP errors', () => {
     );
   });
 
-  it('answers 503 with Retry-After and no challenge, keeping the cause for logs', () => {
+  it('answers 503 with Retry-After and no challenge; the details stay out of the body', () => {
     const cause = new Error('ECONNREFUSED');
-    const error = new JwksUnavailableError('the JWKS endpoint could not be reached (ECONNREFUSED)', { cause });
-    expect(error.headers).toEqual({ 'Retry-After': '5' });
+    const error = new JwksUnavailableError('the JWKS endpoint could not be reached (ECONNREFUSED)', { cause, retryAfterSeconds: 2 });
+    expect(error.headers).toEqual({ 'Retry-After': '2' });
+    expect(new JwksUnavailableError('x').headers).toEqual({ 'Retry-After': '5' });
     expect(error.cause).toBe(cause);
-    expect(error.message).toBe(
-      "Could not load Clerk's signing keys (JWKS): the JWKS endpoint could not be reached (ECONNREFUSED). Try again shortly.",
-    );
+    expect(error.problem).toBe('the JWKS endpoint could not be reached (ECONNREFUSED)');
+    expect(error.message).toBe("Could not load Clerk's signing keys (JWKS): the JWKS endpoint could not be reached (ECONNREFUSED).");
+    expect(error.toJSON()).toEqual({ error: 'jwks_unavailable', message: "Could not load Clerk's signing keys (JWKS). Try again shortly." });
   });
 
   it('escapes quotes and backslashes in challenge values', () => {

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { ClerkVerifierOptions } from '../lib/config';
 import { InvalidTokenError, JwksUnavailableError, type InvalidTokenReason } from '../lib/errors';
 import { createClerkVerifier, MAX_TOKEN_LENGTH } from '../lib/verify-token';
-import { rejected } from './helpers/expect-error';
+import { captureLogger, rejected } from './helpers/expect-error';
 import { useJwksFixture } from './helpers/jwks-fixture';
 import { startJwksServer } from './helpers/jwks-server';
 import { b64url, fakeSecretKey, mint, mintRaw } from './helpers/keys';
@@ -12,7 +12,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const jwks = useJwksFixture();
 const { claims } = jwks;
 
-const verifierFor = (options: ClerkVerifierOptions = {}) => createClerkVerifier({ jwksUri: jwks.server.jwksUri, env: {}, ...options });
+const verifierFor = (options: ClerkVerifierOptions = {}) => createClerkVerifier({ jwksUri: jwks.server.jwksUri, env: {}, logger: false, ...options });
 const refusal = (promise: Promise<unknown>) => rejected(InvalidTokenError, promise);
 const reasonOf = async (promise: Promise<unknown>): Promise<InvalidTokenReason> => (await refusal(promise)).reason;
 const unavailable = (promise: Promise<unknown>) => rejected(JwksUnavailableError, promise);
@@ -119,6 +119,13 @@ describe('verify: refused tokens', () => {
     expect(error.status).toBe(401);
   });
 
+  it('refuses a token without kid when the key set holds several keys', async () => {
+    jwks.server.keys = [jwks.key.jwk, jwks.otherKey.jwk];
+    const error = await refusal(verifierFor().verify(await mint(jwks.key, claims(), { kid: undefined })));
+    expect(error.reason).toBe('unknown_key');
+    expect(error.message).toBe('Token verification failed: the token has no kid and the key set holds several keys.');
+  });
+
   it('refuses a token signed by another key under the right kid, or tampered with', async () => {
     expect(await reasonOf(verifierFor().verify(await mint(jwks.otherKey, claims(), { kid: jwks.key.kid })))).toBe('invalid_signature');
     const [header, , signature] = (await mint(jwks.key, claims())).split('.');
@@ -177,12 +184,16 @@ describe('verify: key sources', () => {
   it('says when the Backend API refuses the secret key, without printing it', async () => {
     jwks.server.behaviour = 'unauthorized';
     const secretKey = fakeSecretKey();
-    const verifier = createClerkVerifier({ secretKey, apiUrl: jwks.server.origin, env: {} });
+    const logger = captureLogger();
+    const verifier = createClerkVerifier({ secretKey, apiUrl: jwks.server.origin, env: {}, logger });
     const error = await unavailable(verifier.verify(await mint(jwks.key, claims())));
     expect(error.message).toBe(
-      "Could not load Clerk's signing keys (JWKS): the Backend API refused secretKey (CLERK_SECRET_KEY) with HTTP 401; check that the key is current and belongs to this instance. Try again shortly.",
+      "Could not load Clerk's signing keys (JWKS): the Backend API refused secretKey (CLERK_SECRET_KEY) with HTTP 401; check that the key is current and belongs to this instance.",
     );
-    expect(JSON.stringify(error.toJSON())).not.toContain(secretKey);
+    expect(JSON.stringify(error.toJSON())).not.toContain('secretKey');
+    expect(logger.lines).toHaveLength(1);
+    expect(logger.lines[0]).toContain('the Backend API refused secretKey (CLERK_SECRET_KEY) with HTTP 401');
+    expect([error.message, ...logger.lines].join('\n')).not.toContain(secretKey.slice(8));
   });
 
   it('never sends the secret key to a Frontend API key set', async () => {
@@ -209,7 +220,7 @@ describe('verify: the key cache', () => {
   });
 
   it('refetches for unknown kids at most once per cooldown', async () => {
-    const verifier = verifierFor({ jwksCooldownInMs: 300 });
+    const verifier = verifierFor({ jwksCooldownInMs: 1000 });
     const unknown = await Promise.all(Array.from({ length: 20 }, (_, i) => mint(jwks.otherKey, claims(), { kid: `ins_unknown_${i}` })));
     await verifier.verify(await mint(jwks.key, claims()));
     expect(jwks.server.requests).toBe(1);
@@ -220,7 +231,7 @@ describe('verify: the key cache', () => {
     };
     await flood();
     expect(jwks.server.requests).toBe(1);
-    await sleep(350);
+    await sleep(1050);
     await flood();
     expect(jwks.server.requests).toBe(2);
   });
@@ -235,35 +246,77 @@ describe('verify: the key cache', () => {
   });
 
   it('stops trusting a key removed from the key set once the cache is refreshed', async () => {
-    const verifier = verifierFor({ jwksCacheMaxAgeInMs: 200 });
+    const verifier = verifierFor({ jwksCacheMaxAgeInMs: 1000 });
     const token = await mint(jwks.key, claims());
     await verifier.verify(token);
     jwks.server.keys = [jwks.otherKey.jwk];
     await expect(verifier.verify(token)).resolves.toBeDefined();
-    await sleep(250);
+    await sleep(1050);
     expect(await reasonOf(verifier.verify(token))).toBe('unknown_key');
   });
 });
 
 describe('verify: key set outages are 503s, never 401s', () => {
-  it('answers 503 while the key set is down, then recovers by itself', async () => {
+  const bodyOf503 = { error: 'jwks_unavailable', message: "Could not load Clerk's signing keys (JWKS). Try again shortly." };
+
+  it('answers 503 while the key set is down, logs the incident once, then recovers by itself', async () => {
     await jwks.server.stop();
-    const verifier = verifierFor();
+    const logger = captureLogger();
+    const verifier = verifierFor({ jwksCooldownInMs: 200, logger });
     const token = await mint(jwks.key, claims());
     const error = await unavailable(verifier.verify(token));
     expect(error.status).toBe(503);
-    expect(error.headers['Retry-After']).toBe('5');
-    expect(error.message).toBe("Could not load Clerk's signing keys (JWKS): the JWKS endpoint could not be reached (ECONNREFUSED). Try again shortly.");
+    expect(error.problem).toBe('the JWKS endpoint could not be reached (ECONNREFUSED)');
+    expect(error.message).toBe("Could not load Clerk's signing keys (JWKS): the JWKS endpoint could not be reached (ECONNREFUSED).");
+    expect(error.toJSON()).toEqual(bodyOf503);
+    expect(error.headers['Retry-After']).toBe('1');
+    for (let i = 0; i < 5; i++) await unavailable(verifier.verify(token));
+    expect(logger.lines).toEqual([
+      `[clerk] Could not load Clerk's signing keys from ${jwks.server.jwksUri}: the JWKS endpoint could not be reached (ECONNREFUSED). Requests that need them get 503 until they load.`,
+    ]);
     await jwks.server.start();
+    await sleep(250);
     await expect(verifier.verify(token)).resolves.toBeDefined();
+    expect(logger.lines[1]).toBe(`[clerk] Clerk's signing keys loaded again from ${jwks.server.jwksUri}.`);
   });
 
-  it('keeps verifying with cached keys when the key set goes down later', async () => {
+  it('does not fetch a failing key set again before the back-off (5 s by default)', async () => {
+    jwks.server.behaviour = 'error500';
+    const verifier = verifierFor();
+    const token = await mint(jwks.key, claims());
+    const errors = await Promise.all(Array.from({ length: 20 }, () => unavailable(verifier.verify(token))));
+    for (let i = 0; i < 20; i++) errors.push(await unavailable(verifier.verify(token)));
+    expect(jwks.server.requests).toBe(1);
+    expect(errors.every((error) => Number(error.headers['Retry-After']) >= 1 && Number(error.headers['Retry-After']) <= 5)).toBe(true);
+  });
+
+  it('refetches for made-up kids at most once per cooldown while the endpoint fails, and keeps them 401s', async () => {
+    const verifier = verifierFor({ jwksCooldownInMs: 500 });
+    const valid = await mint(jwks.key, claims());
+    const madeUp = await Promise.all(Array.from({ length: 10 }, (_, i) => mint(jwks.otherKey, claims(), { kid: `ins_fake_${i}` })));
+    await verifier.verify(valid);
+    jwks.server.behaviour = 'error500';
+    await sleep(550);
+    for (const token of madeUp) expect(await reasonOf(verifier.verify(token))).toBe('unknown_key');
+    expect(jwks.server.requests).toBe(2);
+    await expect(verifier.verify(valid)).resolves.toBeDefined();
+  });
+
+  it('keeps verifying with the cached keys when the key set goes down within jwksCacheMaxAgeInMs', async () => {
     const verifier = verifierFor();
     const token = await mint(jwks.key, claims());
     await verifier.verify(token);
     await jwks.server.stop();
     await expect(verifier.verify(token)).resolves.toBeDefined();
+  });
+
+  it('answers 503 once the cached keys are older than jwksCacheMaxAgeInMs and cannot be refreshed', async () => {
+    const verifier = verifierFor({ jwksCacheMaxAgeInMs: 300 });
+    const token = await mint(jwks.key, claims());
+    await verifier.verify(token);
+    await jwks.server.stop();
+    await sleep(350);
+    await unavailable(verifier.verify(token));
   });
 
   it.each([
@@ -275,8 +328,8 @@ describe('verify: key set outages are 503s, never 401s', () => {
   ] as const)('answers 503 when the key set server answers %s', async (behaviour, problem) => {
     jwks.server.behaviour = behaviour;
     const error = await unavailable(verifierFor().verify(await mint(jwks.key, claims())));
-    expect(error.message).toBe(`Could not load Clerk's signing keys (JWKS): ${problem}. Try again shortly.`);
-    jwks.server.behaviour = 'ok';
+    expect(error.problem).toBe(problem);
+    expect(error.toJSON()).toEqual(bodyOf503);
   });
 
   it.each([
@@ -285,7 +338,13 @@ describe('verify: key set outages are 503s, never 401s', () => {
   ])('answers 503 when the key set is %s: no token could pass, so the fault is not the token\'s', async (_, keys) => {
     jwks.server.keys = keys();
     const error = await unavailable(verifierFor().verify(await mint(jwks.key, claims())));
-    expect(error.message).toBe("Could not load Clerk's signing keys (JWKS): the JWKS holds no RS256 signing key. Try again shortly.");
+    expect(error.problem).toBe('the JWKS holds no RS256 signing key');
+  });
+
+  it('answers 503 when a matching key cannot be imported', async () => {
+    jwks.server.keys = [{ ...jwks.key.jwk, n: 'AAAA' }];
+    const error = await unavailable(verifierFor().verify(await mint(jwks.key, claims())));
+    expect(error.problem).toBe('a key of the JWKS could not be used');
   });
 
   it('answers 503 when the key set is slower than the timeout', async () => {
@@ -293,6 +352,6 @@ describe('verify: key set outages are 503s, never 401s', () => {
     jwks.server = await startJwksServer([jwks.key.jwk], { slowMs: 1000 });
     jwks.server.behaviour = 'slow';
     const error = await unavailable(verifierFor({ jwksTimeoutInMs: 100 }).verify(await mint(jwks.key, claims())));
-    expect(error.message).toBe("Could not load Clerk's signing keys (JWKS): the JWKS request timed out after 100 ms. Try again shortly.");
+    expect(error.problem).toBe('the JWKS request timed out after 100 ms');
   });
 });

@@ -25,3 +25,9 @@ export async function rejected<E extends Error>(type: ErrorClass<E>, promise: Pr
   expect(outcome.error).toBeInstanceOf(type);
   return outcome.error as E;
 }
+
+/** A logger that keeps what it is given, for asserting on log lines. */
+export function captureLogger(): { warn(message: string): void; lines: string[] } {
+  const lines: string[] = [];
+  return { lines, warn: (message) => void lines.push(message) };
+}
