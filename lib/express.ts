@@ -26,9 +26,9 @@ export interface ClerkAuthOptions extends ClerkVerifierOptions {
    */
   authorizeUser?: AuthorizeUser<Request> | undefined;
   /**
-   * When true, a request without Bearer credentials (or with a pending session) goes on with no
-   * `req.user` and `authorizeUser` is not called; a malformed or invalid token is still refused.
-   * Default is false.
+   * When true, a request without Bearer credentials (or with a pending session) goes on with
+   * `req.user` undefined (even if an earlier middleware had set it) and `authorizeUser` is not
+   * called; a malformed or invalid token is still refused. Default is false.
    */
   optional?: boolean | undefined;
   /**
@@ -68,14 +68,14 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
     try {
       const token = extractBearerToken(req.headersDistinct.authorization ?? req.headers.authorization, realm);
       if (token === null) {
-        if (optional) return null;
+        if (optional) return anonymous(req);
         throw new MissingTokenError({ realm });
       }
       let user: ClerkUser;
       try {
         user = await verifier.verify(token);
       } catch (error) {
-        if (optional && error instanceof InvalidTokenError && error.reason === 'pending_session') return null;
+        if (optional && error instanceof InvalidTokenError && error.reason === 'pending_session') return anonymous(req);
         throw error;
       }
       req.user = user as Express.User;
@@ -99,12 +99,30 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
   }
 
   return function clerkAuthMiddleware(req: Request, res: Response, next: NextFunction): void {
-    if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+    if (isPreflight(req)) {
       next();
       return;
     }
-    void authenticate(req).then((outcome) => finish(outcome, res, next));
+    authenticate(req)
+      .then((outcome) => finish(outcome, res, next))
+      .catch((error: unknown) => {
+        // Only reachable if next() or the response itself throws, which Express's never do; the
+        // process must not die of an unhandled rejection all the same.
+        console.error(error);
+        res.destroy();
+      });
   };
+}
+
+/** A CORS preflight: the browser sends no credentials with it, so it must pass untouched. */
+function isPreflight(req: Request): boolean {
+  return req.method === 'OPTIONS' && req.headers.origin !== undefined && req.headers['access-control-request-method'] !== undefined;
+}
+
+/** Optional mode without a session: whatever an earlier middleware put in req.user is not ours to vouch for. */
+function anonymous(req: Request): null {
+  req.user = undefined;
+  return null;
 }
 
 function checkSharedVerifier(verifier: unknown, verifierOptions: Record<string, unknown>): ClerkVerifier {

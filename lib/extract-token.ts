@@ -12,8 +12,8 @@ const WHITESPACE = /\s/;
  * @param realm Realm of the challenge of a thrown error.
  * @returns The token, or `null` when there are no Bearer credentials (no header, an empty one, or
  *   another scheme such as `Basic`).
- * @throws {InvalidRequestError} (400) for `Bearer` with no token, with more than one token, or a
- *   header sent more than once.
+ * @throws {InvalidRequestError} (400) for `Bearer` with no token, with more than one token, not
+ *   followed by a space (`Bearer,…`), or a header sent more than once.
  */
 export function extractBearerToken(authorization: string | readonly string[] | undefined, realm?: string): string | null {
   let value: string | undefined;
@@ -24,8 +24,13 @@ export function extractBearerToken(authorization: string | readonly string[] | u
   } else {
     value = authorization[0];
   }
-  const match = value === undefined ? null : CREDENTIALS.exec(value.trim());
-  if (match === null || (match[1] as string).toLowerCase() !== 'bearer') return null;
+  const credentials = value?.trim() ?? '';
+  const match = CREDENTIALS.exec(credentials);
+  if (match === null || (match[1] as string).toLowerCase() !== 'bearer') {
+    // "Bearer,tok", "Bearer\u00a0tok", "Bearertok": a botched Bearer header is an error, not anonymity.
+    if (/^bearer/i.test(credentials)) throw new InvalidRequestError('Bearer must be followed by a space and the token', { realm });
+    return null;
+  }
   const token = (match[2] ?? '').trim();
   if (token === '') throw new InvalidRequestError('the Bearer scheme needs a token, as in "Authorization: Bearer <token>"', { realm });
   if (WHITESPACE.test(token)) throw new InvalidRequestError('more than one value follows Bearer', { realm });

@@ -11,7 +11,7 @@ import { mint } from './helpers/keys';
 const jwks = useJwksFixture();
 const { claims } = jwks;
 const token = (overrides: Record<string, unknown> = {}) => mint(jwks.key, claims(overrides));
-const auth = (options: ClerkAuthOptions = {}) => clerkAuth({ jwksUri: jwks.server.jwksUri, env: {}, ...options });
+const auth = (options: ClerkAuthOptions = {}) => clerkAuth({ jwksUri: jwks.server.jwksUri, env: {}, logger: false, ...options });
 
 /** Records what reached the app's own error handler. */
 const errorHandler = (seen: unknown[]): ErrorRequestHandler => (error, _req, res, _next) => {
@@ -73,6 +73,7 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
     it.each([
       ['Bearer', 'the Bearer scheme needs a token, as in \\"Authorization: Bearer <token>\\"'],
       ['Bearer one two', 'more than one value follows Bearer'],
+      ['Bearer,one', 'Bearer must be followed by a space and the token'],
     ])('answers 400 invalid_request to %j', async (header, description) => {
       const response = await request(appWith(auth())).get('/api/agents').set('Authorization', header);
       expect(response.status).toBe(400);
@@ -120,14 +121,15 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
 
     it('answers 503 jwks_unavailable with Retry-After while the key set is down, then recovers', async () => {
       await jwks.server.stop();
-      const app = appWith(auth());
+      const app = appWith(auth({ jwksCooldownInMs: 100 }));
       const bearer = `Bearer ${await token()}`;
       const response = await request(app).get('/api/agents').set('Authorization', bearer);
       expect(response.status).toBe(503);
-      expect(response.headers['retry-after']).toBe('5');
+      expect(response.headers['retry-after']).toBe('1');
       expect(response.headers['www-authenticate']).toBeUndefined();
-      expect(response.body.error).toBe('jwks_unavailable');
+      expect(response.body).toEqual({ error: 'jwks_unavailable', message: "Could not load Clerk's signing keys (JWKS). Try again shortly." });
       await jwks.server.start();
+      await new Promise((resolve) => setTimeout(resolve, 150));
       expect((await request(app).get('/api/agents').set('Authorization', bearer)).status).toBe(200);
     });
 
@@ -235,6 +237,21 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
       expect((await request(app).get('/api/agents').set('Authorization', 'Bearer')).status).toBe(400);
     });
 
+    it('clears a req.user that an earlier middleware set: only verified Clerk claims are vouched for', async () => {
+      const app = express();
+      app.use((req, _res, next) => {
+        req.user = { sub: 'user_from_a_session_cookie', exp: 0 };
+        next();
+      });
+      app.get('/api/agents', auth({ optional: true }), whoAmI);
+      expect((await request(app).get('/api/agents')).body).toEqual({ sub: null });
+    });
+
+    it('does not let a botched Bearer header through as anonymous', async () => {
+      const response = await request(appWith(auth({ optional: true }))).get('/api/agents').set('Authorization', `Bearer,${await token()}`);
+      expect(response.status).toBe(400);
+    });
+
     it('treats a pending session as signed out', async () => {
       const response = await request(appWith(auth({ optional: true }))).get('/api/agents').set('Authorization', `Bearer ${await token({ v: 2, sts: 'pending' })}`);
       expect(response.status).toBe(200);
@@ -272,6 +289,7 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
     expect(preflight.status).toBe(204);
     expect(jwks.server.requests).toBe(0);
     expect((await request(app).options('/api/agents')).status).toBe(401);
+    expect((await request(app).options('/api/agents').set('Access-Control-Request-Method', 'GET')).status).toBe(401);
   });
 
   it('shares one verifier, and its key cache, between middlewares', async () => {

@@ -14,7 +14,7 @@ describe('extractBearerToken', () => {
     expect(extractBearerToken(header)).toBe(token);
   });
 
-  it.each([undefined, '', '   ', [], 'Basic dXNlcjpwYXNz', 'Token abc', 'Bearerabc.def.ghi', 'Bearer,abc'])(
+  it.each([undefined, '', '   ', [], 'Basic dXNlcjpwYXNz', 'Token abc', 'Bear abc', 'Digest bearer=abc'])(
     'finds no credentials in %j',
     (header) => {
       expect(extractBearerToken(header)).toBeNull();
@@ -26,6 +26,9 @@ describe('extractBearerToken', () => {
     ['Bearer    ', /Bearer scheme needs a token/],
     ['Bearer abc def', /more than one value follows Bearer/],
     ['Bearer abc\tdef', /more than one value follows Bearer/],
+    ['Bearer,abc.def.ghi', /Bearer must be followed by a space and the token/],
+    ['Bearer\u00a0abc.def.ghi', /Bearer must be followed by a space and the token/],
+    ['bearerabc.def.ghi', /Bearer must be followed by a space and the token/],
     [['Bearer a.b.c', 'Bearer d.e.f'], /sent more than once/],
   ])('refuses %j with 400 invalid_request', (header, message) => {
     const error = thrown(InvalidRequestError, () => extractBearerToken(header, 'agents'));
