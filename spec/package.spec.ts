@@ -3,7 +3,7 @@
  * scratch project, then loaded with require() and import, and type-checked as a user's app.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fakeSecretKey, publishableKeyFor } from './helpers/keys';
@@ -30,7 +30,10 @@ beforeAll(() => {
   }
 }, 120_000);
 
-afterAll(() => rmSync(project, { recursive: true, force: true }));
+const cleanup: string[] = [];
+afterAll(() => {
+  for (const dir of [project, ...cleanup]) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Runs a script file in the scratch project with exactly `env`; returns its stdout. */
 function runNode(file: string, source: string, env: Record<string, string> = {}): string {
@@ -70,6 +73,34 @@ describe('the published package', () => {
     const named = runNode('named.mjs', `import { clerkAuth, createClerkVerifier } from 'express-clerk-jwt'; console.log(typeof clerkAuth, typeof createClerkVerifier);`);
     expect(named.trim()).toBe('function function');
   });
+
+  it('offers the framework-free core alone, usable without Express or its types', () => {
+    // Outside the scratch project: TypeScript would otherwise find its @types/express up the tree.
+    const core = mkdtempSync(path.join(tmpdir(), 'clerk-core-'));
+    cleanup.push(core);
+    mkdirSync(path.join(core, 'node_modules', '@types'), { recursive: true });
+    for (const dependency of ['jose', 'typescript']) symlinkSync(path.join(root, 'node_modules', dependency), path.join(core, 'node_modules', dependency), 'dir');
+    cpSync(path.join(project, 'node_modules', 'express-clerk-jwt'), path.join(core, 'node_modules', 'express-clerk-jwt'), { recursive: true });
+    symlinkSync(path.join(root, 'node_modules', '@types', 'node'), path.join(core, 'node_modules', '@types', 'node'), 'dir');
+    writeFileSync(
+      path.join(core, 'worker.ts'),
+      `import { createClerkVerifier, extractBearerToken, type ClerkUser } from 'express-clerk-jwt/core';
+const verifier = createClerkVerifier({ jwksUri: 'https://a.clerk.accounts.dev/.well-known/jwks.json', env: {} });
+export async function authenticate(header: string | undefined): Promise<ClerkUser | null> {
+  const token = extractBearerToken(header);
+  return token === null ? null : verifier.verify(token);
+}
+console.log(verifier.config.keySource);
+`,
+    );
+    writeFileSync(
+      path.join(core, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, module: 'node16', target: 'es2022', outDir: 'out', types: ['node'] }, files: ['worker.ts'] }),
+    );
+    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: core, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['out/worker.js'], { cwd: core, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' } });
+    expect(out.trim()).toBe('jwksUri');
+  }, 60_000);
 
   it('reads process.env by default', () => {
     const env = { CLERK_PUBLISHABLE_KEY: publishableKeyFor('exotic-crab-75.clerk.accounts.dev'), CLERK_SECRET_KEY: fakeSecretKey() };

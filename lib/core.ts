@@ -1,0 +1,26 @@
+/**
+ * The framework-free core: verify Clerk session tokens anywhere (Hono, Fastify, workers…). It
+ * needs no Express and no Express types; `express-clerk-jwt` re-exports all of it plus
+ * `clerkAuth()`.
+ */
+export { createClerkVerifier, MAX_TOKEN_LENGTH, type ClerkVerifier } from './verify-token';
+export { type ClerkConfig, type ClerkKeySource, type ClerkLogger, type ClerkVerifierOptions } from './config';
+export { ENV_VARS } from './env-vars';
+export type { ClerkUser, ClerkOrganizationClaim } from './claims';
+export { authorize, type AuthorizeUser } from './authorize';
+export { extractBearerToken } from './extract-token';
+export { parsePublishableKey, type PublishableKeyInfo } from './publishable-key';
+export {
+  bearerChallenge,
+  ClerkAuthError,
+  ClerkConfigError,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  JwksUnavailableError,
+  MissingTokenError,
+  type ClerkAuthErrorBody,
+  type ClerkAuthErrorCode,
+  type ClerkAuthErrorOptions,
+  type InvalidTokenReason,
+} from './errors';
