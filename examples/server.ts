@@ -14,7 +14,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 // In your app: from 'express-clerk-jwt'. The examples use the source, as Express's own examples do.
-import { clerkAuth, createClerkVerifier, type ClerkVerifierOptions } from '../lib';
+import { clerkAuth, createClerkVerifier, ENV_VARS, type ClerkVerifierOptions } from '../lib';
 import { createOfflineDevKeys } from './offline-dev-keys';
 
 export function createApp(options: ClerkVerifierOptions = {}): Express {
@@ -45,7 +45,7 @@ export function createApp(options: ClerkVerifierOptions = {}): Express {
   return app;
 }
 
-const KEY_VARIABLES = ['CLERK_JWT_KEY', 'CLERK_JWKS_URI', 'CLERK_PUBLISHABLE_KEY', 'CLERK_SECRET_KEY'];
+const KEY_VARIABLES = [ENV_VARS.jwtKey, ENV_VARS.jwksUri, ENV_VARS.publishableKey, ENV_VARS.secretKey];
 
 async function main(): Promise<void> {
   (await import('dotenv')).config({ quiet: true });

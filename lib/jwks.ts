@@ -144,12 +144,12 @@ class RemoteKeySet {
   }
 
   async #fetch(): Promise<LocalKeySet> {
-    const timeout = this.#config.jwksTimeoutInMs;
+    const timedOut = `the JWKS request timed out after ${this.#config.jwksTimeoutInMs} ms`;
     let response: Response;
     try {
-      response = await fetch(this.#url, { headers: this.#headers, redirect: 'manual', signal: AbortSignal.timeout(timeout) });
+      response = await fetch(this.#url, { headers: this.#headers, redirect: 'manual', signal: AbortSignal.timeout(this.#config.jwksTimeoutInMs) });
     } catch (error) {
-      throw new JwksFetchError(isTimeout(error) ? `the JWKS request timed out after ${timeout} ms` : unreachable(error));
+      throw new JwksFetchError(isTimeout(error) ? timedOut : unreachable(error));
     }
     if (response.status !== 200) {
       response.body?.cancel().catch(() => undefined);
@@ -159,7 +159,7 @@ class RemoteKeySet {
     try {
       body = await response.json();
     } catch (error) {
-      throw new JwksFetchError(isTimeout(error) ? `the JWKS request timed out after ${timeout} ms` : 'the JWKS response is not valid JSON');
+      throw new JwksFetchError(isTimeout(error) ? timedOut : 'the JWKS response is not valid JSON');
     }
     let local: LocalKeySet;
     try {

@@ -24,7 +24,7 @@ describe('HTTP errors', () => {
     expect(error.statusCode).toBe(status);
     expect(error.expose).toBe(status < 500);
     expect(error.toJSON().error).toBe(code);
-    if (error.expose) expect(error.toJSON().message).toBe(error.message);
+    expect(error.toJSON().message).toBe(error.expose ? error.message : "Could not load Clerk's signing keys (JWKS). Try again shortly.");
     expect(JSON.parse(JSON.stringify(error))).toEqual(error.toJSON());
     expect(Object.isFrozen(error.headers)).toBe(true);
   });

@@ -2,7 +2,7 @@
  * The package as users get it: packed with `npm pack` (which builds dist/), unpacked into a
  * scratch project, then loaded with require() and import, and type-checked as a user's app.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -39,6 +39,12 @@ afterAll(() => {
 function runNode(file: string, source: string, env: Record<string, string> = {}): string {
   writeFileSync(path.join(project, file), source);
   return execFileSync(process.execPath, [file], { cwd: project, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', ...env } });
+}
+
+/** Runs tsc in `dir`; its exit status and what it printed (the errors, if any). */
+function typeCheck(dir: string): { status: number | null; output: string } {
+  const result = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: dir, encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
 // Signs a token with node:crypto and verifies it with the packed package: jose must load too.
@@ -97,7 +103,7 @@ console.log(verifier.config.keySource);
       path.join(core, 'tsconfig.json'),
       JSON.stringify({ compilerOptions: { strict: true, module: 'node16', target: 'es2022', outDir: 'out', types: ['node'] }, files: ['worker.ts'] }),
     );
-    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: core, encoding: 'utf8' });
+    expect(typeCheck(core)).toEqual({ status: 0, output: '' });
     const out = execFileSync(process.execPath, ['out/worker.js'], { cwd: core, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' } });
     expect(out.trim()).toBe('jwksUri');
   }, 60_000);
@@ -137,6 +143,6 @@ export default app;
         files: ['app.ts'],
       }),
     );
-    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: project, encoding: 'utf8' });
+    expect(typeCheck(project)).toEqual({ status: 0, output: '' });
   }, 60_000);
 });

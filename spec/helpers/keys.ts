@@ -1,4 +1,4 @@
-import { createPrivateKey, KeyObject, randomBytes, sign } from 'node:crypto';
+import { KeyObject, randomBytes, sign } from 'node:crypto';
 import { CompactSign, exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 
 /** An RSA signing key made at test time, with its public forms. */
@@ -56,8 +56,7 @@ export async function mint(key: TestKey, payload: Record<string, unknown> | stri
  */
 export function mintRaw(key: TestKey, headerJson: string, payloadJson: string): string {
   const signingInput = `${b64url(headerJson)}.${b64url(payloadJson)}`;
-  const privateKey = createPrivateKey(KeyObject.from(key.privateKey).export({ format: 'pem', type: 'pkcs8' }));
-  return `${signingInput}.${sign('sha256', Buffer.from(signingInput), privateKey).toString('base64url')}`;
+  return `${signingInput}.${sign('sha256', Buffer.from(signingInput), KeyObject.from(key.privateKey)).toString('base64url')}`;
 }
 
 export function b64url(text: string): string {
