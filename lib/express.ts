@@ -4,6 +4,7 @@ import type { ClerkUser } from './claims';
 import { assertKnownOptions, checkBoolean, VERIFIER_OPTIONS, type ClerkVerifierOptions } from './config';
 import { ClerkAuthError, ClerkConfigError, InvalidTokenError, MissingTokenError } from './errors';
 import { extractBearerToken } from './extract-token';
+import { loggerOf, report } from './log-events';
 import { createClerkVerifier, type ClerkVerifier } from './verify-token';
 
 declare global {
@@ -63,6 +64,7 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
   const forwardErrors = checkBoolean(forwardOption, 'forwardErrors');
   const verifier = shared === undefined ? createClerkVerifier(verifierOptions) : checkSharedVerifier(shared, verifierOptions);
   const realm = verifier.config.name;
+  const logger = loggerOf(verifier);
 
   async function authenticate(req: Request): Promise<{ error: unknown } | null> {
     try {
@@ -86,9 +88,20 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
     }
   }
 
-  function finish(outcome: { error: unknown } | null, res: Response, next: NextFunction): void {
+  function finish(outcome: { error: unknown } | null, req: Request, res: Response, next: NextFunction): void {
     if (outcome === null) return next();
     const { error } = outcome;
+    if (error instanceof ClerkAuthError && logger?.event !== undefined) {
+      const requestId = requestIdOf(req);
+      report(logger, {
+        type: 'request_refused',
+        name: realm,
+        code: error.code,
+        status: error.status,
+        ...(error instanceof InvalidTokenError ? { reason: error.reason } : {}),
+        ...(requestId === undefined ? {} : { requestId }),
+      });
+    }
     if (error instanceof ClerkAuthError && !forwardErrors && !res.headersSent) {
       res.status(error.status).set(error.headers).json(error.toJSON());
       return;
@@ -104,7 +117,7 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
       return;
     }
     authenticate(req)
-      .then((outcome) => finish(outcome, res, next))
+      .then((outcome) => finish(outcome, req, res, next))
       .catch((error: unknown) => {
         // Only reachable if next() or the response itself throws, which Express's never do; the
         // process must not die of an unhandled rejection all the same.
@@ -117,6 +130,15 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
 /** A CORS preflight: the browser sends no credentials with it, so it must pass untouched. */
 function isPreflight(req: Request): boolean {
   return req.method === 'OPTIONS' && req.headers.origin !== undefined && req.headers['access-control-request-method'] !== undefined;
+}
+
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+
+/** `req.id` (pino-http and the like) or `X-Request-Id`, when it is short printable ASCII; never anything else of the request. */
+function requestIdOf(req: Request): string | undefined {
+  const own = (req as { id?: unknown }).id;
+  const candidate = typeof own === 'string' || typeof own === 'number' ? String(own) : req.headers['x-request-id'];
+  return typeof candidate === 'string' && REQUEST_ID.test(candidate) ? candidate : undefined;
 }
 
 /** Optional mode without a session: whatever an earlier middleware put in req.user is not ours to vouch for. */

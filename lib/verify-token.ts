@@ -2,7 +2,9 @@ import { compactVerify, type CompactJWSHeaderParameters, type FlattenedJWSInput,
 import { checkClaims, type ClerkUser } from './claims';
 import { resolveConfig, type ClerkConfig, type ClerkVerifierOptions } from './config';
 import { ClerkAuthError, InvalidTokenError, JwksUnavailableError, type InvalidTokenReason } from './errors';
+import { parseJsonObject, hasDuplicateNames } from './json-object';
 import { createKeyGetter, errorCode } from './jwks';
+import { attachLogger } from './log-events';
 
 /**
  * Verifies Clerk session tokens, with no tie to any web framework. Create one per configuration
@@ -45,7 +47,7 @@ export function createClerkVerifier(options: ClerkVerifierOptions = {}): ClerkVe
 
   // jose calls this after checking the token's form, `crit` and `alg`, and before the signature.
   const resolveKey = (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => {
-    const problem = checkHeader(header);
+    const problem = checkHeader(header, token);
     if (problem !== null) throw refuse(problem);
     return getKey(header, token);
   };
@@ -64,17 +66,21 @@ export function createClerkVerifier(options: ClerkVerifierOptions = {}): ClerkVe
       if (reason === null) throw new JwksUnavailableError('a key of the JWKS could not be used', { realm, cause: error });
       throw refuse(reason);
     }
-    const claims = parseClaims(payload);
+    const claims = parseJsonObject(decoder.decode(payload));
     if (claims === null) throw refuse('malformed');
     const rejection = checkClaims(claims, config, Date.now());
     if (rejection !== null) throw refuse(rejection.reason, rejection.description);
     return claims as ClerkUser;
   }
 
-  return Object.freeze({ config, verify });
+  const verifier = Object.freeze({ config, verify });
+  attachLogger(verifier, logger);
+  return verifier;
 }
 
-function checkHeader(header: CompactJWSHeaderParameters): InvalidTokenReason | null {
+function checkHeader(header: CompactJWSHeaderParameters, token: FlattenedJWSInput): InvalidTokenReason | null {
+  // jose has parsed the header already; JSON.parse keeps the last of repeated names.
+  if (typeof token.protected === 'string' && hasDuplicateNames(Buffer.from(token.protected, 'base64url').toString())) return 'malformed';
   if (header.typ !== undefined && header.typ !== 'JWT') return 'invalid_header';
   if (header.b64 !== undefined || header.crit !== undefined) return 'invalid_header';
   if (!SESSION_TOKEN_CATEGORIES.includes(header['cat'] as string | undefined)) return 'unsupported_category';
@@ -96,12 +102,3 @@ function reasonFor(error: unknown): InvalidTokenReason | null {
   }
 }
 
-function parseClaims(payload: Uint8Array): Record<string, unknown> | null {
-  let claims: unknown;
-  try {
-    claims = JSON.parse(decoder.decode(payload));
-  } catch {
-    return null;
-  }
-  return typeof claims === 'object' && claims !== null && !Array.isArray(claims) ? (claims as Record<string, unknown>) : null;
-}

@@ -11,7 +11,11 @@ export type JwksBehaviour =
   | 'redirect'
   | 'unauthorized'
   | 'slow'
-  | 'drop-mid-body';
+  | 'drop-mid-body'
+  /** 200 with `{"keys":[]}`. */
+  | 'empty-set'
+  /** 200 with the keys marked `use: enc` and `alg: RS384`: none can verify an RS256 session token. */
+  | 'wrong-use-alg';
 
 /** A real JWKS endpoint on 127.0.0.1 (port 0) that counts what it is asked. */
 export interface JwksServer {
@@ -72,6 +76,14 @@ export async function startJwksServer(keys: JWK[], options: { slowMs?: number } 
         timers.add(timer);
         return;
       }
+      case 'empty-set':
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":[]}');
+        return;
+      case 'wrong-use-alg':
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ keys: state.keys.map((key, i) => ({ ...key, ...(i % 2 === 0 ? { use: 'enc' } : { alg: 'RS384' }) })) }));
+        return;
       case 'drop-mid-body':
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) });
         res.write(body.slice(0, 10), () => res.destroy());
