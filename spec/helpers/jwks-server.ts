@@ -14,8 +14,10 @@ export type JwksBehaviour =
   | 'drop-mid-body'
   /** 200 with `{"keys":[]}`. */
   | 'empty-set'
-  /** 200 with the keys marked `use: enc` and `alg: RS384`: none can verify an RS256 session token. */
-  | 'wrong-use-alg';
+  /** 200 with every key marked `use: enc`: none may verify a signature. */
+  | 'wrong-use'
+  /** 200 with every key marked `alg: RS384`: none may verify an RS256 session token. */
+  | 'wrong-alg';
 
 /** A real JWKS endpoint on 127.0.0.1 (port 0) that counts what it is asked. */
 export interface JwksServer {
@@ -79,11 +81,12 @@ export async function startJwksServer(keys: JWK[], options: { slowMs?: number } 
       case 'empty-set':
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":[]}');
         return;
-      case 'wrong-use-alg':
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ keys: state.keys.map((key, i) => ({ ...key, ...(i % 2 === 0 ? { use: 'enc' } : { alg: 'RS384' }) })) }));
+      case 'wrong-use':
+      case 'wrong-alg': {
+        const change = state.behaviour === 'wrong-use' ? { use: 'enc' } : { alg: 'RS384' };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.keys.map((key) => ({ ...key, ...change })) }));
         return;
+      }
       case 'drop-mid-body':
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) });
         res.write(body.slice(0, 10), () => res.destroy());
