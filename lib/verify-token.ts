@@ -83,6 +83,8 @@ function checkHeader(header: CompactJWSHeaderParameters, token: FlattenedJWSInpu
   if (typeof token.protected === 'string' && hasDuplicateNames(Buffer.from(token.protected, 'base64url').toString())) return 'malformed';
   if (header.typ !== undefined && header.typ !== 'JWT') return 'invalid_header';
   if (header.b64 !== undefined || header.crit !== undefined) return 'invalid_header';
+  // jose ignores a kid that is not a string and would pick a key by type alone.
+  if (header.kid !== undefined && typeof header.kid !== 'string') return 'invalid_header';
   if (!SESSION_TOKEN_CATEGORIES.includes(header['cat'] as string | undefined)) return 'unsupported_category';
   return null;
 }
