@@ -29,6 +29,7 @@ export function hasDuplicateNames(text: string): boolean {
     if (char === '"') {
       let end = i + 1;
       while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (end >= text.length) return false; // not JSON: not ours to judge
       if (expectName) {
         const names = open[open.length - 1] as Set<string>;
         const name = JSON.parse(text.slice(i, end + 1)) as string;
