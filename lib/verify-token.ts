@@ -2,7 +2,7 @@ import { compactVerify, type CompactJWSHeaderParameters, type FlattenedJWSInput,
 import { checkClaims, type ClerkUser } from './claims';
 import { resolveConfig, type ClerkConfig, type ClerkVerifierOptions } from './config';
 import { ClerkAuthError, InvalidTokenError, JwksUnavailableError, type InvalidTokenReason } from './errors';
-import { parseJsonObject, hasDuplicateNames } from './json-object';
+import { hasDuplicateNames, parseJsonObject } from './json-object';
 import { createKeyGetter, errorCode } from './jwks';
 import { attachLogger } from './log-events';
 
@@ -63,6 +63,7 @@ export function createClerkVerifier(options: ClerkVerifierOptions = {}): ClerkVe
       if (error instanceof ClerkAuthError) throw error;
       const reason = reasonFor(error);
       // Every fault of the token has a jose code; anything else is the key's (e.g. too short).
+      // spec/fuzz.spec.ts holds this: no token-shaped string, signed or not, gets a 503.
       if (reason === null) throw new JwksUnavailableError('a key of the JWKS could not be used', { realm, cause: error });
       throw refuse(reason);
     }
@@ -103,4 +104,3 @@ function reasonFor(error: unknown): InvalidTokenReason | null {
       return null;
   }
 }
-
