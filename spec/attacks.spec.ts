@@ -157,7 +157,7 @@ const ATTACKS: Attack[] = [
   { name: 'Bearer without a token', authorization: 'Bearer   ', status: 400, code: 'invalid_request' },
   { name: 'a tab inside the token', authorization: async () => `Bearer ${(await valid()).replace('.', '.\t')}`, status: 400, code: 'invalid_request' },
   { name: 'a no-break space after Bearer', authorization: async () => `Bearer\u00a0${await valid()}`, status: 400, code: 'invalid_request' },
-  refused('a lower-case scheme with a forged token', () => mint(world.attacker, claims(), { kid: world.key.kid }), 'invalid_signature'),
+  { name: 'a lower-case scheme with a forged token', authorization: async () => `bearer ${await mint(world.attacker, claims(), { kid: world.key.kid })}`, status: 401, code: 'invalid_token', reason: 'invalid_signature' },
   { name: 'a lower-case scheme with garbage', authorization: 'bearer garbage', status: 401, code: 'invalid_token', reason: 'malformed' },
   { name: 'tabs around a forged token', authorization: async () => `\tBearer\t${await mint(world.attacker, claims(), { kid: world.key.kid })}\t`, status: 401, code: 'invalid_token', reason: 'invalid_signature' },
   { name: 'Basic credentials', authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}`, status: 401, code: 'missing_token' },
