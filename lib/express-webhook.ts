@@ -73,13 +73,21 @@ export function clerkWebhook(options: ClerkWebhookOptions = {}): RequestHandler 
 
   return function clerkWebhookMiddleware(req: Request, res: Response, next: NextFunction): void {
     receive(req, verifier, bodyLimit)
-      .then(({ event, id }) => {
-        if (verifier.config.replayProtection) releaseUnlessHandled(res, verifier, id);
-        req.webhookEvent = event;
-        req.body = event;
-        next();
-      })
-      .catch((error: unknown) => fail(error, res, next));
+      .then(
+        ({ event, id }) => {
+          if (verifier.config.replayProtection) releaseUnlessHandled(res, verifier, id);
+          req.webhookEvent = event;
+          req.body = event;
+          next();
+        },
+        (error: unknown) => fail(error, res, next),
+      )
+      .catch((error: unknown) => {
+        // Only reachable if next() or the response itself throws, which Express's never do; the
+        // process must not die of an unhandled rejection all the same.
+        console.error(error);
+        res.destroy();
+      });
   };
 }
 
