@@ -60,6 +60,7 @@ describe('createClerkWebhookVerifier(): configuration', () => {
 
   it('checks the other options', () => {
     expect(thrown(ClerkConfigError, () => verifier({ toleranceInMs: 0 })).option).toBe('toleranceInMs');
+    expect(thrown(ClerkConfigError, () => verifier({ env: 'x' as never })).option).toBe('env');
     expect(thrown(ClerkConfigError, () => verifier({ toleranceInMs: Infinity })).option).toBe('toleranceInMs');
     expect(thrown(ClerkConfigError, () => verifier({ replayProtection: 'yes' as never })).option).toBe('replayProtection');
     expect(thrown(ClerkConfigError, () => verifier({ replayCacheSize: 1.5 })).message).toBe(
