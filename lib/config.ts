@@ -140,7 +140,7 @@ export interface ResolvedConfig {
   readonly logger: ClerkLogger | null;
 }
 
-type StringOption = Exclude<keyof typeof ENV_VARS, 'authorizedParties'>;
+type StringOption = Exclude<keyof typeof ENV_VARS, 'authorizedParties' | 'signingSecret'>;
 
 // A record, so that the compiler insists on every option being listed.
 const VERIFIER_OPTION_SET: Record<keyof ClerkVerifierOptions, true> = {
@@ -283,9 +283,12 @@ interface NumberRule {
   max?: number;
   integer?: boolean;
   infinite?: boolean;
+  /** Unit named in the message. Default is `milliseconds`. */
+  unit?: string;
 }
 
-function checkNumber(value: unknown, option: string, fallback: number, rule: NumberRule): number {
+/** Reads an optional number option within `rule`; `fallback` when it is undefined. */
+export function checkNumber(value: unknown, option: string, fallback: number, rule: NumberRule): number {
   if (value === undefined) return fallback;
   const max = rule.max ?? Number.MAX_VALUE;
   const ok =
@@ -294,13 +297,15 @@ function checkNumber(value: unknown, option: string, fallback: number, rule: Num
       (value >= rule.min && value <= max && (rule.integer === true ? Number.isInteger(value) : Number.isFinite(value))));
   if (!ok) {
     const range = rule.max === undefined ? `>= ${rule.min}` : `from ${rule.min} to ${rule.max}`;
-    const kind = rule.integer === true ? 'a whole number of milliseconds' : 'a number of milliseconds';
+    const unit = rule.unit ?? 'milliseconds';
+    const kind = rule.integer === true ? `a whole number of ${unit}` : `a number of ${unit}`;
     throw new ClerkConfigError(`${option} must be ${kind} ${range}${rule.infinite === true ? ' (or Infinity)' : ''}; default is ${fallback}.`, option);
   }
   return value;
 }
 
-function resolveLogger(logger: unknown): ClerkLogger | null {
+/** `console` by default, `null` for `false`, else an object with `warn()`. */
+export function resolveLogger(logger: unknown): ClerkLogger | null {
   if (logger === undefined) return console;
   if (logger === false) return null;
   if (typeof logger !== 'object' || logger === null || typeof (logger as ClerkLogger).warn !== 'function') {
@@ -409,7 +414,8 @@ function parseUrl(value: string): URL | null {
   }
 }
 
-function blankToUndefined(value: string | undefined): string | undefined {
+/** Trims; an empty or blank value is unset. */
+export function blankToUndefined(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed === '' ? undefined : trimmed;
 }

@@ -6,3 +6,4 @@
  */
 export * from './core';
 export { clerkAuth, type ClerkAuthOptions } from './express';
+export { clerkWebhook, type ClerkWebhookOptions } from './express-webhook';
