@@ -17,13 +17,16 @@
  * - `invalid_token` (401): a token was sent and refused; {@link InvalidTokenError.reason} says why.
  * - `insufficient_scope` (403): the token is valid but `authorizeUser` said no.
  * - `jwks_unavailable` (503): the signing keys could not be loaded; retry later.
+ * - `backend_api_unavailable` (503): Clerk's Backend API could not answer a lookup (user,
+ *   memberships) an authorization policy needs; retry later.
  */
 export type ClerkAuthErrorCode =
   | 'invalid_request'
   | 'missing_token'
   | 'invalid_token'
   | 'insufficient_scope'
-  | 'jwks_unavailable';
+  | 'jwks_unavailable'
+  | 'backend_api_unavailable';
 
 /**
  * Why a token was refused: {@link InvalidTokenError.reason}. The client sees it in words in
@@ -205,6 +208,27 @@ export class JwksUnavailableError extends ClerkAuthError {
       `Could not load Clerk's signing keys (JWKS): ${problem}.`,
       { 'Retry-After': String(options?.retryAfterSeconds ?? JWKS_RETRY_AFTER_SECONDS) },
       { ...options, publicMessage: "Could not load Clerk's signing keys (JWKS). Try again shortly." },
+    );
+    this.problem = problem;
+  }
+}
+
+/**
+ * 503: Clerk's Backend API could not answer (unreachable, timed out, rate limited, refused the
+ * secret key, or sent something unexpected). Never a reason to refuse the user. `message` says
+ * why (never with the secret key); the JSON body only says to retry.
+ */
+export class BackendApiUnavailableError extends ClerkAuthError {
+  /** What went wrong, e.g. `the request timed out after 5000 ms`. */
+  readonly problem: string;
+
+  constructor(problem: string, options?: ClerkAuthErrorOptions & { retryAfterSeconds?: number }) {
+    super(
+      'backend_api_unavailable',
+      503,
+      `Clerk's Backend API could not answer: ${problem}.`,
+      { 'Retry-After': String(options?.retryAfterSeconds ?? JWKS_RETRY_AFTER_SECONDS) },
+      { ...options, publicMessage: "Could not check the user with Clerk's Backend API. Try again shortly." },
     );
     this.problem = problem;
   }

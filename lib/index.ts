@@ -6,3 +6,15 @@
  */
 export * from './core';
 export { clerkAuth, type ClerkAuthOptions } from './express';
+export {
+  requireAuth,
+  requireAuthorization,
+  requireFeature,
+  requireOrganization,
+  requirePermission,
+  requirePlan,
+  requirePolicy,
+  requireRole,
+  type AuthorizationCheck,
+  type RequireAuthorizationOptions,
+} from './guards';
