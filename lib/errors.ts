@@ -15,7 +15,7 @@
  *   than one token, or the header sent twice).
  * - `missing_token` (401): no Bearer credentials were sent.
  * - `invalid_token` (401): a token was sent and refused; {@link InvalidTokenError.reason} says why.
- * - `insufficient_scope` (403): the token is valid but `authorizeUser` said no.
+ * - `insufficient_scope` (403): the token is valid but `authorizeUser` or a guard said no.
  * - `jwks_unavailable` (503): the signing keys could not be loaded; retry later.
  * - `backend_api_unavailable` (503): Clerk's Backend API could not answer a lookup (user,
  *   memberships) an authorization policy needs; retry later.

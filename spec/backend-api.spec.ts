@@ -90,7 +90,7 @@ describe('createClerkBackendClient()', () => {
 
     it('coalesces concurrent lookups into one request', async () => {
       const backend = client();
-      const users = await Promise.all(Array.from({ length: 25 }, () => backend.getUser('user_2abc')));
+      const users = await Promise.all(Array.from({ length: 50 }, () => backend.getUser('user_2abc')));
       expect(new Set(users).size).toBe(1);
       expect(userCalls()).toBe(1);
     });

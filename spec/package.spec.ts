@@ -90,12 +90,13 @@ describe('the published package', () => {
     symlinkSync(path.join(root, 'node_modules', '@types', 'node'), path.join(core, 'node_modules', '@types', 'node'), 'dir');
     writeFileSync(
       path.join(core, 'worker.ts'),
-      `import { createClerkVerifier, extractBearerToken, type ClerkUser } from 'express-clerk-jwt/core';
+      `import { createClerkVerifier, extractBearerToken, toAuth, type ClerkUser } from 'express-clerk-jwt/core';
 const verifier = createClerkVerifier({ jwksUri: 'https://a.clerk.accounts.dev/.well-known/jwks.json', env: {} });
 export async function authenticate(header: string | undefined): Promise<ClerkUser | null> {
   const token = extractBearerToken(header);
   return token === null ? null : verifier.verify(token);
 }
+export const isAdmin = (user: ClerkUser): boolean => toAuth(user).has({ role: 'admin' });
 console.log(verifier.config.keySource);
 `,
     );
@@ -122,10 +123,14 @@ console.log(verifier.config.keySource);
     writeFileSync(
       path.join(project, 'app.ts'),
       `import express from 'express';
-import { clerkAuth, type ClerkUser } from 'express-clerk-jwt';
+import { clerkAuth, getAuth, requireAuthorization, requireRole, type ClerkUser } from 'express-clerk-jwt';
 
 const app = express();
 app.use('/api/agents', clerkAuth());
+app.get('/api/admin', clerkAuth(), requireRole('admin'), requireAuthorization((auth, req) => auth.has({ permission: 'org:a:read' }) && req.method === 'GET'), (req, res) => {
+  const orgId: string | null | undefined = getAuth(req)?.orgId;
+  res.json({ orgId });
+});
 app.get('/api/reports', clerkAuth({
   authorizeUser: async (user, req) => user.org_role === 'org:admin' && req.path.length > 0,
 }), (req, res) => {
