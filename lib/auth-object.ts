@@ -73,11 +73,13 @@ export function toAuth(user: ClerkUser): ClerkAuth {
 
 /**
  * The auth view of a request's verified user (`req.user` set by `clerkAuth()`), or `null` when
- * the request has none (optional mode without a session).
+ * the request has none (optional mode without a session, or a `req.user` without a `sub` that
+ * something else put there).
  */
 export function getAuth(req: { readonly user?: ClerkUser | undefined }): ClerkAuth | null {
-  const user = req.user;
-  return user === undefined || user === null ? null : toAuth(user);
+  const user: unknown = req.user;
+  if (typeof user !== 'object' || user === null || typeof (user as ClerkUser).sub !== 'string' || (user as ClerkUser).sub === '') return null;
+  return toAuth(user as ClerkUser);
 }
 
 type OrgFields = Pick<ClerkAuth, 'orgId' | 'orgRole' | 'orgSlug' | 'orgPermissions'>;

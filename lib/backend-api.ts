@@ -154,8 +154,8 @@ export function createClerkBackendClient(options: ClerkBackendClientOptions = {}
     value.then(
       () => {
         // Counted from the answer, so that a slow request does not arrive already stale.
-        if (ttl === 0) cache.delete(key);
-        else fresh.expiresAt = Date.now() + ttl;
+        if (ttl > 0) fresh.expiresAt = Date.now() + ttl;
+        else if (cache.get(key) === fresh) cache.delete(key);
       },
       () => {
         if (cache.get(key) === fresh) cache.delete(key);

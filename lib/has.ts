@@ -42,7 +42,7 @@ export function prefixWithOrg(value: string): string {
  * Role and permission checks need an active organization.
  */
 export function checkHas(subject: ClerkHasSubject, params: unknown): boolean {
-  if (subject.userId === null || typeof params !== 'object' || params === null || Array.isArray(params)) return false;
+  if (typeof subject.userId !== 'string' || subject.userId === '' || typeof params !== 'object' || params === null || Array.isArray(params)) return false;
   const asked = Object.entries(params as Record<string, unknown>).filter(([, value]) => value !== undefined);
   if (asked.length === 0) return false;
   return asked.every(([name, value]) => {

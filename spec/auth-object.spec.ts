@@ -94,6 +94,8 @@ describe('toAuth(): the normalised view', () => {
     expect(getAuth({ user: v1Admin })?.orgRole).toBe('org:admin');
     expect(getAuth({})).toBeNull();
     expect(getAuth({ user: undefined })).toBeNull();
+    // Something other than clerkAuth() (a session library, a test double) set req.user.
+    for (const user of [{ id: 1 }, { sub: '' }, { sub: 42 }, 'user_1', null]) expect(getAuth({ user: user as never })).toBeNull();
   });
 });
 

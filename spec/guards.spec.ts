@@ -103,6 +103,16 @@ describe.each(EXPRESS_VERSIONS)('route guards on %s', (_, express) => {
     expect(response.body.error).toBe('missing_token');
   });
 
+  it('answers 401 to a req.user that another middleware set without a sub', async () => {
+    const app = express();
+    app.use((req, _res, next) => {
+      (req as { user?: unknown }).user = { id: 'someone', org_role: 'org:admin', org_id: 'org_1', org_permissions: [] };
+      next();
+    });
+    app.get('/x', requireRole('admin'), ok);
+    expect((await request(app).get('/x')).status).toBe(401);
+  });
+
   it('uses the realm and forwardErrors of the clerkAuth() in front of it', async () => {
     const answered = await get(appWith(requireRole('admin'), { name: 'agents' }), {});
     expect(answered.headers['www-authenticate']).toMatch(/^Bearer realm="agents", error="insufficient_scope"/);
