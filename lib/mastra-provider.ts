@@ -24,7 +24,7 @@ export interface ClerkMastraAuthProvider {
    * A `Bearer ` prefix is tolerated.
    *
    * @throws {JwksUnavailableError} (503) when the signing keys cannot be loaded: an outage is not
-   *   a bad token.
+   *   a bad token. (Mastra's server logs it and answers its own 401.)
    */
   authenticateToken(token: string, request?: unknown): Promise<ClerkUser | null>;
   /**
