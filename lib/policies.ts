@@ -66,7 +66,16 @@ export function checkName(value: unknown, option: string): string {
 }
 
 function policy(requirement: string, check: (user: ClerkUser) => Promise<boolean>): ClerkPolicy {
-  const run = async (user: ClerkUser): Promise<boolean> => (await check(user)) === true;
+  const run = async (user: ClerkUser, _req?: unknown, next?: unknown): Promise<boolean> => {
+    // Mounted as middleware by mistake, (req, res, next): fail that request loudly rather than
+    // leave it hanging (or reject where Express 4 would not catch it).
+    if (typeof next === 'function') {
+      (next as (error: Error) => void)(new TypeError('A policy is not Express middleware: guard a route with requirePolicy(policy), or pass it as authorizeUser.'));
+      return false;
+    }
+    if (typeof user !== 'object' || user === null || typeof user.sub !== 'string' || user.sub === '') return false;
+    return (await check(user)) === true;
+  };
   return Object.freeze(Object.assign(run, { requirement }));
 }
 

@@ -311,6 +311,25 @@ describe('policies', () => {
       expect((await call(app)).status).toBe(503);
     });
 
+    it('mounted as middleware by mistake: a 500 that says what to do, no hang and no crash', async () => {
+      const app = express();
+      app.get('/x', clerkAuth({ jwksUri: jwks.server.jwksUri, env: {}, logger: false }), requireVerifiedEmail(client()) as never, (_req, res) => {
+        res.json({ ok: true });
+      });
+      app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        res.status(500).json({ message: error.message });
+      });
+      const response = await call(app);
+      expect(response.status).toBe(500);
+      expect(response.body.message).toContain('requirePolicy(policy)');
+      expect(userCalls()).toBe(0);
+    });
+
+    it('refuses a user without a sub', async () => {
+      await expect(requireVerifiedEmail(client())({} as never)).resolves.toBe(false);
+      expect(userCalls()).toBe(0);
+    });
+
     it('refuses bad arguments at startup', () => {
       expect(thrown(ClerkConfigError, () => requireOrganizationMembership(client(), '')).option).toBe('idOrSlug');
       expect(thrown(ClerkConfigError, () => requireVerifiedEmail({} as never)).option).toBe('client');
