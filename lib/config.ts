@@ -128,7 +128,7 @@ export interface ResolvedConfig {
   readonly logger: ClerkLogger | null;
 }
 
-type StringOption = Exclude<keyof typeof ENV_VARS, 'authorizedParties'>;
+type StringOption = Exclude<keyof typeof ENV_VARS, 'authorizedParties' | 'signingSecret'>;
 
 // A record, so that the compiler insists on every option being listed.
 const VERIFIER_OPTION_SET: Record<keyof ClerkVerifierOptions, true> = {
@@ -274,9 +274,11 @@ export interface NumberRule {
   max?: number;
   integer?: boolean;
   infinite?: boolean;
+  /** Unit named in the message. Default is `milliseconds`. */
+  unit?: string;
 }
 
-/** Reads an optional number of milliseconds option against `rule`; `fallback` when undefined. */
+/** Reads an optional number option within `rule`; `fallback` when it is undefined. */
 export function checkNumber(value: unknown, option: string, fallback: number, rule: NumberRule): number {
   if (value === undefined) return fallback;
   const max = rule.max ?? Number.MAX_VALUE;
@@ -286,13 +288,15 @@ export function checkNumber(value: unknown, option: string, fallback: number, ru
       (value >= rule.min && value <= max && (rule.integer === true ? Number.isInteger(value) : Number.isFinite(value))));
   if (!ok) {
     const range = rule.max === undefined ? `>= ${rule.min}` : `from ${rule.min} to ${rule.max}`;
-    const kind = rule.integer === true ? 'a whole number of milliseconds' : 'a number of milliseconds';
+    const unit = rule.unit ?? 'milliseconds';
+    const kind = rule.integer === true ? `a whole number of ${unit}` : `a number of ${unit}`;
     throw new ClerkConfigError(`${option} must be ${kind} ${range}${rule.infinite === true ? ' (or Infinity)' : ''}; default is ${fallback}.`, option);
   }
   return value;
 }
 
-function resolveLogger(logger: unknown): ClerkLogger | null {
+/** `console` by default, `null` for `false`, else an object with `warn()`. */
+export function resolveLogger(logger: unknown): ClerkLogger | null {
   if (logger === undefined) return console;
   if (logger === false) return null;
   if (typeof logger !== 'object' || logger === null || typeof (logger as ClerkLogger).warn !== 'function') {
@@ -399,7 +403,7 @@ function parseUrl(value: string): URL | null {
   }
 }
 
-/** Trims; an empty or blank value counts as unset. */
+/** Trims; an empty or blank value is unset. */
 export function blankToUndefined(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed === '' ? undefined : trimmed;

@@ -38,4 +38,15 @@ export {
   type ClerkAuthErrorCode,
   type ClerkAuthErrorOptions,
   type InvalidTokenReason,
+  WebhookVerificationError,
+  type WebhookErrorCode,
 } from './errors';
+export {
+  createClerkWebhookVerifier,
+  type ClerkWebhookConfig,
+  type ClerkWebhookVerifier,
+  type ClerkWebhookVerifierOptions,
+  type WebhookDelivery,
+  type WebhookHeaders,
+} from './verify-webhook';
+export type * from './webhook-events';

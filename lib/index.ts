@@ -18,3 +18,4 @@ export {
   type AuthorizationCheck,
   type RequireAuthorizationOptions,
 } from './guards';
+export { clerkWebhook, type ClerkWebhookOptions } from './express-webhook';
