@@ -73,6 +73,12 @@ export interface ClerkVerifierOptions {
    * Default is false, as in Clerk's SDK.
    */
   acceptPendingSessions?: boolean | undefined;
+  /**
+   * Whether tokens made from a JWT template (header `cat: cl_B7d4PD222AAA`, from
+   * `getToken({ template })`) are accepted besides session tokens, for custom claims such as
+   * `email_verified`. Machine (M2M) tokens are refused either way. Default is false, as in Clerk's SDK.
+   */
+  acceptJwtTemplates?: boolean | undefined;
   /** Timeout of one JWKS request, in milliseconds. Default is 5000 (5 seconds). */
   jwksTimeoutInMs?: number | undefined;
   /**
@@ -118,6 +124,9 @@ export interface ClerkConfig {
   readonly authorizedParties: readonly string[];
   readonly clockSkewInMs: number;
   readonly acceptPendingSessions: boolean;
+  readonly acceptJwtTemplates: boolean;
+  /** The publishable key (public); `null` without one. */
+  readonly publishableKey: string | null;
   /** From the publishable or secret key; `null` when neither is set. */
   readonly instanceType: 'development' | 'production' | null;
   /** Frontend API host from the publishable key; `null` without one. */
@@ -154,6 +163,7 @@ const VERIFIER_OPTION_SET: Record<keyof ClerkVerifierOptions, true> = {
   clockSkewInMs: true,
   name: true,
   acceptPendingSessions: true,
+  acceptJwtTemplates: true,
   jwksTimeoutInMs: true,
   jwksCooldownInMs: true,
   jwksCacheMaxAgeInMs: true,
@@ -165,12 +175,13 @@ const VERIFIER_OPTION_SET: Record<keyof ClerkVerifierOptions, true> = {
 /** Names of every option of {@link ClerkVerifierOptions}. */
 export const VERIFIER_OPTIONS = Object.keys(VERIFIER_OPTION_SET) as (keyof ClerkVerifierOptions)[];
 
-const DEFAULT_API_URL = 'https://api.clerk.com';
+/** Clerk's Backend API. */
+export const DEFAULT_API_URL = 'https://api.clerk.com';
 const JWKS_PATH = '/.well-known/jwks.json';
 const SECRET_KEY = /^sk_(test|live)_[A-Za-z0-9+/=_-]+$/;
 const REALM = /^[\x20-\x7e]{1,100}$/;
 // setTimeout (and so AbortSignal.timeout) cannot wait longer.
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Throws a {@link ClerkConfigError} for any key of `options` not in `known`, with a suggestion
@@ -261,6 +272,8 @@ export function resolveConfig(options: ClerkVerifierOptions = {}): ResolvedConfi
     authorizedParties: Object.freeze(resolveAuthorizedParties(options.authorizedParties, env)),
     clockSkewInMs: checkNumber(options.clockSkewInMs, 'clockSkewInMs', 5000, { min: 0 }),
     acceptPendingSessions: checkBoolean(options.acceptPendingSessions, 'acceptPendingSessions'),
+    acceptJwtTemplates: checkBoolean(options.acceptJwtTemplates, 'acceptJwtTemplates'),
+    publishableKey: publishable === null ? null : (publishableKeyValue as string),
     instanceType: publishable?.instanceType ?? secretKeyType,
     frontendApi: publishable?.frontendApi ?? null,
     jwksTimeoutInMs: checkNumber(options.jwksTimeoutInMs, 'jwksTimeoutInMs', 5000, { min: 1, max: MAX_TIMER_MS, integer: true }),
@@ -278,7 +291,8 @@ export function checkBoolean(value: unknown, option: string): boolean {
   return value;
 }
 
-interface NumberRule {
+/** Bounds of a number option. */
+export interface NumberRule {
   min: number;
   max?: number;
   integer?: boolean;
@@ -318,7 +332,8 @@ export function resolveLogger(logger: unknown): ClerkLogger | null {
   return logger as ClerkLogger;
 }
 
-function checkSecretKey(secretKey: string): 'development' | 'production' {
+/** Checks the shape of a secret key (never printing it); returns its instance type. */
+export function checkSecretKey(secretKey: string): 'development' | 'production' {
   if (/^pk_(test|live)_/.test(secretKey)) {
     throw new ClerkConfigError(`${label('secretKey')} holds a publishable key (pk_…); the secret key starts with sk_test_ or sk_live_.`, 'secretKey');
   }
@@ -344,7 +359,8 @@ function parseJwksUri(value: string, publishable: PublishableKeyInfo | null, api
   return url;
 }
 
-function parseApiUrl(value: string): URL {
+/** Parses `apiUrl`: https (or http on loopback), no credentials, query or fragment. */
+export function parseApiUrl(value: string): URL {
   const fail = (problem: string): ClerkConfigError => new ClerkConfigError(`${label('apiUrl')} ${problem}. Expected e.g. ${DEFAULT_API_URL}`, 'apiUrl');
   const { url, problem } = parseHttpUrl(value);
   if (url === null) throw fail(problem);

@@ -9,9 +9,24 @@ export { ENV_VARS } from './env-vars';
 export type { ClerkKeySetEvent, ClerkLogEvent, ClerkRequestRefusedEvent } from './log-events';
 export type { ClerkUser, ClerkOrganizationClaim } from './claims';
 export { authorize, type AuthorizeUser } from './authorize';
+export { getAuth, toAuth, type ClerkAuth } from './auth-object';
+export { checkHas, prefixWithOrg, type ClerkHasParams } from './has';
+export { decodeOrgPermissions, parseScopedNames, type ClerkScopedNames } from './permissions';
+export {
+  createClerkBackendClient,
+  type ClerkBackendClient,
+  type ClerkBackendClientOptions,
+  type ClerkBackendUser,
+  type ClerkEmailAddress,
+  type ClerkOrganizationMembership,
+} from './backend-api';
+export { requireOrganizationMembership, requireVerifiedEmail, type ClerkPolicy } from './policies';
+export { readCookie, readSessionCookie, sessionCookieNames, sessionCookieSuffix } from './session-cookie';
+export { createMastraAuthProvider, type ClerkMastraAuthProvider, type MastraAuthProviderOptions } from './mastra-provider';
 export { extractBearerToken } from './extract-token';
 export { parsePublishableKey, type PublishableKeyInfo } from './publishable-key';
 export {
+  BackendApiUnavailableError,
   bearerChallenge,
   ClerkAuthError,
   ClerkConfigError,

@@ -15,8 +15,10 @@
  *   than one token, or the header sent twice).
  * - `missing_token` (401): no Bearer credentials were sent.
  * - `invalid_token` (401): a token was sent and refused; {@link InvalidTokenError.reason} says why.
- * - `insufficient_scope` (403): the token is valid but `authorizeUser` said no.
+ * - `insufficient_scope` (403): the token is valid but `authorizeUser` or a guard said no.
  * - `jwks_unavailable` (503): the signing keys could not be loaded; retry later.
+ * - `backend_api_unavailable` (503): Clerk's Backend API could not answer a lookup (user,
+ *   memberships) an authorization policy needs; retry later.
  * - the `webhook_…` codes of {@link WebhookVerificationError} (`clerkWebhook()`).
  */
 export type ClerkAuthErrorCode =
@@ -25,6 +27,7 @@ export type ClerkAuthErrorCode =
   | 'invalid_token'
   | 'insufficient_scope'
   | 'jwks_unavailable'
+  | 'backend_api_unavailable'
   | WebhookErrorCode;
 
 /**
@@ -210,6 +213,27 @@ export class JwksUnavailableError extends ClerkAuthError {
       `Could not load Clerk's signing keys (JWKS): ${problem}.`,
       { 'Retry-After': String(options?.retryAfterSeconds ?? JWKS_RETRY_AFTER_SECONDS) },
       { ...options, publicMessage: "Could not load Clerk's signing keys (JWKS). Try again shortly." },
+    );
+    this.problem = problem;
+  }
+}
+
+/**
+ * 503: Clerk's Backend API could not answer (unreachable, timed out, rate limited, refused the
+ * secret key, or sent something unexpected). Never a reason to refuse the user. `message` says
+ * why (never with the secret key); the JSON body only says to retry.
+ */
+export class BackendApiUnavailableError extends ClerkAuthError {
+  /** What went wrong, e.g. `the request timed out after 5000 ms`. */
+  readonly problem: string;
+
+  constructor(problem: string, options?: ClerkAuthErrorOptions & { retryAfterSeconds?: number }) {
+    super(
+      'backend_api_unavailable',
+      503,
+      `Clerk's Backend API could not answer: ${problem}.`,
+      { 'Retry-After': String(options?.retryAfterSeconds ?? JWKS_RETRY_AFTER_SECONDS) },
+      { ...options, publicMessage: "Could not check the user with Clerk's Backend API. Try again shortly." },
     );
     this.problem = problem;
   }

@@ -7,7 +7,7 @@ import type { ClerkAuthErrorCode, InvalidTokenReason } from './errors';
  */
 export type ClerkLogEvent = ClerkRequestRefusedEvent | ClerkKeySetEvent;
 
-/** A request that `clerkAuth()` refused (400, 401, 403 or 503), one event per request. */
+/** A request that `clerkAuth()` or a guard after it refused (400, 401, 403 or 503), one event per request. */
 export interface ClerkRequestRefusedEvent {
   type: 'request_refused';
   /** The provider `name` (the realm). */

@@ -27,6 +27,8 @@ export const MAX_TOKEN_LENGTH = 16 * 1024;
 
 /** Header `cat` values of a session token: none (older tokens), session, and Clerk's "ignore" marker. */
 const SESSION_TOKEN_CATEGORIES: readonly (string | undefined)[] = [undefined, 'cl_B7d4PD111AAA', 'cl_I7d4PD111III'];
+/** Header `cat` of a token made from a JWT template, accepted with `acceptJwtTemplates`. */
+const JWT_TEMPLATE_CATEGORY = 'cl_B7d4PD222AAA';
 
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 const VERIFY_OPTIONS: VerifyOptions = Object.freeze({ algorithms: ['RS256'] });
@@ -47,7 +49,7 @@ export function createClerkVerifier(options: ClerkVerifierOptions = {}): ClerkVe
 
   // jose calls this after checking the token's form, `crit` and `alg`, and before the signature.
   const resolveKey = (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => {
-    const problem = checkHeader(header, token);
+    const problem = checkHeader(header, token, config.acceptJwtTemplates);
     if (problem !== null) throw refuse(problem);
     return getKey(header, token);
   };
@@ -79,14 +81,15 @@ export function createClerkVerifier(options: ClerkVerifierOptions = {}): ClerkVe
   return verifier;
 }
 
-function checkHeader(header: CompactJWSHeaderParameters, token: FlattenedJWSInput): InvalidTokenReason | null {
+function checkHeader(header: CompactJWSHeaderParameters, token: FlattenedJWSInput, acceptJwtTemplates: boolean): InvalidTokenReason | null {
   // jose has parsed the header already; JSON.parse keeps the last of repeated names.
   if (typeof token.protected === 'string' && hasDuplicateNames(Buffer.from(token.protected, 'base64url').toString())) return 'malformed';
   if (header.typ !== undefined && header.typ !== 'JWT') return 'invalid_header';
   if (header.b64 !== undefined || header.crit !== undefined) return 'invalid_header';
   // jose ignores a kid that is not a string and would pick a key by type alone.
   if (header.kid !== undefined && typeof header.kid !== 'string') return 'invalid_header';
-  if (!SESSION_TOKEN_CATEGORIES.includes(header['cat'] as string | undefined)) return 'unsupported_category';
+  const category = header['cat'] as string | undefined;
+  if (!SESSION_TOKEN_CATEGORIES.includes(category) && !(acceptJwtTemplates && category === JWT_TEMPLATE_CATEGORY)) return 'unsupported_category';
   return null;
 }
 

@@ -1,6 +1,6 @@
 import express, { type RequestHandler } from 'express';
 import request from 'supertest';
-import { clerkAuth, createClerkVerifier, type ClerkLogEvent, type ClerkLogger } from '../lib';
+import { clerkAuth, createClerkVerifier, requireRole, type ClerkLogEvent, type ClerkLogger } from '../lib';
 import { hasDuplicateNames, parseJsonObject } from '../lib/json-object';
 import { useJwksFixture } from './helpers/jwks-fixture';
 import { mint } from './helpers/keys';
@@ -64,6 +64,17 @@ describe('structured log events', () => {
     const verifier = createClerkVerifier({ jwksUri: jwks.server.jwksUri, env: {}, logger });
     await request(appWith(clerkAuth({ verifier, forwardErrors: true }))).get('/');
     expect(logger.events).toEqual([{ type: 'request_refused', name: 'clerk', code: 'missing_token', status: 401 }]);
+  });
+
+  it('reports the refusals of a guard after clerkAuth() through the same logger', async () => {
+    const logger = capture();
+    const app = appWith(clerkAuth({ jwksUri: jwks.server.jwksUri, env: {}, logger }));
+    app.get('/admin', requireRole('admin'), (_req, res) => {
+      res.send('ok');
+    });
+    const response = await request(app).get('/admin').set('X-Request-Id', 'req-9').set('Authorization', `Bearer ${await mint(jwks.key, jwks.claims())}`);
+    expect(response.status).toBe(403);
+    expect(logger.events).toEqual([{ type: 'request_refused', name: 'clerk', code: 'insufficient_scope', status: 403, requestId: 'req-9' }]);
   });
 
   it('ignores a logger that throws: the answer and the key set are unaffected', async () => {
