@@ -6,7 +6,9 @@
  *
  * 1. soak: SOAK_CONNECTIONS (50) keep-alive connections for SOAK_SECONDS (60) of mixed traffic
  *    (valid, expired, garbage, missing, forged, unknown kid). Pass: zero socket errors, zero 5xx,
- *    every status as expected, server RSS growth after warm-up under SOAK_RSS_BOUND_MB (50).
+ *    every status as expected, server RSS growth after warm-up under SOAK_RSS_BOUND_MB (50) and
+ *    live heap (after gc) growth under 10 MiB. Warm-up is min(10 s, a quarter of the run): runs
+ *    much shorter than 60 s measure V8 still growing its heap rather than a leak.
  * 2. burst: SOAK_BURST (1000) concurrent requests, each on its own connection, against a cold
  *    verifier. Pass: every one 200, and exactly one JWKS fetch.
  *
@@ -25,6 +27,8 @@ const SECONDS = Number(env['SOAK_SECONDS'] ?? 60);
 const CONNECTIONS = Number(env['SOAK_CONNECTIONS'] ?? 50);
 const BURST = Number(env['SOAK_BURST'] ?? 1000);
 const RSS_BOUND_MB = Number(env['SOAK_RSS_BOUND_MB'] ?? 50);
+/** Live heap after a full gc: what a leak would grow, unlike RSS, which also holds V8's and malloc's reserves. */
+const HEAP_BOUND_MB = 10;
 const WARM_UP_SECONDS = Math.min(10, SECONDS / 4);
 
 /** Messages between the load generator and the server process. */
@@ -178,6 +182,7 @@ async function main(): Promise<void> {
 
   checks.push(['zero socket errors', socketErrors === 0], ['zero 5xx', fiveHundreds === 0], ['every status as expected', unexpected === 0]);
   checks.push([`server RSS growth after warm-up under ${RSS_BOUND_MB} MiB`, growth < RSS_BOUND_MB * 1024 * 1024]);
+  checks.push([`server live heap growth after warm-up under ${HEAP_BOUND_MB} MiB`, endStats.heapUsed - warm.heapUsed < HEAP_BOUND_MB * 1024 * 1024]);
 
   // Phase 2: burst of cold requests, one connection each
   const before = (await stats()).jwksRequests;
