@@ -6,12 +6,23 @@
  */
 import http, { type RequestListener } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
-import { CompactSign, exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWK } from 'jose';
+import { CompactSign, exportSPKI } from 'jose';
 import { assertKnownOptions } from './config';
 import { ENV_VARS } from './env-vars';
+import { createSigningKey, type SigningKey } from './signing-key';
 import { ClerkConfigError } from './errors';
 import { buildSessionClaims, type MintOptions } from './test-tokens';
+
+/** A public RSA key as a JWKS serves it. */
+export interface PublicJwk {
+  readonly kty: string;
+  readonly kid: string;
+  readonly alg: string;
+  readonly use: string;
+  readonly n?: string | undefined;
+  readonly e?: string | undefined;
+  readonly [parameter: string]: unknown;
+}
 
 /** Options of {@link createTestIssuer}. */
 export interface TestIssuerOptions {
@@ -51,7 +62,7 @@ export interface TestIssuer {
   /** `kid` of the current signing key. */
   readonly kid: string;
   /** Public keys currently served, as JWKs. */
-  readonly keys: readonly JWK[];
+  readonly keys: readonly PublicJwk[];
   /** Number of JWKS requests served so far. */
   readonly jwksRequests: number;
   /**
@@ -75,22 +86,6 @@ export interface TestIssuer {
   start(): Promise<void>;
   /** Stops for good. Safe to call twice. */
   close(): Promise<void>;
-}
-
-/** A signing key of the issuer. */
-export interface SigningKey {
-  kid: string;
-  privateKey: CryptoKey;
-  publicKey: CryptoKey;
-  /** Public JWK as Clerk serves it (`kid`, `alg: RS256`, `use: sig`). */
-  jwk: JWK;
-}
-
-/** Makes an RSA key pair for RS256, with its public JWK as Clerk serves it. */
-export async function createSigningKey(kid = randomKid(), modulusLength = 2048): Promise<SigningKey> {
-  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true, modulusLength });
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
-  return { kid, privateKey, publicKey, jwk };
 }
 
 /** A node:http server on a loopback address that can go down and come back on the same port. */
@@ -265,6 +260,3 @@ function isOrigin(value: string): boolean {
   }
 }
 
-function randomKid(): string {
-  return `ins_test_${randomBytes(8).toString('hex')}`;
-}

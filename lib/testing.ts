@@ -5,5 +5,5 @@
  * with a JWKS endpoint your app's `clerkAuth()` can point at. It signs any token it is asked for:
  * for tests and local development only. The main entry point does not export it.
  */
-export { createTestIssuer, type TestIssuer, type TestIssuerOptions } from './test-issuer';
+export { createTestIssuer, type PublicJwk, type TestIssuer, type TestIssuerOptions } from './test-issuer';
 export type { MintOptions, TestOrganization } from './test-tokens';

@@ -145,6 +145,7 @@ console.log(verifier.config.keySource);
       path.join(project, 'app.ts'),
       `import express from 'express';
 import { clerkAuth, type ClerkUser } from 'express-clerk-jwt';
+import { createTestIssuer, type MintOptions } from 'express-clerk-jwt/testing';
 
 const app = express();
 app.use('/api/agents', clerkAuth());
@@ -156,6 +157,14 @@ app.get('/api/reports', clerkAuth({
   res.json({ sub, org: user?.org_id });
 });
 export default app;
+export async function adminToken(options: MintOptions = {}): Promise<string> {
+  const issuer = await createTestIssuer({ version: 2 });
+  try {
+    return await issuer.mint({ sub: 'user_1' }, { ...options, organization: { id: 'org_1', role: 'admin' } });
+  } finally {
+    await issuer.close();
+  }
+}
 `,
     );
     writeFileSync(
