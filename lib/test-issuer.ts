@@ -70,6 +70,7 @@ export interface TestIssuer {
    * `iat` now, `nbf` ten seconds ago, `exp` in 60 seconds, `fva`; v2 adds `v`, `jti`, `sts`.
    * `claims` win over every default and option; an `undefined` claim is removed.
    *
+   * @throws {ClerkConfigError} for an unknown option (a misspelt one must not be ignored).
    * @throws {TypeError} when the options cannot be expressed (e.g. `pending` in a v1 token).
    */
   mint(claims?: Readonly<Record<string, unknown>>, options?: MintOptions): Promise<string>;
@@ -146,6 +147,7 @@ export async function startLoopbackServer(handler: RequestListener, options: Loo
 }
 
 const TEST_ISSUER_OPTIONS: readonly (keyof TestIssuerOptions)[] = ['host', 'port', 'kid', 'authorizedParty', 'version'];
+const MINT_OPTIONS: readonly (keyof MintOptions)[] = ['version', 'expiresInSeconds', 'organization', 'pending', 'kid'];
 const JWKS_PATH = '/.well-known/jwks.json';
 const SESSION_TOKEN_CATEGORY = 'cl_B7d4PD111AAA';
 
@@ -219,7 +221,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       return jwksRequests;
     },
     async mint(claims = {}, mintOptions = {}) {
-      const payload = buildSessionClaims({ version: defaultVersion, ...mintOptions, issuer, authorizedParty }, claims);
+      assertKnownOptions(mintOptions, MINT_OPTIONS, 'mint');
+      const payload = buildSessionClaims({ ...mintOptions, version: mintOptions.version ?? defaultVersion, issuer, authorizedParty }, claims);
       const kid = mintOptions.kid ?? current.kid;
       return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
         .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid, cat: SESSION_TOKEN_CATEGORY })

@@ -122,6 +122,7 @@ describe('createTestIssuer()', () => {
     try {
       expect(decodeJwt(await v2.mint())).toMatchObject({ v: 2, sts: 'active' });
       expect(decodeJwt(await v2.mint({}, { version: 1 }))).not.toHaveProperty('v');
+      expect(decodeJwt(await v2.mint({}, { version: undefined }))).toMatchObject({ v: 2 });
     } finally {
       await v2.close();
     }
@@ -132,6 +133,8 @@ describe('createTestIssuer()', () => {
     await expect(issuer.mint({}, { organization: { id: 'org_1', permissions: ['read'] } })).rejects.toThrow(TypeError);
     await expect(issuer.mint({}, { organization: { id: '' } })).rejects.toThrow(TypeError);
     await expect(issuer.mint({}, { expiresInSeconds: Number.NaN })).rejects.toThrow(TypeError);
+    const misspelt = await rejected(ClerkConfigError, issuer.mint({}, { organisation: { id: 'org_1' } } as never));
+    expect(misspelt.message).toContain('did you mean "organization"');
   });
 
   it.each([
