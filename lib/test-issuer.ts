@@ -9,8 +9,8 @@ import { isIP, type AddressInfo } from 'node:net';
 import { CompactSign, exportSPKI } from 'jose';
 import { assertKnownOptions } from './config';
 import { ENV_VARS } from './env-vars';
-import { createSigningKey, type SigningKey } from './signing-key';
 import { ClerkConfigError } from './errors';
+import { createSigningKey, type SigningKey } from './signing-key';
 import { buildSessionClaims, type MintOptions } from './test-tokens';
 
 /** A public RSA key as a JWKS serves it. */
