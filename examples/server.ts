@@ -5,6 +5,7 @@
  *   GET  /api/agents                      any signed-in user     (app.use guard)
  *   POST /api/agents/:agentId/generate    any signed-in user     (app.use guard)
  *   GET  /api/admin/usage                 organization admins    (per-route guard)
+ *   POST /webhooks/clerk                  Clerk webhooks, when CLERK_WEBHOOK_SIGNING_SECRET is set
  *
  * Browsers may call it from the client origins in CORS_ORIGIN (comma-separated; default
  * http://localhost:5173, the React client's dev server), preflight included.
@@ -19,8 +20,9 @@ import cors from 'cors';
 import express, { type Express } from 'express';
 // In your app: from 'express-clerk-jwt' and 'express-clerk-jwt/testing'. The examples use the
 // source, as Express's own examples do.
-import { clerkAuth, createClerkVerifier, ENV_VARS, type ClerkUser, type ClerkVerifierOptions } from '../lib';
+import { clerkAuth, createClerkVerifier, ENV_VARS, getAuth, requireRole, type ClerkVerifierOptions, type ClerkWebhookOptions } from '../lib';
 import { createTestIssuer, type TestIssuer } from '../lib/testing';
+import { createWebhookRouter, describeWebhooks, WEBHOOK_PATH } from './webhooks';
 
 /** Options of {@link createApp}: the verifier's, plus the browser origins allowed by CORS. */
 export interface ExampleAppOptions extends ClerkVerifierOptions {
@@ -32,17 +34,7 @@ export interface ExampleAppOptions extends ClerkVerifierOptions {
 export const DEFAULT_CORS_ORIGIN = 'http://localhost:5173';
 export const AGENTS = ['weather', 'research'] as const;
 
-/** The active organization's id: `org_id` in v1 session tokens, `o.id` in v2. */
-function organizationOf(user: ClerkUser | undefined): string | null {
-  return user?.org_id ?? user?.o?.id ?? null;
-}
-
-/** An admin of the active organization: `org_role` in v1 session tokens, `o.rol` (no prefix) in v2. */
-export function isOrganizationAdmin(user: ClerkUser): boolean {
-  return user.org_role === 'org:admin' || (user.v === 2 && user.o?.rol === 'admin');
-}
-
-export function createApp(options: ExampleAppOptions = {}): Express {
+export function createApp(options: ExampleAppOptions = {}, webhookOptions: ClerkWebhookOptions = {}): Express {
   const { corsOrigins = [DEFAULT_CORS_ORIGIN], ...verifierOptions } = options;
   // One verifier, shared by every guard, so the signing keys are fetched and cached once.
   const verifier = createClerkVerifier(verifierOptions);
@@ -51,6 +43,10 @@ export function createApp(options: ExampleAppOptions = {}): Express {
   // Answers preflights (clerkAuth() lets them through untouched) and adds CORS headers to every
   // answer, 401s included, so the browser can read them.
   app.use(cors({ origin: [...corsOrigins], allowedHeaders: ['Authorization', 'Content-Type'], maxAge: 600 }));
+  // The webhook route verifies the raw body: no JSON parser may run before it (the agent route
+  // parses its own body).
+  const webhooks = createWebhookRouter(webhookOptions);
+  if (webhooks !== null) app.use(WEBHOOK_PATH, webhooks);
 
   app.get('/health', (_req, res) => {
     res.json({ ok: true });
@@ -66,15 +62,16 @@ export function createApp(options: ExampleAppOptions = {}): Express {
       res.status(404).json({ error: 'unknown_agent', message: `No agent named ${JSON.stringify(agentId)}.` });
       return;
     }
-    const organization = organizationOf(req.user);
+    // getAuth() reads the active organization from v1 (org_id) and v2 (o.id) claims alike.
+    const organization = getAuth(req)?.orgId ?? null;
     if (organization !== null) generations.set(organization, (generations.get(organization) ?? 0) + 1);
     const prompt = typeof req.body?.prompt === 'string' ? req.body.prompt : '';
     res.json({ agentId, userId: req.user?.sub, text: `Hello from ${agentId}${prompt === '' ? '' : `: you said ${JSON.stringify(prompt)}`}` });
   });
 
-  // A per-route guard. Once requireRole() lands on main (issue #3), this becomes requireRole('org:admin').
-  app.get('/api/admin/usage', clerkAuth({ verifier, authorizeUser: isOrganizationAdmin }), (req, res) => {
-    const organization = organizationOf(req.user);
+  // A per-route guard: org_role (v1) or o.rol (v2) must be admin.
+  app.get('/api/admin/usage', clerkAuth({ verifier }), requireRole('org:admin'), (req, res) => {
+    const organization = getAuth(req)?.orgId ?? null;
     res.json({ orgId: organization, generations: organization === null ? 0 : (generations.get(organization) ?? 0) });
   });
   return app;
@@ -92,7 +89,8 @@ async function main(): Promise<void> {
 
   if (configured) {
     const app = createApp({ corsOrigins });
-    listen(app, port, [], (base) => `express-clerk-jwt example listening on ${base} (Clerk keys from the environment; CORS for ${corsOrigins.join(', ')})`);
+    listen(app, port, [], (base) => `express-clerk-jwt example listening on ${base} (Clerk keys from the environment; CORS for ${corsOrigins.join(', ')})
+${describeWebhooks()}`);
     return;
   }
   if (process.env['NODE_ENV'] === 'production') {
@@ -115,6 +113,8 @@ async function main(): Promise<void> {
   so a local test issuer (express-clerk-jwt/testing, ${issuer.issuer}) signs tokens in place
   of your Clerk instance.
   Never use this mode in production; set your Clerk keys in .env to leave it.
+
+  ${describeWebhooks()}
 
   Session tokens valid for 1 hour: TOKEN for an organization member, ADMIN_TOKEN for an admin.
 

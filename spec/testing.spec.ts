@@ -6,7 +6,7 @@ import express, { type Express } from 'express';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import request from 'supertest';
 import * as main from '../lib';
-import { ClerkConfigError, clerkAuth, createClerkVerifier, InvalidTokenError, type ClerkAuthOptions, type ClerkVerifierOptions } from '../lib';
+import { ClerkConfigError, clerkAuth, createClerkVerifier, InvalidTokenError, toAuth, type ClerkAuthOptions, type ClerkVerifierOptions } from '../lib';
 import { createTestIssuer, type TestIssuer } from '../lib/testing';
 import { rejected } from './helpers/expect-error';
 
@@ -115,6 +115,17 @@ describe('createTestIssuer()', () => {
     const bare = decodeJwt(await issuer.mint({}, { version: 2, organization: { id: 'org_2' } }));
     expect(bare.o).toEqual({ id: 'org_2', rol: 'member' });
     expect(bare).not.toHaveProperty('fea');
+  });
+
+  it.each([1, 2] as const)('mints v%i organization claims that the package decodes back to the same role and permissions', async (version) => {
+    const permissions = ['org:invoices:read', 'org:invoices:manage', 'org:reports:read', 'org:members:manage'];
+    const token = await issuer.mint({}, { version, organization: { id: 'org_1', slug: 'acme', role: 'billing', permissions } });
+    const auth = toAuth(await createClerkVerifier({ env: issuer.env, logger: false }).verify(token));
+    expect(auth).toMatchObject({ orgId: 'org_1', orgSlug: 'acme', orgRole: 'org:billing' });
+    expect([...(auth.orgPermissions ?? [])].sort()).toEqual([...permissions].sort());
+    expect(auth.has({ permission: 'org:reports:read' })).toBe(true);
+    expect(auth.has({ permission: 'org:reports:manage' })).toBe(false);
+    expect(auth.has({ role: 'billing' })).toBe(true);
   });
 
   it('mints v2 by default when created with version: 2', async () => {
