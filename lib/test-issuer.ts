@@ -262,4 +262,3 @@ function isOrigin(value: string): boolean {
     return false;
   }
 }
-
