@@ -1,6 +1,6 @@
-import http, { type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { JWK } from 'jose';
+import { startLoopbackServer } from '../../lib/test-issuer';
 
 /** How the server answers JWKS requests. */
 export type JwksBehaviour =
@@ -43,7 +43,7 @@ export async function startJwksServer(keys: JWK[], options: { slowMs?: number } 
   const timers = new Set<NodeJS.Timeout>();
   const state = { keys, behaviour: 'ok' as JwksBehaviour };
 
-  const server = http.createServer((req, res) => {
+  const server = await startLoopbackServer((req, res) => {
     if (req.url !== '/.well-known/jwks.json' && req.url !== '/v1/jwks') {
       res.writeHead(404).end();
       return;
@@ -92,27 +92,11 @@ export async function startJwksServer(keys: JWK[], options: { slowMs?: number } 
         res.write(body.slice(0, 10), () => res.destroy());
         return;
     }
-  });
-
-  const listen = (port: number) =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-
-  await listen(0);
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
+  }, { onStop: () => {
+    for (const timer of timers) clearTimeout(timer);
+    timers.clear();
+  } });
+  const origin = server.origin;
   return {
     origin,
     jwksUri: `${origin}/.well-known/jwks.json`,
@@ -134,8 +118,8 @@ export async function startJwksServer(keys: JWK[], options: { slowMs?: number } 
     set behaviour(next: JwksBehaviour) {
       state.behaviour = next;
     },
-    stop,
-    start: () => listen(port),
-    close: () => (server.listening ? stop() : Promise.resolve()),
+    stop: server.stop,
+    start: server.start,
+    close: server.close,
   };
 }
