@@ -102,7 +102,13 @@ ${describeWebhooks()}`);
   // Offline development mode: a local test issuer stands in for Clerk. Tokens carry azp = the
   // first client origin, which issuer.env makes the only authorized party.
   const issuer = await createTestIssuer({ authorizedParty: corsOrigins[0] ?? DEFAULT_CORS_ORIGIN });
-  const app = createApp({ env: issuer.env, corsOrigins, logger: false });
+  let app: Express;
+  try {
+    app = createApp({ env: issuer.env, corsOrigins, logger: false });
+  } catch (error) {
+    await issuer.close(); // or its listening server keeps the process alive after the error
+    throw error;
+  }
   const lifetime = { expiresInSeconds: OFFLINE_TOKEN_SECONDS };
   const token = await issuer.mint({ sub: 'user_offline_dev' }, { ...lifetime, organization: { id: 'org_offline_dev', role: 'member' } });
   const adminToken = await issuer.mint({ sub: 'user_offline_admin' }, { ...lifetime, organization: { id: 'org_offline_dev', role: 'admin' } });

@@ -186,6 +186,22 @@ describe('examples/server.ts run directly (what npm start runs)', () => {
     }
   }, 30_000);
 
+  it('exits (does not hang on its test issuer) when the app cannot be built in offline mode', async () => {
+    const { child, done } = run({ CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_not base64' });
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), 20_000)));
+    try {
+      const result = await Promise.race([done, hung]);
+      expect(result).not.toBe('hung');
+      const { code, stderr } = result as Awaited<typeof done>;
+      expect(code).toBe(1);
+      expect(stderr).toContain('CLERK_WEBHOOK_SIGNING_SECRET) is malformed');
+    } finally {
+      clearTimeout(timer);
+      child.kill();
+    }
+  }, 30_000);
+
   it('stops on a bad Clerk key with the package\'s message', async () => {
     const { code, stderr, stdout } = await run({ CLERK_JWKS_URI: 'http://example.com/.well-known/jwks.json' }).done;
     expect(code).toBe(1);
