@@ -11,6 +11,18 @@ import { startJwksServer, type JwksBehaviour } from './helpers/jwks-server';
 import { mint } from './helpers/keys';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * An injected clock for the tests that need a request to land *inside* a short cache window: on a
+ * loaded machine two requests can be 300 ms apart, so time moves only when the test says so.
+ */
+function steppedClock(): { advance: (ms: number) => void } {
+  const real = Date.now.bind(Date);
+  let offset = 0;
+  jest.spyOn(Date, 'now').mockImplementation(() => real() + offset);
+  return { advance: (ms) => void (offset += ms) };
+}
+afterEach(() => jest.restoreAllMocks());
 const jwks = useJwksFixture();
 
 function logged() {
@@ -32,6 +44,9 @@ const get = (app: express.Express, token: string) => request(app).get('/api/me')
 const keyEvents = (events: ClerkLogEvent[]) => events.filter((event) => event.type !== 'request_refused').map((event) => event.type);
 
 type Fault = { name: string; break: () => Promise<void>; heal: () => Promise<void>; problem: string };
+// Only the slow fault needs a short fetch timeout; the others keep the default (5 s), so that a
+// loaded machine cannot turn a refused connection or the recovery fetch into a time-out.
+const SLOW_TIMEOUT_MS = 1000;
 const behaviour = (name: string, value: JwksBehaviour, problem: string): Fault => ({
   name,
   break: async () => {
@@ -50,7 +65,7 @@ const FAULTS: Fault[] = [
     heal: () => jwks.server.start(),
     problem: 'the JWKS endpoint could not be reached (ECONNREFUSED)',
   },
-  behaviour('slow past the timeout', 'slow', 'the JWKS request timed out after 200 ms'),
+  behaviour('slow past the timeout', 'slow', `the JWKS request timed out after ${SLOW_TIMEOUT_MS} ms`),
   behaviour('answering 500', 'error500', 'the JWKS endpoint answered HTTP 500'),
   behaviour('answering HTML', 'html', 'the JWKS response is not valid JSON'),
   behaviour('answering an empty key set', 'empty-set', 'the JWKS holds no RS256 signing key'),
@@ -64,11 +79,11 @@ const FAULTS: Fault[] = [
 describe('a key set that fails from the start', () => {
   it.each(FAULTS.map((fault) => [fault.name, fault] as const))('%s: 503s with one log line, then recovers without a restart', async (_, fault) => {
     await jwks.server.close();
-    jwks.server = await startJwksServer([jwks.key.jwk], { slowMs: 1500 });
+    jwks.server = await startJwksServer([jwks.key.jwk], { slowMs: 10 * SLOW_TIMEOUT_MS });
     await fault.break();
     const log = logged();
     // A short cooldown makes the failure back-off short: several failed fetches, one incident.
-    const app = appWith({ logger: log, jwksTimeoutInMs: 200, jwksCooldownInMs: 100 });
+    const app = appWith({ logger: log, jwksCooldownInMs: 100, ...(fault.name.startsWith('slow') ? { jwksTimeoutInMs: SLOW_TIMEOUT_MS } : {}) });
     const token = await mint(jwks.key, jwks.claims());
     const first = await Promise.all(Array.from({ length: 10 }, () => get(app, token)));
     for (let i = 0; i < 3; i++) {
@@ -99,7 +114,7 @@ describe('a key set that fails from the start', () => {
     expect((await get(app, token)).status).toBe(200);
     expect(log.lines[1]).toBe(`[clerk] Clerk's signing keys loaded again from ${jwks.server.jwksUri}.`);
     expect(keyEvents(log.events)).toEqual(['jwks_failed', 'jwks_recovered']);
-  });
+  }, 30_000);
 });
 
 describe('a key set that goes down later', () => {
@@ -142,12 +157,13 @@ describe('a key set that goes down later', () => {
   });
 
   it('503s as soon as the cache is too old when the stale window is 0', async () => {
+    const clock = steppedClock();
     const app = appWith({ logger: false, jwksCacheMaxAgeInMs: 300, jwksStaleWindowInMs: 0 });
     const token = await mint(jwks.key, jwks.claims());
     expect((await get(app, token)).status).toBe(200);
     jwks.server.behaviour = 'error500';
     expect((await get(app, token)).status).toBe(200);
-    await sleep(350);
+    clock.advance(350);
     expect((await get(app, token)).status).toBe(503);
   });
 
@@ -165,13 +181,14 @@ describe('a key set that goes down later', () => {
 
 describe('key rotation through the adapter', () => {
   it('stops accepting a key removed from the key set after the next refresh, stale window or not', async () => {
+    const clock = steppedClock();
     jwks.server.keys = [jwks.key.jwk, jwks.otherKey.jwk];
     const app = appWith({ logger: false, jwksCacheMaxAgeInMs: 300 });
     const token = await mint(jwks.otherKey, jwks.claims());
     expect((await get(app, token)).status).toBe(200);
     jwks.server.keys = [jwks.key.jwk];
     expect((await get(app, token)).status).toBe(200);
-    await sleep(350);
+    clock.advance(350);
     const refused = await get(app, token);
     expect(refused.status).toBe(401);
     expect(refused.headers['www-authenticate']).toContain('no signing key of this Clerk instance matches the token kid');
@@ -189,5 +206,5 @@ describe('key rotation through the adapter', () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
-  });
+  }, 30_000); // 200 requests and RSA verifications: seconds on a loaded machine
 });
