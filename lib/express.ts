@@ -47,7 +47,8 @@ export interface ClerkAuthOptions extends ClerkVerifierOptions {
    * When true, a request without an `Authorization` header may send the session token in Clerk's
    * `__session` cookie (or `__session_<suffix>`, derived from the publishable key, read first),
    * for same-origin apps. A Bearer header always wins. Needs `authorizedParties`, so that a page
-   * on a sibling subdomain cannot ride the cookie. Default is false.
+   * on a sibling subdomain cannot ride the cookie: the cookie is ignored on requests whose `Origin`
+   * header is not one of them. Default is false.
    */
   sessionCookie?: boolean | undefined;
 }
@@ -106,7 +107,9 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
   async function authenticate(req: Request): Promise<{ error: unknown } | null> {
     try {
       let token = extractBearerToken(req.headersDistinct.authorization ?? req.headers.authorization, realm);
-      if (token === null && cookieNames !== null) token = readSessionCookie(req.headers.cookie, cookieNames);
+      if (token === null && cookieNames !== null && isAuthorizedOrigin(req, verifier.config.authorizedParties)) {
+        token = readSessionCookie(req.headers.cookie, cookieNames);
+      }
       if (token === null) {
         if (optional) return anonymous(req);
         throw new MissingTokenError({ realm });
@@ -188,6 +191,17 @@ function requestIdOf(req: Request): string | undefined {
   const own = (req as { id?: unknown }).id;
   const candidate = typeof own === 'string' || typeof own === 'number' ? String(own) : req.headers['x-request-id'];
   return typeof candidate === 'string' && REQUEST_ID.test(candidate) ? candidate : undefined;
+}
+
+/**
+ * Whether the browser may have sent the session cookie on behalf of one of the authorized
+ * parties: the request has no `Origin` (same-origin GET, non-browser clients) or an authorized
+ * one. A page on a sibling subdomain is same-site, so `SameSite=Lax` still attaches the victim's
+ * cookie to its POSTs, and the token inside passes the `azp` check; only `Origin` tells it apart.
+ */
+function isAuthorizedOrigin(req: Request, authorizedParties: readonly string[]): boolean {
+  const origin = req.headers.origin;
+  return origin === undefined || authorizedParties.includes(origin);
 }
 
 /** Optional mode without a session: whatever an earlier middleware put in req.user is not ours to vouch for. */
