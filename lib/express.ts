@@ -65,9 +65,19 @@ const ADAPTER_OPTIONS: readonly (keyof ClerkAuthOptions)[] = ['authorizeUser', '
 const DEFAULT_SETTINGS: AdapterSettings = Object.freeze({ realm: 'clerk', forwardErrors: false, logger: null });
 const settingsOf = new WeakMap<object, AdapterSettings>();
 
+const verifiedOf = new WeakMap<object, ClerkUser>();
+
 /** The settings of the `clerkAuth()` that handled `req` (defaults when none did). */
 export function adapterSettings(req: Request): AdapterSettings {
   return settingsOf.get(req) ?? DEFAULT_SETTINGS;
+}
+
+/**
+ * The claims a `clerkAuth()` verified for `req`, whatever `req.user` holds now: another auth
+ * middleware, or one that decodes tokens without verifying them, may set `req.user` too.
+ */
+export function verifiedClaims(req: Request): ClerkUser | undefined {
+  return verifiedOf.get(req);
 }
 
 /**
@@ -105,6 +115,7 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
   }
 
   async function authenticate(req: Request): Promise<{ error: unknown } | null> {
+    verifiedOf.delete(req);
     try {
       let token = extractBearerToken(req.headersDistinct.authorization ?? req.headers.authorization, realm);
       if (token === null && cookieNames !== null && isAuthorizedOrigin(req, verifier.config.authorizedParties)) {
@@ -122,6 +133,7 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
         throw error;
       }
       req.user = user as Express.User;
+      verifiedOf.set(req, user);
       if (authorizeUser !== undefined) await authorize(authorizeUser, user, req, realm);
       return null;
     } catch (error) {
