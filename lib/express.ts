@@ -44,7 +44,7 @@ export interface ClerkAuthOptions extends ClerkVerifierOptions {
    */
   verifier?: ClerkVerifier | undefined;
   /**
-   * When true, a request without an `Authorization` header may send the session token in Clerk's
+   * When true, a request without Bearer credentials may send the session token in Clerk's
    * `__session` cookie (or `__session_<suffix>`, derived from the publishable key, read first),
    * for same-origin apps. A Bearer header always wins. Needs `authorizedParties`, so that a page
    * on a sibling subdomain cannot ride the cookie: the cookie is ignored on requests whose `Origin`
