@@ -90,8 +90,9 @@ export function requirePolicy(policy: ClerkPolicy): RequestHandler {
 }
 
 /**
- * A guard: 401 without claims verified by a `clerkAuth()` in front of it, then `check`; 403 `insufficient_scope` naming
- * `requirement` unless it returns exactly `true`. CORS preflights pass, as in `clerkAuth()`.
+ * A guard: 401 without claims verified by a `clerkAuth()` in front of it, then `check`; 403
+ * `insufficient_scope` naming `requirement` unless it returns exactly `true`. CORS preflights
+ * pass, as in `clerkAuth()`.
  */
 function guard(requirement: string | null, check: AuthorizationCheck): RequestHandler {
   return function clerkGuard(req: Request, res: Response, next: NextFunction): void {
