@@ -61,8 +61,13 @@ export function clerkWebhook(options: ClerkWebhookOptions = {}): RequestHandler 
   function fail(error: unknown, res: Response, next: NextFunction): void {
     if (error instanceof ClientGone) return;
     if (error instanceof WebhookVerificationError && error.code === 'webhook_body_unavailable' && logger !== null && !forwardErrors) {
-      logger.warn(`[clerkWebhook] ${error.message}`);
+      const once = logger;
       logger = null; // once: the set-up will not change until a restart
+      try {
+        once.warn(`[clerkWebhook] ${error.message}`);
+      } catch {
+        // A logger that throws must not change how the request ends (as for clerkAuth()).
+      }
     }
     if (error instanceof WebhookVerificationError && !forwardErrors && !res.headersSent) {
       res.status(error.status).set(error.headers).json(error.toJSON());

@@ -169,6 +169,13 @@ describe.each(EXPRESS_VERSIONS)('clerkWebhook() on %s', (_, express) => {
       expect(logger.lines.join()).not.toContain(SECRET.slice(6));
     });
 
+    it('still answers the 500 when the logger throws', async () => {
+      const logger = { warn: () => { throw new Error('log sink down'); } };
+      const response = await deliver(misMounted({ logger }));
+      expect(response.status).toBe(500);
+      expect(response.body.error).toBe('webhook_body_unavailable');
+    });
+
     it('says so even to a delivery without headers', async () => {
       expect((await deliver(misMounted(), PAYLOAD, {})).body.error).toBe('webhook_body_unavailable');
     });
