@@ -132,7 +132,9 @@ function readBody(req: Request, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer): void => {
+    const onData = (data: Buffer | string): void => {
+      // After a req.setEncoding() the stream yields strings: back to the bytes that were signed.
+      const chunk = typeof data === 'string' ? Buffer.from(data, req.readableEncoding ?? 'utf8') : data;
       size += chunk.length;
       if (size <= limit) chunks.push(chunk);
       else chunks.length = 0;

@@ -216,6 +216,19 @@ describe.each(EXPRESS_VERSIONS)('clerkWebhook() on %s', (_, express) => {
     });
   });
 
+  it('reads the exact bytes after a req.setEncoding() upstream, instead of throwing from the stream', async () => {
+    for (const encoding of ['utf8', 'latin1'] as const) {
+      const app = express();
+      app.post(PATH, (req, _res, next) => {
+        req.setEncoding(encoding);
+        next();
+      }, webhook(), received);
+      const response = await deliver(app, JSON.stringify(userCreatedEvent('user_ünïcode')));
+      expect(response.status).toBe(200);
+      expect(response.body.userId).toBe('user_ünïcode');
+    }
+  });
+
   it('stays up when the client goes away mid-body: no answer, no handler', async () => {
     let closed!: () => void;
     const gone = new Promise<void>((resolve) => (closed = resolve));
