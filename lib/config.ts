@@ -3,6 +3,7 @@ import { ENV_VARS, label } from './env-vars';
 import { ClerkConfigError } from './errors';
 import { parseJwtKey } from './jwt-key';
 import { parsePublishableKey, type PublishableKeyInfo } from './publishable-key';
+import { DEFAULT_TOKEN_CACHE_SIZE } from './token-cache';
 
 /** Where the package writes its few operational messages (key-set outages and recoveries). */
 export interface ClerkLogger {
@@ -76,6 +77,12 @@ export interface ClerkVerifierOptions {
    */
   jwksCacheMaxAgeInMs?: number | undefined;
   /**
+   * How many verified tokens to remember, so that a token sent again skips the signature check
+   * until it expires (its claims are still checked against the clock on every request, and an entry
+   * is dropped once its key leaves the key set). `0` turns the cache off. Default is 1000.
+   */
+  tokenCacheSize?: number | undefined;
+  /**
    * Receives one line when the key set cannot be loaded and one when it loads again (never per
    * request, never a secret). `false` silences it. Default is `console`.
    */
@@ -105,6 +112,8 @@ export interface ClerkConfig {
   readonly jwksTimeoutInMs: number;
   readonly jwksCooldownInMs: number;
   readonly jwksCacheMaxAgeInMs: number;
+  /** Verified tokens remembered; 0 when the cache is off. */
+  readonly tokenCacheSize: number;
 }
 
 /** Key material. Internal: the remote headers may hold the secret key. */
@@ -136,6 +145,7 @@ const VERIFIER_OPTION_SET: Record<keyof ClerkVerifierOptions, true> = {
   jwksTimeoutInMs: true,
   jwksCooldownInMs: true,
   jwksCacheMaxAgeInMs: true,
+  tokenCacheSize: true,
   logger: true,
   env: true,
 };
@@ -149,6 +159,8 @@ const SECRET_KEY = /^sk_(test|live)_[A-Za-z0-9+/=_-]+$/;
 const REALM = /^[\x20-\x7e]{1,100}$/;
 // setTimeout (and so AbortSignal.timeout) cannot wait longer.
 const MAX_TIMER_MS = 2 ** 31 - 1;
+// Each entry holds a token and its payload (a few KiB at most): this bounds the memory.
+const MAX_TOKEN_CACHE_SIZE = 1_000_000;
 
 /**
  * Throws a {@link ClerkConfigError} for any key of `options` not in `known`, with a suggestion
@@ -244,6 +256,7 @@ export function resolveConfig(options: ClerkVerifierOptions = {}): ResolvedConfi
     jwksTimeoutInMs: checkNumber(options.jwksTimeoutInMs, 'jwksTimeoutInMs', 5000, { min: 1, max: MAX_TIMER_MS, integer: true }),
     jwksCooldownInMs: checkNumber(options.jwksCooldownInMs, 'jwksCooldownInMs', 30_000, { min: 0 }),
     jwksCacheMaxAgeInMs: checkNumber(options.jwksCacheMaxAgeInMs, 'jwksCacheMaxAgeInMs', 600_000, { min: 1, infinite: true }),
+    tokenCacheSize: checkCount(options.tokenCacheSize, 'tokenCacheSize', DEFAULT_TOKEN_CACHE_SIZE, MAX_TOKEN_CACHE_SIZE),
   });
   return Object.freeze({ config, keys: Object.freeze(keys), logger: resolveLogger(options.logger) });
 }
@@ -273,6 +286,14 @@ function checkNumber(value: unknown, option: string, fallback: number, rule: Num
     const range = rule.max === undefined ? `>= ${rule.min}` : `from ${rule.min} to ${rule.max}`;
     const kind = rule.integer === true ? 'a whole number of milliseconds' : 'a number of milliseconds';
     throw new ClerkConfigError(`${option} must be ${kind} ${range}${rule.infinite === true ? ' (or Infinity)' : ''}; default is ${fallback}.`, option);
+  }
+  return value;
+}
+
+function checkCount(value: unknown, option: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new ClerkConfigError(`${option} must be a whole number from 0 (off) to ${max}; default is ${fallback}.`, option);
   }
   return value;
 }

@@ -3,10 +3,11 @@ import { checkClaims, type ClerkUser } from './claims';
 import { resolveConfig, type ClerkConfig, type ClerkVerifierOptions } from './config';
 import { ClerkAuthError, InvalidTokenError, JwksUnavailableError, type InvalidTokenReason } from './errors';
 import { createKeyGetter, errorCode } from './jwks';
+import { TokenCache } from './token-cache';
 
 /**
  * Verifies Clerk session tokens, with no tie to any web framework. Create one per configuration
- * and reuse it: it holds the cache of signing keys.
+ * and reuse it: it holds the cache of signing keys and of verified tokens.
  */
 export interface ClerkVerifier {
   /** The resolved configuration (no secrets in it). */
@@ -40,6 +41,7 @@ export function createClerkVerifier(options: ClerkVerifierOptions = {}): ClerkVe
   const { config, keys, logger } = resolveConfig(options);
   const realm = config.name;
   const getKey = createKeyGetter(keys, config, logger);
+  const cache = new TokenCache(config.tokenCacheSize, getKey);
   const refuse = (reason: InvalidTokenReason, description?: string): InvalidTokenError =>
     new InvalidTokenError(reason, description === undefined ? { realm } : { realm, description });
 
@@ -54,9 +56,18 @@ export function createClerkVerifier(options: ClerkVerifierOptions = {}): ClerkVe
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
       throw refuse('malformed');
     }
+    const cached = cache.get(token);
+    if (cached !== undefined) {
+      // A fresh object per request, and the claim rules against the clock every time.
+      const claims = JSON.parse(cached) as Record<string, unknown>;
+      if (checkClaims(claims, config, Date.now()) === null) return claims as ClerkUser;
+      cache.delete(token);
+    }
+    const generation = getKey.generation();
     let payload: Uint8Array;
+    let kid: unknown;
     try {
-      ({ payload } = await compactVerify(token, resolveKey, VERIFY_OPTIONS));
+      ({ payload, protectedHeader: { kid } } = await compactVerify(token, resolveKey, VERIFY_OPTIONS));
     } catch (error) {
       if (error instanceof ClerkAuthError) throw error;
       const reason = reasonFor(error);
@@ -64,10 +75,13 @@ export function createClerkVerifier(options: ClerkVerifierOptions = {}): ClerkVe
       if (reason === null) throw new JwksUnavailableError('a key of the JWKS could not be used', { realm, cause: error });
       throw refuse(reason);
     }
-    const claims = parseClaims(payload);
+    const text = decoder.decode(payload);
+    const claims = parseClaims(text);
     if (claims === null) throw refuse('malformed');
     const rejection = checkClaims(claims, config, Date.now());
     if (rejection !== null) throw refuse(rejection.reason, rejection.description);
+    // A verified token's kid is a string or absent: jose's key set matches no other kind.
+    cache.set(token, text, typeof kid === 'string' ? kid : undefined, generation);
     return claims as ClerkUser;
   }
 
@@ -96,10 +110,10 @@ function reasonFor(error: unknown): InvalidTokenReason | null {
   }
 }
 
-function parseClaims(payload: Uint8Array): Record<string, unknown> | null {
+function parseClaims(text: string): Record<string, unknown> | null {
   let claims: unknown;
   try {
-    claims = JSON.parse(decoder.decode(payload));
+    claims = JSON.parse(text);
   } catch {
     return null;
   }

@@ -116,6 +116,7 @@ describe('resolveConfig: options and environment', () => {
       jwksTimeoutInMs: 5000,
       jwksCooldownInMs: 30_000,
       jwksCacheMaxAgeInMs: 600_000,
+      tokenCacheSize: 1000,
     });
   });
 
@@ -134,6 +135,7 @@ describe('resolveConfig: options and environment', () => {
       jwksTimeoutInMs: 250,
       jwksCooldownInMs: 0,
       jwksCacheMaxAgeInMs: Infinity,
+      tokenCacheSize: 0,
       issuer: 'https://clerk.example.com',
     };
     expect(resolve({ publishableKey: PK, ...tuning }).config).toMatchObject(tuning);
@@ -298,6 +300,10 @@ describe('resolveConfig: startup errors name the option and its env var', () => 
     ['logger', true, 'logger must be an object with a warn(message) method, such as console, or false.'],
     ['jwksCooldownInMs', -5, 'jwksCooldownInMs must be a number of milliseconds >= 0; default is 30000.'],
     ['jwksCacheMaxAgeInMs', 0, 'jwksCacheMaxAgeInMs must be a number of milliseconds >= 1 (or Infinity); default is 600000.'],
+    ['tokenCacheSize', -1, 'tokenCacheSize must be a whole number from 0 (off) to 1000000; default is 1000.'],
+    ['tokenCacheSize', 10.5, 'tokenCacheSize must be a whole number from 0 (off) to 1000000; default is 1000.'],
+    ['tokenCacheSize', Infinity, 'tokenCacheSize must be a whole number from 0 (off) to 1000000; default is 1000.'],
+    ['tokenCacheSize', '1000', 'tokenCacheSize must be a whole number from 0 (off) to 1000000; default is 1000.'],
     ['acceptPendingSessions', 'yes', 'acceptPendingSessions must be true or false.'],
     ['name', '', 'name must be 1 to 100 printable ASCII characters without surrounding spaces (it is the WWW-Authenticate realm).'],
     ['name', 'bad\r\nSet-Cookie: x=1', 'name must be 1 to 100 printable ASCII characters without surrounding spaces (it is the WWW-Authenticate realm).'],
