@@ -21,6 +21,8 @@ export interface SignedToken {
  */
 export function createNodeSignatureCheck(getKey: KeyGetter, checkHeader: (header: CompactJWSHeaderParameters) => unknown) {
   const decoder = new TextDecoder();
+  // jose reads the header as strict UTF-8 (and the payload leniently, as the caller does).
+  const strictDecoder = new TextDecoder('utf-8', { fatal: true });
   return async function checkSignature(token: string): Promise<SignedToken | null> {
     const first = token.indexOf('.');
     const second = token.indexOf('.', first + 1);
@@ -31,7 +33,7 @@ export function createNodeSignatureCheck(getKey: KeyGetter, checkHeader: (header
     if (encodedHeader.length % 4 === 1 || encodedPayload.length % 4 === 1 || encodedSignature.length % 4 === 1) return null;
     let header: unknown;
     try {
-      header = JSON.parse(decoder.decode(Buffer.from(encodedHeader, 'base64url')));
+      header = JSON.parse(strictDecoder.decode(Buffer.from(encodedHeader, 'base64url')));
     } catch {
       return null;
     }
