@@ -17,6 +17,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { HotPathRow } from './hot-path';
 import type { LoadResult, LoadSettings } from './load';
 import { VARIANTS, type BenchServerEnv, type Variant } from './server';
 
@@ -120,8 +121,9 @@ function startVariant(variant: Variant, env: BenchServerEnv): Promise<{ child: C
   });
 }
 
-function runLoad(settings: LoadSettings): Promise<LoadResult> {
-  const child = spawn(process.execPath, [...TS_NODE, path.join(__dirname, 'load.ts'), JSON.stringify(settings)], {
+/** Runs a bench script in its own process and parses the JSON line it prints last. */
+function runScript<T>(script: string, args: string[] = []): Promise<T> {
+  const child = spawn(process.execPath, [...TS_NODE, path.join(__dirname, script), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -129,11 +131,13 @@ function runLoad(settings: LoadSettings): Promise<LoadResult> {
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   return new Promise((resolve, reject) => {
     child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
-      resolve(JSON.parse(stdout.trim().split('\n').pop() as string) as LoadResult);
+      if (code !== 0) return reject(new Error(`${script} exited with ${code}`));
+      resolve(JSON.parse(stdout.trim().split('\n').pop() as string) as T);
     });
   });
 }
+
+const runLoad = (settings: LoadSettings) => runScript<LoadResult>('load.ts', [JSON.stringify(settings)]);
 
 async function cpuOf(port: number): Promise<number> {
   const response = await fetch(`http://127.0.0.1:${port}/__cpu`);
@@ -293,6 +297,10 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 
+  process.stdout.write('Hot path, in process… ');
+  const hotPath = await runScript<HotPathRow[]>('hot-path.ts');
+  process.stdout.write('done.\n');
+
   const report = [
     '# Benchmark results',
     '',
@@ -303,6 +311,12 @@ async function main(): Promise<void> {
     '## Targets (issue #6)',
     '',
     ...targets(rows, connections),
+    '',
+    '## Hot path, in process (CPU µs per operation, best of 3 rounds)',
+    '',
+    '| operation | µs |',
+    '| --- | ---: |',
+    ...hotPath.map((row) => `| ${row.name} | ${fmt(row.microseconds, 1)} |`),
     '',
     '## Machine',
     '',
