@@ -5,6 +5,7 @@
  *   GET  /api/agents                      any signed-in user   (app.use guard)
  *   POST /api/agents/:agentId/generate    any signed-in user   (app.use guard)
  *   GET  /api/reports                     organization admins  (per-route guard)
+ *   POST /webhooks/clerk                  Clerk webhooks, when CLERK_WEBHOOK_SIGNING_SECRET is set
  *
  * `npm start` runs it. With Clerk keys in the environment (or .env) it verifies real Clerk
  * session tokens; with none, outside production, it runs in offline development mode and prints a
@@ -14,13 +15,17 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 // In your app: from 'express-clerk-jwt'. The examples use the source, as Express's own examples do.
-import { clerkAuth, createClerkVerifier, ENV_VARS, type ClerkVerifierOptions } from '../lib';
+import { clerkAuth, createClerkVerifier, ENV_VARS, type ClerkVerifierOptions, type ClerkWebhookOptions } from '../lib';
 import { createOfflineDevKeys } from './offline-dev-keys';
+import { createWebhookRouter, describeWebhooks, WEBHOOK_PATH } from './webhooks';
 
-export function createApp(options: ClerkVerifierOptions = {}): Express {
+export function createApp(options: ClerkVerifierOptions = {}, webhookOptions: ClerkWebhookOptions = {}): Express {
   // One verifier, shared by every guard, so the signing keys are fetched and cached once.
   const verifier = createClerkVerifier(options);
   const app = express();
+  // Before express.json(): the webhook route verifies the raw body.
+  const webhooks = createWebhookRouter(webhookOptions);
+  if (webhooks !== null) app.use(WEBHOOK_PATH, webhooks);
   app.use(express.json());
 
   app.get('/health', (_req, res) => {
@@ -52,6 +57,7 @@ async function main(): Promise<void> {
   const port = Number(process.env['PORT'] ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('PORT must be a port number (0 to 65535).');
   const configured = KEY_VARIABLES.some((name) => (process.env[name] ?? '').trim() !== '');
+  console.log(describeWebhooks());
 
   if (configured) {
     listen(createApp(), port, (base) => `express-clerk-jwt example listening on ${base} (Clerk keys from the environment)`);

@@ -8,7 +8,8 @@ import { InsufficientScopeError } from './errors';
 export type AuthorizeUser<TRequest = unknown> = (user: ClerkUser, req: TRequest) => boolean | Promise<boolean>;
 
 /**
- * Runs `authorizeUser`, failing closed.
+ * Runs `authorizeUser`, failing closed. When the predicate has a `requirement` string (the
+ * ready-made policies do), it is the description of the 403.
  *
  * @throws {InsufficientScopeError} (403) unless the predicate returned exactly `true`.
  * @throws whatever the predicate throws, unchanged.
@@ -19,5 +20,8 @@ export async function authorize<TRequest>(
   req: TRequest,
   realm?: string,
 ): Promise<void> {
-  if ((await authorizeUser(user, req)) !== true) throw new InsufficientScopeError({ realm });
+  if ((await authorizeUser(user, req)) !== true) {
+    const requirement = (authorizeUser as { requirement?: unknown }).requirement;
+    throw new InsufficientScopeError(typeof requirement === 'string' ? { realm, description: requirement } : { realm });
+  }
 }

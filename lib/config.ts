@@ -63,6 +63,12 @@ export interface ClerkVerifierOptions {
    * Default is false, as in Clerk's SDK.
    */
   acceptPendingSessions?: boolean | undefined;
+  /**
+   * Whether tokens made from a JWT template (header `cat: cl_B7d4PD222AAA`, from
+   * `getToken({ template })`) are accepted besides session tokens, for custom claims such as
+   * `email_verified`. Machine (M2M) tokens are refused either way. Default is false, as in Clerk's SDK.
+   */
+  acceptJwtTemplates?: boolean | undefined;
   /** Timeout of one JWKS request, in milliseconds. Default is 5000 (5 seconds). */
   jwksTimeoutInMs?: number | undefined;
   /**
@@ -105,6 +111,9 @@ export interface ClerkConfig {
   readonly authorizedParties: readonly string[];
   readonly clockSkewInMs: number;
   readonly acceptPendingSessions: boolean;
+  readonly acceptJwtTemplates: boolean;
+  /** The publishable key (public); `null` without one. */
+  readonly publishableKey: string | null;
   /** From the publishable or secret key; `null` when neither is set. */
   readonly instanceType: 'development' | 'production' | null;
   /** Frontend API host from the publishable key; `null` without one. */
@@ -128,7 +137,7 @@ export interface ResolvedConfig {
   readonly logger: ClerkLogger | null;
 }
 
-type StringOption = Exclude<keyof typeof ENV_VARS, 'authorizedParties'>;
+type StringOption = Exclude<keyof typeof ENV_VARS, 'authorizedParties' | 'signingSecret'>;
 
 // A record, so that the compiler insists on every option being listed.
 const VERIFIER_OPTION_SET: Record<keyof ClerkVerifierOptions, true> = {
@@ -142,6 +151,7 @@ const VERIFIER_OPTION_SET: Record<keyof ClerkVerifierOptions, true> = {
   clockSkewInMs: true,
   name: true,
   acceptPendingSessions: true,
+  acceptJwtTemplates: true,
   jwksTimeoutInMs: true,
   jwksCooldownInMs: true,
   jwksCacheMaxAgeInMs: true,
@@ -153,12 +163,13 @@ const VERIFIER_OPTION_SET: Record<keyof ClerkVerifierOptions, true> = {
 /** Names of every option of {@link ClerkVerifierOptions}. */
 export const VERIFIER_OPTIONS = Object.keys(VERIFIER_OPTION_SET) as (keyof ClerkVerifierOptions)[];
 
-const DEFAULT_API_URL = 'https://api.clerk.com';
+/** Clerk's Backend API. */
+export const DEFAULT_API_URL = 'https://api.clerk.com';
 const JWKS_PATH = '/.well-known/jwks.json';
 const SECRET_KEY = /^sk_(test|live)_[A-Za-z0-9+/=_-]+$/;
 const REALM = /^[\x20-\x7e]{1,100}$/;
 // setTimeout (and so AbortSignal.timeout) cannot wait longer.
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 // Each entry holds a token and its payload (a few KiB at most): this bounds the memory.
 const MAX_TOKEN_CACHE_SIZE = 1_000_000;
 
@@ -251,6 +262,8 @@ export function resolveConfig(options: ClerkVerifierOptions = {}): ResolvedConfi
     authorizedParties: Object.freeze(resolveAuthorizedParties(options.authorizedParties, env)),
     clockSkewInMs: checkNumber(options.clockSkewInMs, 'clockSkewInMs', 5000, { min: 0 }),
     acceptPendingSessions: checkBoolean(options.acceptPendingSessions, 'acceptPendingSessions'),
+    acceptJwtTemplates: checkBoolean(options.acceptJwtTemplates, 'acceptJwtTemplates'),
+    publishableKey: publishable === null ? null : (publishableKeyValue as string),
     instanceType: publishable?.instanceType ?? secretKeyType,
     frontendApi: publishable?.frontendApi ?? null,
     jwksTimeoutInMs: checkNumber(options.jwksTimeoutInMs, 'jwksTimeoutInMs', 5000, { min: 1, max: MAX_TIMER_MS, integer: true }),
@@ -268,14 +281,18 @@ export function checkBoolean(value: unknown, option: string): boolean {
   return value;
 }
 
-interface NumberRule {
+/** Bounds of a number option. */
+export interface NumberRule {
   min: number;
   max?: number;
   integer?: boolean;
   infinite?: boolean;
+  /** Unit named in the message. Default is `milliseconds`. */
+  unit?: string;
 }
 
-function checkNumber(value: unknown, option: string, fallback: number, rule: NumberRule): number {
+/** Reads an optional number option within `rule`; `fallback` when it is undefined. */
+export function checkNumber(value: unknown, option: string, fallback: number, rule: NumberRule): number {
   if (value === undefined) return fallback;
   const max = rule.max ?? Number.MAX_VALUE;
   const ok =
@@ -284,7 +301,8 @@ function checkNumber(value: unknown, option: string, fallback: number, rule: Num
       (value >= rule.min && value <= max && (rule.integer === true ? Number.isInteger(value) : Number.isFinite(value))));
   if (!ok) {
     const range = rule.max === undefined ? `>= ${rule.min}` : `from ${rule.min} to ${rule.max}`;
-    const kind = rule.integer === true ? 'a whole number of milliseconds' : 'a number of milliseconds';
+    const unit = rule.unit ?? 'milliseconds';
+    const kind = rule.integer === true ? `a whole number of ${unit}` : `a number of ${unit}`;
     throw new ClerkConfigError(`${option} must be ${kind} ${range}${rule.infinite === true ? ' (or Infinity)' : ''}; default is ${fallback}.`, option);
   }
   return value;
@@ -298,7 +316,8 @@ function checkCount(value: unknown, option: string, fallback: number, max: numbe
   return value;
 }
 
-function resolveLogger(logger: unknown): ClerkLogger | null {
+/** `console` by default, `null` for `false`, else an object with `warn()`. */
+export function resolveLogger(logger: unknown): ClerkLogger | null {
   if (logger === undefined) return console;
   if (logger === false) return null;
   if (typeof logger !== 'object' || logger === null || typeof (logger as ClerkLogger).warn !== 'function') {
@@ -307,7 +326,8 @@ function resolveLogger(logger: unknown): ClerkLogger | null {
   return logger as ClerkLogger;
 }
 
-function checkSecretKey(secretKey: string): 'development' | 'production' {
+/** Checks the shape of a secret key (never printing it); returns its instance type. */
+export function checkSecretKey(secretKey: string): 'development' | 'production' {
   if (/^pk_(test|live)_/.test(secretKey)) {
     throw new ClerkConfigError(`${label('secretKey')} holds a publishable key (pk_…); the secret key starts with sk_test_ or sk_live_.`, 'secretKey');
   }
@@ -333,7 +353,8 @@ function parseJwksUri(value: string, publishable: PublishableKeyInfo | null, api
   return url;
 }
 
-function parseApiUrl(value: string): URL {
+/** Parses `apiUrl`: https (or http on loopback), no credentials, query or fragment. */
+export function parseApiUrl(value: string): URL {
   const fail = (problem: string): ClerkConfigError => new ClerkConfigError(`${label('apiUrl')} ${problem}. Expected e.g. ${DEFAULT_API_URL}`, 'apiUrl');
   const { url, problem } = parseHttpUrl(value);
   if (url === null) throw fail(problem);
@@ -403,7 +424,8 @@ function parseUrl(value: string): URL | null {
   }
 }
 
-function blankToUndefined(value: string | undefined): string | undefined {
+/** Trims; an empty or blank value is unset. */
+export function blankToUndefined(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed === '' ? undefined : trimmed;
 }

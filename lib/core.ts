@@ -8,9 +8,24 @@ export { type ClerkConfig, type ClerkKeySource, type ClerkLogger, type ClerkVeri
 export { ENV_VARS } from './env-vars';
 export type { ClerkUser, ClerkOrganizationClaim } from './claims';
 export { authorize, type AuthorizeUser } from './authorize';
+export { getAuth, toAuth, type ClerkAuth } from './auth-object';
+export { checkHas, prefixWithOrg, type ClerkHasParams } from './has';
+export { decodeOrgPermissions, parseScopedNames, type ClerkScopedNames } from './permissions';
+export {
+  createClerkBackendClient,
+  type ClerkBackendClient,
+  type ClerkBackendClientOptions,
+  type ClerkBackendUser,
+  type ClerkEmailAddress,
+  type ClerkOrganizationMembership,
+} from './backend-api';
+export { requireOrganizationMembership, requireVerifiedEmail, type ClerkPolicy } from './policies';
+export { readCookie, readSessionCookie, sessionCookieNames, sessionCookieSuffix } from './session-cookie';
+export { createMastraAuthProvider, type ClerkMastraAuthProvider, type MastraAuthProviderOptions } from './mastra-provider';
 export { extractBearerToken } from './extract-token';
 export { parsePublishableKey, type PublishableKeyInfo } from './publishable-key';
 export {
+  BackendApiUnavailableError,
   bearerChallenge,
   ClerkAuthError,
   ClerkConfigError,
@@ -23,4 +38,15 @@ export {
   type ClerkAuthErrorCode,
   type ClerkAuthErrorOptions,
   type InvalidTokenReason,
+  WebhookVerificationError,
+  type WebhookErrorCode,
 } from './errors';
+export {
+  createClerkWebhookVerifier,
+  type ClerkWebhookConfig,
+  type ClerkWebhookVerifier,
+  type ClerkWebhookVerifierOptions,
+  type WebhookDelivery,
+  type WebhookHeaders,
+} from './verify-webhook';
+export type * from './webhook-events';

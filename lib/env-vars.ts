@@ -6,6 +6,7 @@ export const ENV_VARS = {
   jwtKey: 'CLERK_JWT_KEY',
   apiUrl: 'CLERK_API_URL',
   authorizedParties: 'CLERK_AUTHORIZED_PARTIES',
+  signingSecret: 'CLERK_WEBHOOK_SIGNING_SECRET',
 } as const;
 
 /** How messages name an option: `jwksUri (CLERK_JWKS_URI)`, or the bare name when it has no env var. */

@@ -15,15 +15,20 @@
  *   than one token, or the header sent twice).
  * - `missing_token` (401): no Bearer credentials were sent.
  * - `invalid_token` (401): a token was sent and refused; {@link InvalidTokenError.reason} says why.
- * - `insufficient_scope` (403): the token is valid but `authorizeUser` said no.
+ * - `insufficient_scope` (403): the token is valid but `authorizeUser` or a guard said no.
  * - `jwks_unavailable` (503): the signing keys could not be loaded; retry later.
+ * - `backend_api_unavailable` (503): Clerk's Backend API could not answer a lookup (user,
+ *   memberships) an authorization policy needs; retry later.
+ * - the `webhook_…` codes of {@link WebhookVerificationError} (`clerkWebhook()`).
  */
 export type ClerkAuthErrorCode =
   | 'invalid_request'
   | 'missing_token'
   | 'invalid_token'
   | 'insufficient_scope'
-  | 'jwks_unavailable';
+  | 'jwks_unavailable'
+  | 'backend_api_unavailable'
+  | WebhookErrorCode;
 
 /**
  * Why a token was refused: {@link InvalidTokenError.reason}. The client sees it in words in
@@ -80,7 +85,7 @@ const DEFAULT_REALM = 'clerk';
 export class ClerkAuthError extends Error {
   /** Stable machine-readable code, also the `error` field of the JSON body. */
   readonly code: ClerkAuthErrorCode;
-  /** HTTP status (400, 401, 403 or 503). */
+  /** HTTP status (400, 401, 403 or 503; webhooks also 409, 413 and 500). */
   readonly status: number;
   /** Same as `status`, for error handlers that read `statusCode`. */
   readonly statusCode: number;
@@ -207,6 +212,74 @@ export class JwksUnavailableError extends ClerkAuthError {
       { ...options, publicMessage: "Could not load Clerk's signing keys (JWKS). Try again shortly." },
     );
     this.problem = problem;
+  }
+}
+
+/**
+ * 503: Clerk's Backend API could not answer (unreachable, timed out, rate limited, refused the
+ * secret key, or sent something unexpected). Never a reason to refuse the user. `message` says
+ * why (never with the secret key); the JSON body only says to retry.
+ */
+export class BackendApiUnavailableError extends ClerkAuthError {
+  /** What went wrong, e.g. `the request timed out after 5000 ms`. */
+  readonly problem: string;
+
+  constructor(problem: string, options?: ClerkAuthErrorOptions & { retryAfterSeconds?: number }) {
+    super(
+      'backend_api_unavailable',
+      503,
+      `Clerk's Backend API could not answer: ${problem}.`,
+      { 'Retry-After': String(options?.retryAfterSeconds ?? JWKS_RETRY_AFTER_SECONDS) },
+      { ...options, publicMessage: "Could not check the user with Clerk's Backend API. Try again shortly." },
+    );
+    this.problem = problem;
+  }
+}
+
+/**
+ * Stable code of a refused webhook delivery ({@link WebhookVerificationError}):
+ *
+ * - `webhook_missing_headers` (400): `svix-id`, `svix-timestamp` or `svix-signature` is missing.
+ * - `webhook_invalid_timestamp` (400): `svix-timestamp` is not a Unix time in seconds, or is
+ *   further from the server's clock than the tolerance (5 minutes by default).
+ * - `webhook_invalid_signature` (400): no `v1` signature matches the body and the signing secret.
+ * - `webhook_invalid_payload` (400): the signed body is not a JSON event (`type` and `data`).
+ * - `webhook_replayed` (409): replay protection is on and this `svix-id` was already accepted.
+ * - `webhook_body_too_large` (413): the body is larger than the limit (1 MiB by default).
+ * - `webhook_body_unavailable` (500): a body parser such as `express.json()` consumed the raw body
+ *   before `clerkWebhook()` ran; a set-up mistake, so the message says how to mount it.
+ */
+export type WebhookErrorCode =
+  | 'webhook_missing_headers'
+  | 'webhook_invalid_timestamp'
+  | 'webhook_invalid_signature'
+  | 'webhook_invalid_payload'
+  | 'webhook_replayed'
+  | 'webhook_body_too_large'
+  | 'webhook_body_unavailable';
+
+const WEBHOOK_STATUS: Readonly<Record<WebhookErrorCode, number>> = {
+  webhook_missing_headers: 400,
+  webhook_invalid_timestamp: 400,
+  webhook_invalid_signature: 400,
+  webhook_invalid_payload: 400,
+  webhook_replayed: 409,
+  webhook_body_too_large: 413,
+  webhook_body_unavailable: 500,
+};
+
+/**
+ * A webhook delivery that was refused (or, for `webhook_body_unavailable`, could not be checked).
+ * The status follows from the code; no `WWW-Authenticate` challenge. The 500's JSON body carries
+ * a generic sentence: its `message` describes your set-up.
+ */
+export class WebhookVerificationError extends ClerkAuthError {
+  declare readonly code: WebhookErrorCode;
+
+  constructor(code: WebhookErrorCode, message: string, options?: { cause?: unknown }) {
+    const status = WEBHOOK_STATUS[code];
+    const publicMessage = status >= 500 ? 'The webhook endpoint is misconfigured and cannot verify deliveries; see the server log.' : message;
+    super(code, status, message, {}, { ...options, publicMessage });
   }
 }
 

@@ -4,6 +4,7 @@ import type { ClerkUser } from './claims';
 import { assertKnownOptions, checkBoolean, VERIFIER_OPTIONS, type ClerkVerifierOptions } from './config';
 import { ClerkAuthError, ClerkConfigError, InvalidTokenError, MissingTokenError } from './errors';
 import { extractBearerToken } from './extract-token';
+import { readSessionCookie, sessionCookieNames } from './session-cookie';
 import { createClerkVerifier, type ClerkVerifier } from './verify-token';
 
 declare global {
@@ -41,9 +42,29 @@ export interface ClerkAuthOptions extends ClerkVerifierOptions {
    * middlewares. Verifier options cannot be given alongside it. Default creates one.
    */
   verifier?: ClerkVerifier | undefined;
+  /**
+   * When true, a request without an `Authorization` header may send the session token in Clerk's
+   * `__session` cookie (or `__session_<suffix>`, derived from the publishable key, read first),
+   * for same-origin apps. A Bearer header always wins. Needs `authorizedParties`, so that a page
+   * on a sibling subdomain cannot ride the cookie. Default is false.
+   */
+  sessionCookie?: boolean | undefined;
 }
 
-const ADAPTER_OPTIONS: readonly (keyof ClerkAuthOptions)[] = ['authorizeUser', 'optional', 'forwardErrors', 'verifier'];
+/** What the guards of a request need from the `clerkAuth()` that authenticated it. */
+export interface AdapterSettings {
+  readonly realm: string;
+  readonly forwardErrors: boolean;
+}
+
+const ADAPTER_OPTIONS: readonly (keyof ClerkAuthOptions)[] = ['authorizeUser', 'optional', 'forwardErrors', 'verifier', 'sessionCookie'];
+const DEFAULT_SETTINGS: AdapterSettings = Object.freeze({ realm: 'clerk', forwardErrors: false });
+const settingsOf = new WeakMap<object, AdapterSettings>();
+
+/** The settings of the `clerkAuth()` that handled `req` (defaults when none did). */
+export function adapterSettings(req: Request): AdapterSettings {
+  return settingsOf.get(req) ?? DEFAULT_SETTINGS;
+}
 
 /**
  * Express middleware that requires a valid Clerk session token: `Authorization: Bearer <token>` →
@@ -55,7 +76,14 @@ const ADAPTER_OPTIONS: readonly (keyof ClerkAuthOptions)[] = ['authorizeUser', '
  */
 export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
   assertKnownOptions(options, [...VERIFIER_OPTIONS, ...ADAPTER_OPTIONS], 'clerkAuth');
-  const { authorizeUser, optional: optionalOption, forwardErrors: forwardOption, verifier: shared, ...verifierOptions } = options;
+  const {
+    authorizeUser,
+    optional: optionalOption,
+    forwardErrors: forwardOption,
+    verifier: shared,
+    sessionCookie: cookieOption,
+    ...verifierOptions
+  } = options;
   if (authorizeUser !== undefined && typeof authorizeUser !== 'function') {
     throw new ClerkConfigError('authorizeUser must be a function (user, req) => boolean | Promise<boolean>.', 'authorizeUser');
   }
@@ -63,10 +91,19 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
   const forwardErrors = checkBoolean(forwardOption, 'forwardErrors');
   const verifier = shared === undefined ? createClerkVerifier(verifierOptions) : checkSharedVerifier(shared, verifierOptions);
   const realm = verifier.config.name;
+  const settings: AdapterSettings = Object.freeze({ realm, forwardErrors });
+  const cookieNames = checkBoolean(cookieOption, 'sessionCookie') ? sessionCookieNames(verifier.config.publishableKey) : null;
+  if (cookieNames !== null && verifier.config.authorizedParties.length === 0) {
+    throw new ClerkConfigError(
+      'sessionCookie needs authorizedParties (CLERK_AUTHORIZED_PARTIES): without an azp check, a page on any sibling subdomain could ride the __session cookie.',
+      'sessionCookie',
+    );
+  }
 
   async function authenticate(req: Request): Promise<{ error: unknown } | null> {
     try {
-      const token = extractBearerToken(req.headersDistinct.authorization ?? req.headers.authorization, realm);
+      let token = extractBearerToken(req.headersDistinct.authorization ?? req.headers.authorization, realm);
+      if (token === null && cookieNames !== null) token = readSessionCookie(req.headers.cookie, cookieNames);
       if (token === null) {
         if (optional) return anonymous(req);
         throw new MissingTokenError({ realm });
@@ -86,36 +123,43 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
     }
   }
 
-  function finish(outcome: { error: unknown } | null, res: Response, next: NextFunction): void {
-    if (outcome === null) return next();
-    const { error } = outcome;
-    if (error instanceof ClerkAuthError && !forwardErrors && !res.headersSent) {
-      res.status(error.status).set(error.headers).json(error.toJSON());
-      return;
-    }
-    // A non-Error thrown by authorizeUser must not reach next() as-is: next('route') would skip
-    // the route and next(undefined) would let the request through.
-    next(error instanceof Error ? error : new Error('authorizeUser threw a value that is not an Error', { cause: error }));
-  }
-
   return function clerkAuthMiddleware(req: Request, res: Response, next: NextFunction): void {
     if (isPreflight(req)) {
       next();
       return;
     }
-    authenticate(req)
-      .then((outcome) => finish(outcome, res, next))
-      .catch((error: unknown) => {
-        // Only reachable if next() or the response itself throws, which Express's never do; the
-        // process must not die of an unhandled rejection all the same.
-        console.error(error);
-        res.destroy();
-      });
+    settingsOf.set(req, settings);
+    settle(authenticate(req), res, next, forwardErrors);
   };
 }
 
+/**
+ * Ends a middleware's work: `next()` when `outcome` is null; otherwise answers a
+ * {@link ClerkAuthError} (unless `forwardErrors`) or hands the error to `next(err)`.
+ */
+export function settle(outcome: Promise<{ error: unknown } | null>, res: Response, next: NextFunction, forwardErrors: boolean): void {
+  outcome
+    .then((result) => {
+      if (result === null) return next();
+      const { error } = result;
+      if (error instanceof ClerkAuthError && !forwardErrors && !res.headersSent) {
+        res.status(error.status).set(error.headers).json(error.toJSON());
+        return;
+      }
+      // A non-Error thrown by authorizeUser must not reach next() as-is: next('route') would skip
+      // the route and next(undefined) would let the request through.
+      next(error instanceof Error ? error : new Error('an authorization check threw a value that is not an Error', { cause: error }));
+    })
+    .catch((error: unknown) => {
+      // Only reachable if next() or the response itself throws, which Express's never do; the
+      // process must not die of an unhandled rejection all the same.
+      console.error(error);
+      res.destroy();
+    });
+}
+
 /** A CORS preflight: the browser sends no credentials with it, so it must pass untouched. */
-function isPreflight(req: Request): boolean {
+export function isPreflight(req: Request): boolean {
   return req.method === 'OPTIONS' && req.headers.origin !== undefined && req.headers['access-control-request-method'] !== undefined;
 }
 

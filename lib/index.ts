@@ -6,3 +6,16 @@
  */
 export * from './core';
 export { clerkAuth, type ClerkAuthOptions } from './express';
+export {
+  requireAuth,
+  requireAuthorization,
+  requireFeature,
+  requireOrganization,
+  requirePermission,
+  requirePlan,
+  requirePolicy,
+  requireRole,
+  type AuthorizationCheck,
+  type RequireAuthorizationOptions,
+} from './guards';
+export { clerkWebhook, type ClerkWebhookOptions } from './express-webhook';

@@ -244,7 +244,7 @@ function keyIdsOf(keySet: JSONWebKeySet | undefined): KeyIds {
 }
 
 // Errors from fetch() come from Node's realm: compare names and codes, not classes.
-function isTimeout(error: unknown): boolean {
+export function isTimeout(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'TimeoutError';
 }
 

@@ -27,6 +27,8 @@ export const MAX_TOKEN_LENGTH = 16 * 1024;
 
 /** Header `cat` values of a session token: none (older tokens), session, and Clerk's "ignore" marker. */
 const SESSION_TOKEN_CATEGORIES: readonly (string | undefined)[] = [undefined, 'cl_B7d4PD111AAA', 'cl_I7d4PD111III'];
+/** Header `cat` of a token made from a JWT template, accepted with `acceptJwtTemplates`. */
+const JWT_TEMPLATE_CATEGORY = 'cl_B7d4PD222AAA';
 
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 const VERIFY_OPTIONS: VerifyOptions = Object.freeze({ algorithms: ['RS256'] });
@@ -56,12 +58,13 @@ export function createVerifier(options: ClerkVerifierOptions, signatures: 'node'
     new InvalidTokenError(reason, description === undefined ? { realm } : { realm, description });
 
   // jose calls this after checking the token's form, `crit` and `alg`, and before the signature.
+  const headerProblem = (header: CompactJWSHeaderParameters) => checkHeader(header, config.acceptJwtTemplates);
   const resolveKey = (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => {
-    const problem = checkHeader(header);
+    const problem = headerProblem(header);
     if (problem !== null) throw refuse(problem);
     return getKey(header, token);
   };
-  const checkWithNode = signatures === 'node' ? createNodeSignatureCheck(getKey, checkHeader) : null;
+  const checkWithNode = signatures === 'node' ? createNodeSignatureCheck(getKey, headerProblem) : null;
 
   async function checkWithJose(token: string): Promise<SignedToken> {
     try {
@@ -101,10 +104,11 @@ export function createVerifier(options: ClerkVerifierOptions, signatures: 'node'
   return Object.freeze({ config, verify });
 }
 
-function checkHeader(header: CompactJWSHeaderParameters): InvalidTokenReason | null {
+function checkHeader(header: CompactJWSHeaderParameters, acceptJwtTemplates: boolean): InvalidTokenReason | null {
   if (header.typ !== undefined && header.typ !== 'JWT') return 'invalid_header';
   if (header.b64 !== undefined || header.crit !== undefined) return 'invalid_header';
-  if (!SESSION_TOKEN_CATEGORIES.includes(header['cat'] as string | undefined)) return 'unsupported_category';
+  const category = header['cat'] as string | undefined;
+  if (!SESSION_TOKEN_CATEGORIES.includes(category) && !(acceptJwtTemplates && category === JWT_TEMPLATE_CATEGORY)) return 'unsupported_category';
   return null;
 }
 

@@ -167,6 +167,12 @@ describe('node:crypto signature check: same verdicts as jose on a token corpus',
     expect([...seen].some((o) => o.startsWith('JwksUnavailableError 503'))).toBe(true);
   });
 
+  it('with JWT templates accepted', async () => {
+    const tokens = [await mint(jwks.key, claims(), { cat: 'cl_B7d4PD222AAA' }), await mint(jwks.key, claims(), { cat: 'cl_B7d4PD333AAA' })];
+    const seen = await compare(tokens, { acceptJwtTemplates: true });
+    expect([...seen].some((o) => o.startsWith('accepted'))).toBe(true);
+  });
+
   it('with jwtKey', async () => {
     const tokens = [await mint(jwks.key, claims()), await mint(jwks.otherKey, claims()), await mint(jwks.key, claims(), { kid: 'anything' })];
     await compare(tokens, { jwksUri: undefined, jwtKey: jwks.key.pem });

@@ -75,7 +75,7 @@ describe('the published package', () => {
     expect(required).toEqual(imported);
     expect(required.sub).toBe('user_1');
     expect(required.errorIsClass).toBe(true);
-    expect(required.exports).toEqual(expect.arrayContaining(['clerkAuth', 'createClerkVerifier', 'ClerkAuthError', 'ClerkConfigError', 'InvalidTokenError']));
+    expect(required.exports).toEqual(expect.arrayContaining(['clerkAuth', 'createClerkVerifier', 'ClerkAuthError', 'ClerkConfigError', 'InvalidTokenError', 'clerkWebhook', 'createClerkWebhookVerifier', 'WebhookVerificationError']));
     const named = runNode('named.mjs', `import { clerkAuth, createClerkVerifier } from 'express-clerk-jwt'; console.log(typeof clerkAuth, typeof createClerkVerifier);`);
     expect(named.trim()).toBe('function function');
   });
@@ -90,11 +90,16 @@ describe('the published package', () => {
     symlinkSync(path.join(root, 'node_modules', '@types', 'node'), path.join(core, 'node_modules', '@types', 'node'), 'dir');
     writeFileSync(
       path.join(core, 'worker.ts'),
-      `import { createClerkVerifier, extractBearerToken, type ClerkUser } from 'express-clerk-jwt/core';
+      `import { createClerkVerifier, createClerkWebhookVerifier, extractBearerToken, toAuth, type ClerkUser, type ClerkWebhookEvent } from 'express-clerk-jwt/core';
 const verifier = createClerkVerifier({ jwksUri: 'https://a.clerk.accounts.dev/.well-known/jwks.json', env: {} });
 export async function authenticate(header: string | undefined): Promise<ClerkUser | null> {
   const token = extractBearerToken(header);
   return token === null ? null : verifier.verify(token);
+}
+export const isAdmin = (user: ClerkUser): boolean => toAuth(user).has({ role: 'admin' });
+export function receive(body: Uint8Array, headers: Headers): string | null {
+  const event: ClerkWebhookEvent = createClerkWebhookVerifier({ env: {} }).verify(body, headers);
+  return event.type === 'user.deleted' ? (event.data.id ?? null) : null;
 }
 console.log(verifier.config.keySource);
 `,
@@ -122,10 +127,19 @@ console.log(verifier.config.keySource);
     writeFileSync(
       path.join(project, 'app.ts'),
       `import express from 'express';
-import { clerkAuth, type ClerkUser } from 'express-clerk-jwt';
+import { clerkAuth, clerkWebhook, getAuth, requireAuthorization, requireRole, type ClerkUser } from 'express-clerk-jwt';
 
 const app = express();
+app.post('/webhooks/clerk', clerkWebhook(), (req, res) => {
+  const event = req.webhookEvent;
+  const email: string | undefined = event?.type === 'user.created' ? event.data.email_addresses[0]?.email_address : undefined;
+  res.json({ email });
+});
 app.use('/api/agents', clerkAuth());
+app.get('/api/admin', clerkAuth(), requireRole('admin'), requireAuthorization((auth, req) => auth.has({ permission: 'org:a:read' }) && req.method === 'GET'), (req, res) => {
+  const orgId: string | null | undefined = getAuth(req)?.orgId;
+  res.json({ orgId });
+});
 app.get('/api/reports', clerkAuth({
   authorizeUser: async (user, req) => user.org_role === 'org:admin' && req.path.length > 0,
 }), (req, res) => {

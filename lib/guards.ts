@@ -1,0 +1,117 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { getAuth, type ClerkAuth } from './auth-object';
+import { ClerkConfigError, InsufficientScopeError, MissingTokenError } from './errors';
+import { adapterSettings, clerkAuth, isPreflight, settle, type ClerkAuthOptions } from './express';
+import { prefixWithOrg } from './has';
+import { checkName, type ClerkPolicy } from './policies';
+
+/** The check of {@link requireAuthorization}: return `true` to allow. */
+export type AuthorizationCheck = (auth: ClerkAuth, req: Request) => boolean | Promise<boolean>;
+
+/** Options of {@link requireAuthorization}. */
+export interface RequireAuthorizationOptions {
+  /**
+   * What the check asks for, in words without claim values, e.g. `an invoice of the user's
+   * organization`; it becomes the 403's `error_description`. Default is a generic sentence.
+   */
+  requirement?: string | undefined;
+}
+
+/**
+ * Requires a verified user. Without options, a guard for routes behind `clerkAuth({ optional:
+ * true })`: 401 `missing_token` when the request has no verified user. With options, the same as
+ * `clerkAuth(options)` (authentication required).
+ *
+ * @throws {ClerkConfigError} when the options cannot work, or ask for `optional: true`.
+ */
+export function requireAuth(options?: Omit<ClerkAuthOptions, 'optional'>): RequestHandler {
+  if (options === undefined) return guard(null, () => true);
+  if ((options as ClerkAuthOptions).optional === true) {
+    throw new ClerkConfigError('requireAuth() cannot be optional: use clerkAuth({ optional: true }) instead.', 'optional');
+  }
+  return clerkAuth(options);
+}
+
+/**
+ * Requires an active organization in the token: any, or the one with this id (`org_…`) or slug.
+ * To check membership of organizations that are not active, see `requireOrganizationMembership()`.
+ */
+export function requireOrganization(idOrSlug?: string): RequestHandler {
+  if (idOrSlug === undefined) return guard('an active organization is required', (auth) => auth.orgId !== null);
+  const wanted = checkName(idOrSlug, 'idOrSlug');
+  return guard(`the active organization must be "${wanted}"`, (auth) => auth.orgId === wanted || auth.orgSlug === wanted);
+}
+
+/** Requires this role in the active organization, e.g. `org:admin` (the `org:` prefix is optional). */
+export function requireRole(role: string): RequestHandler {
+  const wanted = prefixWithOrg(checkName(role, 'role'));
+  return guard(`the organization role "${wanted}" is required`, (auth) => auth.has({ role: wanted }));
+}
+
+/** Requires this permission in the active organization, e.g. `org:invoices:read`. */
+export function requirePermission(permission: string): RequestHandler {
+  const wanted = prefixWithOrg(checkName(permission, 'permission'));
+  return guard(`the organization permission "${wanted}" is required`, (auth) => auth.has({ permission: wanted }));
+}
+
+/** Requires this feature (v2 `fea`), e.g. `dashboard`, `org:dashboard` or `user:dashboard`. */
+export function requireFeature(feature: string): RequestHandler {
+  const wanted = checkName(feature, 'feature');
+  return guard(`the feature "${wanted}" is required`, (auth) => auth.has({ feature: wanted }));
+}
+
+/** Requires this plan (v2 `pla`), e.g. `pro`, `org:pro` or `user:free`. */
+export function requirePlan(plan: string): RequestHandler {
+  const wanted = checkName(plan, 'plan');
+  return guard(`the plan "${wanted}" is required`, (auth) => auth.has({ plan: wanted }));
+}
+
+/**
+ * Requires `check(auth, req)` to return exactly `true`. A throw or rejection goes to `next(err)`
+ * (your 500), except a `ClerkAuthError` such as a Backend API 503, which is answered as such.
+ */
+export function requireAuthorization(check: AuthorizationCheck, options: RequireAuthorizationOptions = {}): RequestHandler {
+  if (typeof check !== 'function') {
+    throw new ClerkConfigError('requireAuthorization() needs a function (auth, req) => boolean | Promise<boolean>.', 'check');
+  }
+  const requirement = options.requirement;
+  if (requirement !== undefined && (typeof requirement !== 'string' || !/^[\x20-\x7e]{1,200}$/.test(requirement))) {
+    throw new ClerkConfigError('requirement must be 1 to 200 printable ASCII characters.', 'requirement');
+  }
+  return guard(requirement ?? 'the user is not allowed to access this resource', check);
+}
+
+/** A ready-made policy (`requireVerifiedEmail(client)`, …) as a route guard. */
+export function requirePolicy(policy: ClerkPolicy): RequestHandler {
+  if (typeof policy !== 'function' || typeof policy.requirement !== 'string') {
+    throw new ClerkConfigError('requirePolicy() needs a policy such as requireVerifiedEmail(client).', 'policy');
+  }
+  return guard(policy.requirement, (auth, req) => policy(auth.sessionClaims, req));
+}
+
+/**
+ * A guard: 401 without a verified user, then `check`; 403 `insufficient_scope` naming
+ * `requirement` unless it returns exactly `true`. CORS preflights pass, as in `clerkAuth()`.
+ */
+function guard(requirement: string | null, check: AuthorizationCheck): RequestHandler {
+  return function clerkGuard(req: Request, res: Response, next: NextFunction): void {
+    if (isPreflight(req)) {
+      next();
+      return;
+    }
+    const { realm, forwardErrors } = adapterSettings(req);
+    const outcome = (async () => {
+      try {
+        const auth = getAuth(req);
+        if (auth === null) throw new MissingTokenError({ realm });
+        if ((await check(auth, req)) !== true) {
+          throw new InsufficientScopeError(requirement === null ? { realm } : { realm, description: requirement });
+        }
+        return null;
+      } catch (error) {
+        return { error };
+      }
+    })();
+    settle(outcome, res, next, forwardErrors);
+  };
+}

@@ -1,0 +1,63 @@
+import { blankToUndefined } from './config';
+import { ENV_VARS, label } from './env-vars';
+import { ClerkConfigError } from './errors';
+
+const PREFIX = 'whsec_';
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+// Svix makes 24-byte secrets; anything much shorter is a truncated copy.
+const MIN_SECRET_BYTES = 16;
+const WHERE = 'Clerk Dashboard → Configure → Webhooks → your endpoint → Signing Secret';
+
+/**
+ * The HMAC keys of `signingSecret` (or `CLERK_WEBHOOK_SIGNING_SECRET`): one per secret, several
+ * while you move to a new endpoint secret. The env variable may hold several, comma-separated.
+ *
+ * @throws {ClerkConfigError} naming the option and env variable, never the secret.
+ */
+export function resolveWebhookSigningSecrets(
+  given: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+): Buffer[] {
+  const option = 'signingSecret';
+  let secrets: string[];
+  if (given === undefined) {
+    secrets = (blankToUndefined(env[ENV_VARS.signingSecret]) ?? '').split(',');
+  } else if (typeof given === 'string') {
+    secrets = [given];
+  } else if (Array.isArray(given) && given.every((entry) => typeof entry === 'string')) {
+    secrets = given as string[];
+  } else {
+    throw new ClerkConfigError(`${label(option)} must be a string (or an array of strings while rotating secrets).`, option);
+  }
+  secrets = secrets.map((secret) => secret.trim()).filter((secret) => secret !== '');
+  if (secrets.length === 0) {
+    throw new ClerkConfigError(
+      `No webhook signing secret: set ${label(option)} to the endpoint's secret (whsec_…) from the ${WHERE}.`,
+      option,
+    );
+  }
+  return secrets.map((secret, index) => parseWebhookSigningSecret(secret, secrets.length > 1 ? `entry ${index + 1} of ${label(option)}` : label(option)));
+}
+
+/**
+ * Decodes one `whsec_<base64>` secret into its HMAC key, as Svix does.
+ *
+ * @param name How messages name the setting.
+ * @throws {ClerkConfigError} without the secret in the message.
+ */
+export function parseWebhookSigningSecret(secret: string, name = label('signingSecret')): Buffer {
+  const fail = (problem: string): ClerkConfigError =>
+    new ClerkConfigError(`${name} ${problem}. Copy it from the ${WHERE}.`, 'signingSecret');
+  if (/^(sk|pk)_(test|live)_/.test(secret)) {
+    throw fail(`holds a Clerk API key (${secret.slice(0, 3)}…), not a webhook signing secret; the signing secret starts with whsec_`);
+  }
+  if (!secret.startsWith(PREFIX)) throw fail('is not a webhook signing secret: it must start with whsec_');
+  const body = secret.slice(PREFIX.length);
+  const key = Buffer.from(body, 'base64');
+  // Buffer skips characters that are not base64; re-encoding catches a mangled copy.
+  if (!BASE64.test(body) || key.toString('base64').replace(/=+$/, '') !== body.replace(/=+$/, '')) {
+    throw fail('is malformed: whsec_ must be followed by base64');
+  }
+  if (key.length < MIN_SECRET_BYTES) throw fail(`is too short (${key.length} bytes once decoded; at least ${MIN_SECRET_BYTES} expected): was it copied whole?`);
+  return key;
+}
