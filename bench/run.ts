@@ -6,7 +6,8 @@
  *
  * Environment: BENCH_DURATION (measured seconds per variant, default 10), BENCH_WARMUP (seconds,
  * default 3), BENCH_CONNECTIONS (default 50), BENCH_POOL (fresh tokens, default 4000: four times
- * the default token cache), BENCH_VARIANTS (comma-separated subset), BENCH_OUT (results file;
+ * the default token cache), BENCH_ROUNDS (default 1; more rounds, alternately reversed, keep the
+ * median of each variant), BENCH_VARIANTS (comma-separated subset), BENCH_OUT (results file;
  * `-` to skip writing), BENCH_CPU_PROF (a directory: each variant server writes a V8 CPU profile
  * there, for Chrome DevTools or speedscope).
  */
@@ -161,6 +162,12 @@ function validPeers(rows: Row[]): (Row & { result: LoadResult })[] {
     .sort((a, b) => b.result.requestsPerSecond - a.result.requestsPerSecond);
 }
 
+/** The row with the median req/s (failed runs count as the slowest). */
+function median(rows: Row[]): Row {
+  const sorted = [...rows].sort((a, b) => (a.result?.requestsPerSecond ?? -1) - (b.result?.requestsPerSecond ?? -1));
+  return sorted[Math.floor(sorted.length / 2)] as Row;
+}
+
 function table(rows: Row[]): string {
   const bare = rows.find((row) => row.variant === 'bare')?.result?.requestsPerSecond;
   const bestPeer = validPeers(rows)[0]?.result.requestsPerSecond;
@@ -225,6 +232,7 @@ async function main(): Promise<void> {
   const warmup = numberFromEnv('BENCH_WARMUP', 3);
   const connections = numberFromEnv('BENCH_CONNECTIONS', 50);
   const poolSize = Math.max(1, Math.round(numberFromEnv('BENCH_POOL', 4000)));
+  const rounds = Math.max(1, Math.round(numberFromEnv('BENCH_ROUNDS', 1)));
   const only = (process.env['BENCH_VARIANTS'] ?? '').split(',').map((v) => v.trim()).filter(Boolean);
   for (const name of only) if (!VARIANTS.includes(name as Variant)) throw new Error(`BENCH_VARIANTS: unknown variant ${name}; one of ${VARIANTS.join(', ')}`);
   const out = process.env['BENCH_OUT'] ?? path.join(__dirname, 'results.md');
@@ -266,35 +274,45 @@ async function main(): Promise<void> {
   writeFileSync(tokensFile, tokens.join('\n'));
   process.stdout.write(`done.\n${connections} connections, ${warmup} s warm-up + ${duration} s measured per variant.\n`);
 
-  const rows: Row[] = [];
+  // Each round measures every step once; a step's row is the round with its median req/s.
+  const measured: Row[][] = plan.map(() => []);
   try {
-    for (const step of plan) {
-      const label = LABELS[step.variant];
-      process.stdout.write(`${label} (${step.tokens})… `);
-      const fetchesBefore = jwks.fetches();
-      const row: Row = { variant: step.variant, label, tokens: step.tokens, result: null, cpuPerRequest: null, jwksFetches: 0 };
-      let server: { child: ChildProcess; port: number } | null = null;
-      try {
-        server = await startVariant(step.variant, env);
-        const settings = { url: `http://127.0.0.1:${server.port}/`, tokensFile, mode: step.tokens, connections };
-        if (warmup > 0) await runLoad({ ...settings, durationSeconds: warmup });
-        const cpuBefore = await cpuOf(server.port);
-        row.result = await runLoad({ ...settings, durationSeconds: duration });
-        row.cpuPerRequest = (await cpuOf(server.port)) - cpuBefore;
-        if (row.result.requests > 0) row.cpuPerRequest /= row.result.requests;
-        process.stdout.write(`${fmt(row.result.requestsPerSecond)} req/s, ${fmt(row.cpuPerRequest)} µs CPU/request\n`);
-      } catch (error) {
-        row.failure = error instanceof Error ? error.message.split('\n')[0] : String(error);
-        process.stdout.write(`failed: ${row.failure}\n`);
-      } finally {
-        if (server !== null) await stop(server.child);
-      }
-      row.jwksFetches = jwks.fetches() - fetchesBefore;
-      rows.push(row);
+    for (let round = 1; round <= rounds; round++) {
+      if (rounds > 1) process.stdout.write(`Round ${round} of ${rounds}\n`);
+      // Every other round runs backwards, so that no variant always follows the same one.
+      const order = plan.map((_, index) => index);
+      if (round % 2 === 0) order.reverse();
+      for (const index of order) (measured[index] as Row[]).push(await measure(plan[index] as (typeof plan)[number]));
     }
   } finally {
     await jwks.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+  const rows = measured.map(median);
+
+  async function measure(step: (typeof plan)[number]): Promise<Row> {
+    const label = LABELS[step.variant];
+    process.stdout.write(`${label} (${step.tokens})… `);
+    const fetchesBefore = jwks.fetches();
+    const row: Row = { variant: step.variant, label, tokens: step.tokens, result: null, cpuPerRequest: null, jwksFetches: 0 };
+    let server: { child: ChildProcess; port: number } | null = null;
+    try {
+      server = await startVariant(step.variant, env);
+      const settings = { url: `http://127.0.0.1:${server.port}/`, tokensFile, mode: step.tokens, connections };
+      if (warmup > 0) await runLoad({ ...settings, durationSeconds: warmup });
+      const cpuBefore = await cpuOf(server.port);
+      row.result = await runLoad({ ...settings, durationSeconds: duration });
+      row.cpuPerRequest = (await cpuOf(server.port)) - cpuBefore;
+      if (row.result.requests > 0) row.cpuPerRequest /= row.result.requests;
+      process.stdout.write(`${fmt(row.result.requestsPerSecond)} req/s, ${fmt(row.cpuPerRequest)} µs CPU/request\n`);
+    } catch (error) {
+      row.failure = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      process.stdout.write(`failed: ${row.failure}\n`);
+    } finally {
+      if (server !== null) await stop(server.child);
+    }
+    row.jwksFetches = jwks.fetches() - fetchesBefore;
+    return row;
   }
 
   process.stdout.write('Hot path, in process… ');
@@ -304,7 +322,7 @@ async function main(): Promise<void> {
   const report = [
     '# Benchmark results',
     '',
-    `Written by \`npm run bench\` on ${started.toISOString()}. ${connections} connections, ${warmup} s warm-up, ${duration} s measured per variant; ${poolSize} fresh tokens in the pool.`,
+    `Written by \`npm run bench\` on ${started.toISOString()}. ${connections} connections, ${warmup} s warm-up, ${duration} s measured per variant${rounds > 1 ? `, median of ${rounds} rounds` : ''}; ${poolSize} fresh tokens in the pool.`,
     '',
     table(rows),
     '',
