@@ -120,12 +120,18 @@ describe('verified-token cache', () => {
   });
 
   describe('drops an entry once the key that verified it leaves the key set', () => {
-    it('when a refresh removes its kid', async () => {
-      const verifier = await warmVerifier({ jwksCooldownInMs: 0 });
+    /** A warm verifier and a token it has cached (its second verification checked no signature). */
+    async function cachedToken(options: ClerkVerifierOptions) {
+      const verifier = await warmVerifier(options);
       const token = await mint(jwks.key, claims());
       await verifier.verify(token);
       await verifier.verify(token);
       expect(signatureChecks).toBe(1);
+      return { verifier, token };
+    }
+
+    it('when a refresh removes its kid', async () => {
+      const { verifier, token } = await cachedToken({ jwksCooldownInMs: 0 });
       jwks.server.keys = [jwks.otherKey.jwk];
       // A token with another kid makes the verifier fetch the key set again.
       await verifier.verify(await mint(jwks.otherKey, claims()));
@@ -134,22 +140,14 @@ describe('verified-token cache', () => {
     });
 
     it('when a refresh serves other key material under its kid', async () => {
-      const verifier = await warmVerifier({ jwksCooldownInMs: 0 });
-      const token = await mint(jwks.key, claims());
-      await verifier.verify(token);
-      await verifier.verify(token);
-      expect(signatureChecks).toBe(1);
+      const { verifier, token } = await cachedToken({ jwksCooldownInMs: 0 });
       jwks.server.keys = [{ ...jwks.otherKey.jwk, kid: jwks.key.kid }, { ...jwks.otherKey.jwk, kid: 'ins_next' }];
       await verifier.verify(await mint(jwks.otherKey, claims(), { kid: 'ins_next' }));
       expect(await reasonOf(verifier.verify(token))).toBe('invalid_signature');
     });
 
     it('when the key set is due for a refresh (jwksCacheMaxAgeInMs)', async () => {
-      const verifier = await warmVerifier({ jwksCacheMaxAgeInMs: 1000 });
-      const token = await mint(jwks.key, claims());
-      await verifier.verify(token);
-      await verifier.verify(token);
-      expect(signatureChecks).toBe(1);
+      const { verifier, token } = await cachedToken({ jwksCacheMaxAgeInMs: 1000 });
       jwks.server.keys = [jwks.otherKey.jwk];
       await sleep(1050);
       expect(await reasonOf(verifier.verify(token))).toBe('unknown_key');
