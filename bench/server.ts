@@ -96,9 +96,7 @@ async function middlewareFor(variant: Variant, env: BenchServerEnv): Promise<{ a
  * for this request (so no key cache survives it), fetch the signing key, verify with jsonwebtoken.
  */
 function mastraStyle(jwksUri: string): RequestHandler {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const jwt = require('jsonwebtoken') as typeof import('jsonwebtoken');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const jwksClient = require('jwks-rsa') as typeof import('jwks-rsa');
   return (req, _res, next) => {
     const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
