@@ -2,31 +2,51 @@
  * An agent API protected by express-clerk-jwt.
  *
  *   GET  /health                          public
- *   GET  /api/agents                      any signed-in user   (app.use guard)
- *   POST /api/agents/:agentId/generate    any signed-in user   (app.use guard)
- *   GET  /api/reports                     organization admins  (per-route guard)
+ *   GET  /api/agents                      any signed-in user     (app.use guard)
+ *   POST /api/agents/:agentId/generate    any signed-in user     (app.use guard)
+ *   GET  /api/admin/usage                 organization admins    (per-route guard)
  *   POST /webhooks/clerk                  Clerk webhooks, when CLERK_WEBHOOK_SIGNING_SECRET is set
  *
- * `npm start` runs it. With Clerk keys in the environment (or .env) it verifies real Clerk
- * session tokens; with none, outside production, it runs in offline development mode and prints a
- * token to try. Tests import createApp() and drive it with supertest.
+ * Browsers may call it from the client origins in CORS_ORIGIN (comma-separated; default
+ * http://localhost:5173, the React client's dev server), preflight included.
+ *
+ * `npm start` runs it. With Clerk keys in the environment (or .env) it verifies real Clerk session
+ * tokens; with none, outside production, it starts a local test issuer in-process (offline
+ * development mode) and prints tokens to try. Tests import createApp() and drive it with supertest.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import cors from 'cors';
 import express, { type Express } from 'express';
-// In your app: from 'express-clerk-jwt'. The examples use the source, as Express's own examples do.
-import { clerkAuth, createClerkVerifier, ENV_VARS, type ClerkVerifierOptions, type ClerkWebhookOptions } from '../lib';
-import { createOfflineDevKeys } from './offline-dev-keys';
+// In your app: from 'express-clerk-jwt' and 'express-clerk-jwt/testing'. The examples use the
+// source, as Express's own examples do.
+import { clerkAuth, createClerkVerifier, ENV_VARS, getAuth, requireRole, type ClerkVerifierOptions, type ClerkWebhookOptions } from '../lib';
+import { createTestIssuer, type TestIssuer } from '../lib/testing';
 import { createWebhookRouter, describeWebhooks, WEBHOOK_PATH } from './webhooks';
 
-export function createApp(options: ClerkVerifierOptions = {}, webhookOptions: ClerkWebhookOptions = {}): Express {
+/** Options of {@link createApp}: the verifier's, plus the browser origins allowed by CORS. */
+export interface ExampleAppOptions extends ClerkVerifierOptions {
+  /** Origins of the web clients allowed to call the API. Default is `http://localhost:5173`. */
+  corsOrigins?: readonly string[] | undefined;
+}
+
+/** The React client's dev server (Vite). */
+export const DEFAULT_CORS_ORIGIN = 'http://localhost:5173';
+export const AGENTS = ['weather', 'research'] as const;
+
+export function createApp(options: ExampleAppOptions = {}, webhookOptions: ClerkWebhookOptions = {}): Express {
+  const { corsOrigins = [DEFAULT_CORS_ORIGIN], ...verifierOptions } = options;
   // One verifier, shared by every guard, so the signing keys are fetched and cached once.
-  const verifier = createClerkVerifier(options);
+  const verifier = createClerkVerifier(verifierOptions);
+  const generations = new Map<string, number>();
   const app = express();
-  // Before express.json(): the webhook route verifies the raw body.
+  // Answers preflights (clerkAuth() lets them through untouched) and adds CORS headers to every
+  // answer, 401s included, so the browser can read them.
+  app.use(cors({ origin: [...corsOrigins], allowedHeaders: ['Authorization', 'Content-Type'], maxAge: 600 }));
+  // The webhook route verifies the raw body: no JSON parser may run before it (the agent route
+  // parses its own body).
   const webhooks = createWebhookRouter(webhookOptions);
   if (webhooks !== null) app.use(WEBHOOK_PATH, webhooks);
-  app.use(express.json());
 
   app.get('/health', (_req, res) => {
     res.json({ ok: true });
@@ -34,66 +54,94 @@ export function createApp(options: ClerkVerifierOptions = {}, webhookOptions: Cl
 
   app.use('/api/agents', clerkAuth({ verifier }));
   app.get('/api/agents', (req, res) => {
-    res.json({ agents: ['weather', 'research'], userId: req.user?.sub });
+    res.json({ agents: AGENTS, userId: req.user?.sub });
   });
-  app.post('/api/agents/:agentId/generate', (req, res) => {
-    res.json({ agentId: req.params.agentId, userId: req.user?.sub, text: `Hello from ${req.params.agentId}` });
+  app.post('/api/agents/:agentId/generate', express.json(), (req, res) => {
+    const agentId = String(req.params['agentId']);
+    if (!(AGENTS as readonly string[]).includes(agentId)) {
+      res.status(404).json({ error: 'unknown_agent', message: `No agent named ${JSON.stringify(agentId)}.` });
+      return;
+    }
+    // getAuth() reads the active organization from v1 (org_id) and v2 (o.id) claims alike.
+    const organization = getAuth(req)?.orgId ?? null;
+    if (organization !== null) generations.set(organization, (generations.get(organization) ?? 0) + 1);
+    const prompt = typeof req.body?.prompt === 'string' ? req.body.prompt : '';
+    res.json({ agentId, userId: req.user?.sub, text: `Hello from ${agentId}${prompt === '' ? '' : `: you said ${JSON.stringify(prompt)}`}` });
   });
 
-  app.get(
-    '/api/reports',
-    clerkAuth({ verifier, authorizeUser: (user) => user.org_role === 'org:admin' }),
-    (req, res) => {
-      res.json({ report: 'usage', orgId: req.user?.org_id });
-    },
-  );
+  // A per-route guard: org_role (v1) or o.rol (v2) must be admin.
+  app.get('/api/admin/usage', clerkAuth({ verifier }), requireRole('org:admin'), (req, res) => {
+    const organization = getAuth(req)?.orgId ?? null;
+    res.json({ orgId: organization, generations: organization === null ? 0 : (generations.get(organization) ?? 0) });
+  });
   return app;
 }
 
 const KEY_VARIABLES = [ENV_VARS.jwtKey, ENV_VARS.jwksUri, ENV_VARS.publishableKey, ENV_VARS.secretKey];
+const OFFLINE_TOKEN_SECONDS = 3600;
 
 async function main(): Promise<void> {
   (await import('dotenv')).config({ quiet: true });
   const port = Number(process.env['PORT'] ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('PORT must be a port number (0 to 65535).');
+  const corsOrigins = (process.env['CORS_ORIGIN'] ?? DEFAULT_CORS_ORIGIN).split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
   const configured = KEY_VARIABLES.some((name) => (process.env[name] ?? '').trim() !== '');
-  console.log(describeWebhooks());
 
   if (configured) {
-    listen(createApp(), port, (base) => `express-clerk-jwt example listening on ${base} (Clerk keys from the environment)`);
+    const app = createApp({ corsOrigins });
+    listen(app, port, [], (base) => `express-clerk-jwt example listening on ${base} (Clerk keys from the environment; CORS for ${corsOrigins.join(', ')})
+${describeWebhooks()}`);
     return;
   }
   if (process.env['NODE_ENV'] === 'production') {
-    throw new Error(`Refusing to start: NODE_ENV=production and none of ${KEY_VARIABLES.join(', ')} is set.`);
+    throw new Error(
+      `Refusing to start: NODE_ENV=production and none of ${KEY_VARIABLES.join(', ')} is set. Set your Clerk keys (Clerk Dashboard → API Keys); offline development mode never runs in production.`,
+    );
   }
 
-  const dev = await createOfflineDevKeys();
-  const app = createApp({ jwtKey: dev.jwtKey, env: {} });
-  const token = await dev.mint('user_offline_dev');
-  listen(app, port, (base) => `express-clerk-jwt example listening on ${base}
+  // Offline development mode: a local test issuer stands in for Clerk. Tokens carry azp = the
+  // first client origin, which issuer.env makes the only authorized party.
+  const issuer = await createTestIssuer({ authorizedParty: corsOrigins[0] ?? DEFAULT_CORS_ORIGIN });
+  const app = createApp({ env: issuer.env, corsOrigins, logger: false });
+  const lifetime = { expiresInSeconds: OFFLINE_TOKEN_SECONDS };
+  const token = await issuer.mint({ sub: 'user_offline_dev' }, { ...lifetime, organization: { id: 'org_offline_dev', role: 'member' } });
+  const adminToken = await issuer.mint({ sub: 'user_offline_admin' }, { ...lifetime, organization: { id: 'org_offline_dev', role: 'admin' } });
+  listen(app, port, [issuer], (base) => `express-clerk-jwt example listening on ${base}
 
-  *** OFFLINE DEVELOPMENT MODE ***
+  *** OFFLINE DEVELOPMENT MODE: NOT CONNECTED TO CLERK ***
   No Clerk keys are set (${KEY_VARIABLES.join(', ')}),
-  so this server trusts a throwaway key made at startup instead of your Clerk instance.
+  so a local test issuer (express-clerk-jwt/testing, ${issuer.issuer}) signs tokens in place
+  of your Clerk instance.
   Never use this mode in production; set your Clerk keys in .env to leave it.
 
-  A session token for user_offline_dev, valid for 1 hour:
+  ${describeWebhooks()}
+
+  Session tokens valid for 1 hour: TOKEN for an organization member, ADMIN_TOKEN for an admin.
 
   export TOKEN=${token}
+  export ADMIN_TOKEN=${adminToken}
 
   Then try:
-    curl -H "Authorization: Bearer $TOKEN" ${base}/api/agents       # 200
-    curl -i ${base}/api/agents                                      # 401 missing_token
-    curl -i -H "Authorization: Bearer $TOKEN" ${base}/api/reports   # 403 insufficient_scope (not an org admin)
+    curl -H "Authorization: Bearer $TOKEN" ${base}/api/agents                # 200
+    curl -i ${base}/api/agents                                               # 401 missing_token
+    curl -i -H "Authorization: Bearer $TOKEN" ${base}/api/admin/usage        # 403 insufficient_scope
+    curl -H "Authorization: Bearer $ADMIN_TOKEN" ${base}/api/admin/usage     # 200
 `);
 }
 
-function listen(app: Express, port: number, banner: (base: string) => string): Server {
+function listen(app: Express, port: number, resources: TestIssuer[], banner: (base: string) => string): Server {
   const server = app.listen(port, () => console.log(banner(`http://localhost:${(server.address() as AddressInfo).port}`)));
   server.on('error', (error) => {
     console.error(`Cannot listen on port ${port}: ${error.message}. Set PORT to a free port.`);
     process.exitCode = 1;
+    void Promise.all(resources.map((resource) => resource.close()));
   });
+  const shutdown = () => {
+    server.close();
+    server.closeAllConnections();
+    void Promise.all(resources.map((resource) => resource.close()));
+  };
+  process.once('SIGINT', shutdown).once('SIGTERM', shutdown);
   return server;
 }
 

@@ -2,12 +2,23 @@ import type { KeyObject } from 'node:crypto';
 import { ENV_VARS, label } from './env-vars';
 import { ClerkConfigError } from './errors';
 import { parseJwtKey } from './jwt-key';
+import type { ClerkLogEvent } from './log-events';
 import { parsePublishableKey, type PublishableKeyInfo } from './publishable-key';
 import { DEFAULT_TOKEN_CACHE_SIZE } from './token-cache';
 
-/** Where the package writes its few operational messages (key-set outages and recoveries). */
+/**
+ * Where the package writes its few operational messages (key-set outages and recoveries), and,
+ * when it has an `event` method, one structured event per refused request and per key-set
+ * incident. Nothing it receives ever holds a token, a key or a claim value.
+ */
 export interface ClerkLogger {
+  /** One line per key-set incident and per recovery, never per request. */
   warn(message: string): void;
+  /**
+   * Optional: receives a {@link ClerkLogEvent} for every refused request (`request_refused`, with
+   * `code`, `reason` and the request id) and every key-set incident. A throw here is ignored.
+   */
+  event?(event: ClerkLogEvent): void;
 }
 
 /**
@@ -83,6 +94,14 @@ export interface ClerkVerifierOptions {
    */
   jwksCacheMaxAgeInMs?: number | undefined;
   /**
+   * How long past `jwksCacheMaxAgeInMs` the keys fetched earlier keep verifying while the JWKS
+   * cannot be refreshed (unreachable, failing), in milliseconds, so that a short Clerk outage does
+   * not lock every user out; after it, requests get 503. 0 turns it off. A refresh that succeeds
+   * replaces the keys at once, so a key removed from the JWKS stops verifying then. Default is
+   * 3600000 (1 hour).
+   */
+  jwksStaleWindowInMs?: number | undefined;
+  /**
    * How many verified tokens to remember, so that a token sent again skips the signature check
    * until it expires (its claims are still checked against the clock on every request, and an entry
    * is dropped once its key leaves the key set). `0` turns the cache off. Default is 1000.
@@ -90,7 +109,8 @@ export interface ClerkVerifierOptions {
   tokenCacheSize?: number | undefined;
   /**
    * Receives one line when the key set cannot be loaded and one when it loads again (never per
-   * request, never a secret). `false` silences it. Default is `console`.
+   * request, never a secret); its optional `event` method gets structured events. `false`
+   * silences it. Default is `console`.
    */
   logger?: ClerkLogger | false | undefined;
   /** Where environment variables are read. Default is `process.env`, read once at factory time. */
@@ -121,6 +141,7 @@ export interface ClerkConfig {
   readonly jwksTimeoutInMs: number;
   readonly jwksCooldownInMs: number;
   readonly jwksCacheMaxAgeInMs: number;
+  readonly jwksStaleWindowInMs: number;
   /** Verified tokens remembered; 0 when the cache is off. */
   readonly tokenCacheSize: number;
 }
@@ -155,6 +176,7 @@ const VERIFIER_OPTION_SET: Record<keyof ClerkVerifierOptions, true> = {
   jwksTimeoutInMs: true,
   jwksCooldownInMs: true,
   jwksCacheMaxAgeInMs: true,
+  jwksStaleWindowInMs: true,
   tokenCacheSize: true,
   logger: true,
   env: true,
@@ -269,6 +291,7 @@ export function resolveConfig(options: ClerkVerifierOptions = {}): ResolvedConfi
     jwksTimeoutInMs: checkNumber(options.jwksTimeoutInMs, 'jwksTimeoutInMs', 5000, { min: 1, max: MAX_TIMER_MS, integer: true }),
     jwksCooldownInMs: checkNumber(options.jwksCooldownInMs, 'jwksCooldownInMs', 30_000, { min: 0 }),
     jwksCacheMaxAgeInMs: checkNumber(options.jwksCacheMaxAgeInMs, 'jwksCacheMaxAgeInMs', 600_000, { min: 1, infinite: true }),
+    jwksStaleWindowInMs: checkNumber(options.jwksStaleWindowInMs, 'jwksStaleWindowInMs', 3_600_000, { min: 0 }),
     tokenCacheSize: checkCount(options.tokenCacheSize, 'tokenCacheSize', DEFAULT_TOKEN_CACHE_SIZE, MAX_TOKEN_CACHE_SIZE),
   });
   return Object.freeze({ config, keys: Object.freeze(keys), logger: resolveLogger(options.logger) });
@@ -322,6 +345,10 @@ export function resolveLogger(logger: unknown): ClerkLogger | null {
   if (logger === false) return null;
   if (typeof logger !== 'object' || logger === null || typeof (logger as ClerkLogger).warn !== 'function') {
     throw new ClerkConfigError('logger must be an object with a warn(message) method, such as console, or false.', 'logger');
+  }
+  const { event } = logger as ClerkLogger;
+  if (event !== undefined && typeof event !== 'function') {
+    throw new ClerkConfigError('logger.event must be a function (event) => void when it is set.', 'logger');
   }
   return logger as ClerkLogger;
 }

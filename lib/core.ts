@@ -6,6 +6,7 @@
 export { createClerkVerifier, MAX_TOKEN_LENGTH, type ClerkVerifier } from './verify-token';
 export { type ClerkConfig, type ClerkKeySource, type ClerkLogger, type ClerkVerifierOptions } from './config';
 export { ENV_VARS } from './env-vars';
+export type { ClerkKeySetEvent, ClerkLogEvent, ClerkRequestRefusedEvent } from './log-events';
 export type { ClerkUser, ClerkOrganizationClaim } from './claims';
 export { authorize, type AuthorizeUser } from './authorize';
 export { getAuth, toAuth, type ClerkAuth } from './auth-object';

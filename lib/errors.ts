@@ -35,11 +35,14 @@ export type ClerkAuthErrorCode =
  * `error_description` and `message`; programs (custom error handlers, logs) can switch on it.
  */
 export type InvalidTokenReason =
-  /** Not a compact JWS with a JSON header and a JSON object payload, or longer than 16 KiB. */
+  /**
+   * Not a compact JWS with a JSON header and a JSON object payload, longer than 16 KiB, or a header
+   * or payload that repeats a member name.
+   */
   | 'malformed'
   /** Header `alg` is not RS256 (`none` and HMAC are never accepted). */
   | 'invalid_algorithm'
-  /** Header `typ` present and not `JWT`, or an unsupported `crit`/`b64` header. */
+  /** Header `typ` present and not `JWT`, an unsupported `crit`/`b64` header, or a `kid` that is not a string. */
   | 'invalid_header'
   /** Header `cat` marks a JWT-template or machine token, not a session token. */
   | 'unsupported_category'

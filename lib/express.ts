@@ -1,9 +1,10 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { authorize, type AuthorizeUser } from './authorize';
 import type { ClerkUser } from './claims';
-import { assertKnownOptions, checkBoolean, VERIFIER_OPTIONS, type ClerkVerifierOptions } from './config';
+import { assertKnownOptions, checkBoolean, VERIFIER_OPTIONS, type ClerkLogger, type ClerkVerifierOptions } from './config';
 import { ClerkAuthError, ClerkConfigError, InvalidTokenError, MissingTokenError } from './errors';
 import { extractBearerToken } from './extract-token';
+import { loggerOf, report } from './log-events';
 import { readSessionCookie, sessionCookieNames } from './session-cookie';
 import { createClerkVerifier, type ClerkVerifier } from './verify-token';
 
@@ -55,10 +56,12 @@ export interface ClerkAuthOptions extends ClerkVerifierOptions {
 export interface AdapterSettings {
   readonly realm: string;
   readonly forwardErrors: boolean;
+  /** Where refusals are reported (`request_refused` events); the verifier's logger. */
+  readonly logger: ClerkLogger | null;
 }
 
 const ADAPTER_OPTIONS: readonly (keyof ClerkAuthOptions)[] = ['authorizeUser', 'optional', 'forwardErrors', 'verifier', 'sessionCookie'];
-const DEFAULT_SETTINGS: AdapterSettings = Object.freeze({ realm: 'clerk', forwardErrors: false });
+const DEFAULT_SETTINGS: AdapterSettings = Object.freeze({ realm: 'clerk', forwardErrors: false, logger: null });
 const settingsOf = new WeakMap<object, AdapterSettings>();
 
 /** The settings of the `clerkAuth()` that handled `req` (defaults when none did). */
@@ -91,7 +94,7 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
   const forwardErrors = checkBoolean(forwardOption, 'forwardErrors');
   const verifier = shared === undefined ? createClerkVerifier(verifierOptions) : checkSharedVerifier(shared, verifierOptions);
   const realm = verifier.config.name;
-  const settings: AdapterSettings = Object.freeze({ realm, forwardErrors });
+  const settings: AdapterSettings = Object.freeze({ realm, forwardErrors, logger: loggerOf(verifier) });
   const cookieNames = checkBoolean(cookieOption, 'sessionCookie') ? sessionCookieNames(verifier.config.publishableKey) : null;
   if (cookieNames !== null && verifier.config.authorizedParties.length === 0) {
     throw new ClerkConfigError(
@@ -129,20 +132,22 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
       return;
     }
     settingsOf.set(req, settings);
-    settle(authenticate(req), res, next, forwardErrors);
+    settle(authenticate(req), req, res, next, settings);
   };
 }
 
 /**
- * Ends a middleware's work: `next()` when `outcome` is null; otherwise answers a
- * {@link ClerkAuthError} (unless `forwardErrors`) or hands the error to `next(err)`.
+ * Ends a middleware's work: `next()` when `outcome` is null; otherwise reports a
+ * {@link ClerkAuthError} to the logger's `event` hook, then answers it (unless `forwardErrors`)
+ * or hands the error to `next(err)`.
  */
-export function settle(outcome: Promise<{ error: unknown } | null>, res: Response, next: NextFunction, forwardErrors: boolean): void {
+export function settle(outcome: Promise<{ error: unknown } | null>, req: Request, res: Response, next: NextFunction, settings: AdapterSettings): void {
   outcome
     .then((result) => {
       if (result === null) return next();
       const { error } = result;
-      if (error instanceof ClerkAuthError && !forwardErrors && !res.headersSent) {
+      if (error instanceof ClerkAuthError) reportRefusal(error, req, settings);
+      if (error instanceof ClerkAuthError && !settings.forwardErrors && !res.headersSent) {
         res.status(error.status).set(error.headers).json(error.toJSON());
         return;
       }
@@ -161,6 +166,28 @@ export function settle(outcome: Promise<{ error: unknown } | null>, res: Respons
 /** A CORS preflight: the browser sends no credentials with it, so it must pass untouched. */
 export function isPreflight(req: Request): boolean {
   return req.method === 'OPTIONS' && req.headers.origin !== undefined && req.headers['access-control-request-method'] !== undefined;
+}
+
+function reportRefusal(error: ClerkAuthError, req: Request, { realm, logger }: AdapterSettings): void {
+  if (logger?.event === undefined) return;
+  const requestId = requestIdOf(req);
+  report(logger, {
+    type: 'request_refused',
+    name: realm,
+    code: error.code,
+    status: error.status,
+    ...(error instanceof InvalidTokenError ? { reason: error.reason } : {}),
+    ...(requestId === undefined ? {} : { requestId }),
+  });
+}
+
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+
+/** `req.id` (pino-http and the like) or `X-Request-Id`, when it is short printable ASCII; never anything else of the request. */
+function requestIdOf(req: Request): string | undefined {
+  const own = (req as { id?: unknown }).id;
+  const candidate = typeof own === 'string' || typeof own === 'number' ? String(own) : req.headers['x-request-id'];
+  return typeof candidate === 'string' && REQUEST_ID.test(candidate) ? candidate : undefined;
 }
 
 /** Optional mode without a session: whatever an earlier middleware put in req.user is not ours to vouch for. */

@@ -99,7 +99,8 @@ function guard(requirement: string | null, check: AuthorizationCheck): RequestHa
       next();
       return;
     }
-    const { realm, forwardErrors } = adapterSettings(req);
+    const settings = adapterSettings(req);
+    const { realm } = settings;
     const outcome = (async () => {
       try {
         const auth = getAuth(req);
@@ -112,6 +113,6 @@ function guard(requirement: string | null, check: AuthorizationCheck): RequestHa
         return { error };
       }
     })();
-    settle(outcome, res, next, forwardErrors);
+    settle(outcome, req, res, next, settings);
   };
 }

@@ -9,6 +9,7 @@ import {
 import type { ClerkConfig, ClerkLogger, KeyMaterial } from './config';
 import { label } from './env-vars';
 import { InvalidTokenError, JWKS_RETRY_AFTER_SECONDS, JwksUnavailableError } from './errors';
+import { report } from './log-events';
 import type { KeyIdentity } from './token-cache';
 
 /** Finds the key that should have signed a token, and says later whether that key still serves. */
@@ -44,7 +45,9 @@ export function createKeyGetter(keys: KeyMaterial, config: ClerkConfig, logger: 
  *   from the last fetch *attempt*, so a flood of made-up `kid`s costs one request per cooldown
  *   even while the endpoint is failing;
  * - fetched by one request at a time: concurrent callers share it;
- * - after a failed fetch, not fetched again for min(5 s, cooldown): callers get the 503 at once.
+ * - after a failed fetch, not fetched again for min(5 s, cooldown): callers get the 503 at once;
+ * - when a refresh fails, the keys loaded earlier keep verifying until `jwksStaleWindowInMs` past
+ *   their max age (a short outage locks nobody out); after that, 503.
  *
  * A `kid` that a loaded key set lacks is the token's fault (401 `unknown_key`). Anything wrong
  * with the key set itself (unreachable, timed out, not 200, not JSON, not a key set, no RS256
@@ -62,6 +65,7 @@ class RemoteKeySet {
   #loadedAt = -Infinity;
   #attemptedAt = -Infinity;
   #failure: { problem: string; cause: unknown } | null = null;
+  #staleExpiredReported = false;
   #pending: Promise<void> | null = null;
   /** Key sets loaded so far; with #keyIds, what the verified-token cache checks its entries against. */
   #generation = 0;
@@ -91,7 +95,7 @@ class RemoteKeySet {
   }
 
   async getKey(header: CompactJWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey | KeyObject> {
-    if (!this.fresh) await this.#reload();
+    if (!this.fresh) await this.#reload().catch((error: unknown) => this.#useStaleOrThrow(error));
     try {
       return await this.#select(header, token);
     } catch (error) {
@@ -103,6 +107,26 @@ class RemoteKeySet {
       });
       return this.#select(header, token);
     }
+  }
+
+  /** After a failed refresh: the keys loaded earlier stand while they are within the stale window. */
+  #useStaleOrThrow(error: unknown): void {
+    if (this.#local === null) throw error;
+    if (Date.now() < this.#staleUntil()) return;
+    if (!this.#staleExpiredReported && this.#failure !== null) {
+      this.#staleExpiredReported = true;
+      report(
+        this.#logger,
+        { type: 'jwks_stale_expired', name: this.#config.name, code: 'jwks_unavailable', jwksUri: this.#where, problem: this.#failure.problem },
+        `[${this.#config.name}] Clerk's signing keys from ${this.#where} are now too old to use (jwksStaleWindowInMs has passed) and still cannot be refreshed: ${this.#failure.problem}. Requests that need them get 503 until they load.`,
+      );
+    }
+    throw error;
+  }
+
+  /** When the loaded keys stop being usable if they cannot be refreshed. */
+  #staleUntil(): number {
+    return this.#loadedAt + this.#config.jwksCacheMaxAgeInMs + this.#config.jwksStaleWindowInMs;
   }
 
   async #select(header: CompactJWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey | KeyObject> {
@@ -133,20 +157,23 @@ class RemoteKeySet {
     this.#pending = this.#fetch()
       .then(
         (local) => {
-          if (this.#failure !== null) this.#logger?.warn(`[${this.#config.name}] Clerk's signing keys loaded again from ${this.#where}.`);
+          if (this.#failure !== null) {
+            report(
+              this.#logger,
+              { type: 'jwks_recovered', name: this.#config.name, jwksUri: this.#where },
+              `[${this.#config.name}] Clerk's signing keys loaded again from ${this.#where}.`,
+            );
+          }
           this.#local = local;
           this.#keyIds = keyIdsOf(local.jwks());
           this.#generation += 1;
           this.#loadedAt = Date.now();
           this.#failure = null;
+          this.#staleExpiredReported = false;
         },
         (error: unknown) => {
           const failure = { problem: error instanceof JwksFetchError ? error.message : 'the key set could not be loaded', cause: error };
-          if (this.#failure === null) {
-            this.#logger?.warn(
-              `[${this.#config.name}] Could not load Clerk's signing keys from ${this.#where}: ${failure.problem}. Requests that need them get 503 until they load.`,
-            );
-          }
+          if (this.#failure === null) this.#reportFailure(failure.problem);
           this.#failure = failure;
           throw this.#unavailable(failure, this.#backoffMs);
         },
@@ -155,6 +182,29 @@ class RemoteKeySet {
         this.#pending = null;
       });
     return this.#pending;
+  }
+
+  #reportFailure(problem: string): void {
+    const name = this.#config.name;
+    const staleUntil = this.#local === null ? null : this.#staleUntil();
+    let consequence = 'Requests that need them get 503 until they load.';
+    if (staleUntil !== null) {
+      consequence = Number.isFinite(staleUntil)
+        ? `The keys loaded earlier stay in use until ${new Date(staleUntil).toISOString()} (jwksStaleWindowInMs); then requests that need them get 503.`
+        : 'The keys loaded earlier stay in use.';
+    }
+    report(
+      this.#logger,
+      {
+        type: 'jwks_failed',
+        name,
+        code: 'jwks_unavailable',
+        jwksUri: this.#where,
+        problem,
+        ...(staleUntil !== null && Number.isFinite(staleUntil) ? { staleUntil: new Date(staleUntil).toISOString() } : {}),
+      },
+      `[${name}] Could not load Clerk's signing keys from ${this.#where}: ${problem}. ${consequence}`,
+    );
   }
 
   #unavailable(failure: { problem: string; cause: unknown }, retryInMs: number): JwksUnavailableError {

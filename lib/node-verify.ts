@@ -1,5 +1,5 @@
 import { KeyObject, verify as verifySignature } from 'node:crypto';
-import type { CompactJWSHeaderParameters, CryptoKey } from 'jose';
+import type { CompactJWSHeaderParameters, CryptoKey, FlattenedJWSInput } from 'jose';
 import type { KeyGetter } from './jwks';
 
 /** A token whose RS256 signature checked out: its header and payload text. */
@@ -19,7 +19,7 @@ export interface SignedToken {
  *
  * @param checkHeader The caller's header rules; `null` when the header is acceptable.
  */
-export function createNodeSignatureCheck(getKey: KeyGetter, checkHeader: (header: CompactJWSHeaderParameters) => unknown) {
+export function createNodeSignatureCheck(getKey: KeyGetter, checkHeader: (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => unknown) {
   const decoder = new TextDecoder();
   // jose reads the header as strict UTF-8 (and the payload leniently, as the caller does).
   const strictDecoder = new TextDecoder('utf-8', { fatal: true });
@@ -37,8 +37,9 @@ export function createNodeSignatureCheck(getKey: KeyGetter, checkHeader: (header
     } catch {
       return null;
     }
-    if (!isPlainObject(header) || header.alg !== 'RS256' || checkHeader(header) !== null) return null;
-    const key = toKeyObject(await getKey(header, { protected: encodedHeader, payload: encodedPayload, signature: encodedSignature }));
+    const parts: FlattenedJWSInput = { protected: encodedHeader, payload: encodedPayload, signature: encodedSignature };
+    if (!isPlainObject(header) || header.alg !== 'RS256' || checkHeader(header, parts) !== null) return null;
+    const key = toKeyObject(await getKey(header, parts));
     if (key === null) return null;
     const signingInput = Buffer.from(token.slice(0, second), 'latin1');
     if (!verifySignature('sha256', signingInput, key, Buffer.from(encodedSignature, 'base64url'))) return null;

@@ -2,9 +2,11 @@ import { compactVerify, type CompactJWSHeaderParameters, type FlattenedJWSInput,
 import { checkClaims, type ClerkUser } from './claims';
 import { resolveConfig, type ClerkConfig, type ClerkVerifierOptions } from './config';
 import { ClerkAuthError, InvalidTokenError, JwksUnavailableError, type InvalidTokenReason } from './errors';
+import { hasDuplicateNames, parseJsonObject } from './json-object';
 import { createKeyGetter, errorCode } from './jwks';
 import { createNodeSignatureCheck, type SignedToken } from './node-verify';
 import { TokenCache } from './token-cache';
+import { attachLogger } from './log-events';
 
 /**
  * Verifies Clerk session tokens, with no tie to any web framework. Create one per configuration
@@ -58,9 +60,9 @@ export function createVerifier(options: ClerkVerifierOptions, signatures: 'node'
     new InvalidTokenError(reason, description === undefined ? { realm } : { realm, description });
 
   // jose calls this after checking the token's form, `crit` and `alg`, and before the signature.
-  const headerProblem = (header: CompactJWSHeaderParameters) => checkHeader(header, config.acceptJwtTemplates);
+  const headerProblem = (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => checkHeader(header, token, config.acceptJwtTemplates);
   const resolveKey = (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => {
-    const problem = headerProblem(header);
+    const problem = headerProblem(header, token);
     if (problem !== null) throw refuse(problem);
     return getKey(header, token);
   };
@@ -74,6 +76,7 @@ export function createVerifier(options: ClerkVerifierOptions, signatures: 'node'
       if (error instanceof ClerkAuthError) throw error;
       const reason = reasonFor(error);
       // Every fault of the token has a jose code; anything else is the key's (e.g. too short).
+      // spec/fuzz.spec.ts holds this: no token-shaped string, signed or not, gets a 503.
       if (reason === null) throw new JwksUnavailableError('a key of the JWKS could not be used', { realm, cause: error });
       throw refuse(reason);
     }
@@ -92,7 +95,7 @@ export function createVerifier(options: ClerkVerifierOptions, signatures: 'node'
     }
     const generation = getKey.generation();
     const { header, payload: text } = (await checkWithNode?.(token)) ?? (await checkWithJose(token));
-    const claims = parseClaims(text);
+    const claims = parseJsonObject(text);
     if (claims === null) throw refuse('malformed');
     const rejection = checkClaims(claims, config, Date.now());
     if (rejection !== null) throw refuse(rejection.reason, rejection.description);
@@ -101,12 +104,18 @@ export function createVerifier(options: ClerkVerifierOptions, signatures: 'node'
     return claims as ClerkUser;
   }
 
-  return Object.freeze({ config, verify });
+  const verifier = Object.freeze({ config, verify });
+  attachLogger(verifier, logger);
+  return verifier;
 }
 
-function checkHeader(header: CompactJWSHeaderParameters, acceptJwtTemplates: boolean): InvalidTokenReason | null {
+function checkHeader(header: CompactJWSHeaderParameters, token: FlattenedJWSInput, acceptJwtTemplates: boolean): InvalidTokenReason | null {
+  // jose has parsed the header already; JSON.parse keeps the last of repeated names.
+  if (typeof token.protected === 'string' && hasDuplicateNames(Buffer.from(token.protected, 'base64url').toString())) return 'malformed';
   if (header.typ !== undefined && header.typ !== 'JWT') return 'invalid_header';
   if (header.b64 !== undefined || header.crit !== undefined) return 'invalid_header';
+  // jose ignores a kid that is not a string and would pick a key by type alone.
+  if (header.kid !== undefined && typeof header.kid !== 'string') return 'invalid_header';
   const category = header['cat'] as string | undefined;
   if (!SESSION_TOKEN_CATEGORIES.includes(category) && !(acceptJwtTemplates && category === JWT_TEMPLATE_CATEGORY)) return 'unsupported_category';
   return null;
@@ -125,14 +134,4 @@ function reasonFor(error: unknown): InvalidTokenReason | null {
     default:
       return null;
   }
-}
-
-function parseClaims(text: string): Record<string, unknown> | null {
-  let claims: unknown;
-  try {
-    claims = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  return typeof claims === 'object' && claims !== null && !Array.isArray(claims) ? (claims as Record<string, unknown>) : null;
 }

@@ -116,6 +116,7 @@ describe('resolveConfig: options and environment', () => {
       jwksTimeoutInMs: 5000,
       jwksCooldownInMs: 30_000,
       jwksCacheMaxAgeInMs: 600_000,
+      jwksStaleWindowInMs: 3_600_000,
       tokenCacheSize: 1000,
     });
   });
@@ -135,6 +136,7 @@ describe('resolveConfig: options and environment', () => {
       jwksTimeoutInMs: 250,
       jwksCooldownInMs: 0,
       jwksCacheMaxAgeInMs: Infinity,
+      jwksStaleWindowInMs: 0,
       tokenCacheSize: 0,
       issuer: 'https://clerk.example.com',
     };
@@ -300,6 +302,9 @@ describe('resolveConfig: startup errors name the option and its env var', () => 
     ['logger', true, 'logger must be an object with a warn(message) method, such as console, or false.'],
     ['jwksCooldownInMs', -5, 'jwksCooldownInMs must be a number of milliseconds >= 0; default is 30000.'],
     ['jwksCacheMaxAgeInMs', 0, 'jwksCacheMaxAgeInMs must be a number of milliseconds >= 1 (or Infinity); default is 600000.'],
+    ['jwksStaleWindowInMs', -1, 'jwksStaleWindowInMs must be a number of milliseconds >= 0; default is 3600000.'],
+    ['jwksStaleWindowInMs', Infinity, 'jwksStaleWindowInMs must be a number of milliseconds >= 0; default is 3600000.'],
+    ['logger', { warn: () => undefined, event: 'yes' }, 'logger.event must be a function (event) => void when it is set.'],
     ['tokenCacheSize', -1, 'tokenCacheSize must be a whole number from 0 (off) to 1000000; default is 1000.'],
     ['tokenCacheSize', 10.5, 'tokenCacheSize must be a whole number from 0 (off) to 1000000; default is 1000.'],
     ['tokenCacheSize', Infinity, 'tokenCacheSize must be a whole number from 0 (off) to 1000000; default is 1000.'],

@@ -3,56 +3,108 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { createOfflineDevKeys, type OfflineDevKeys } from '../examples/offline-dev-keys';
-import { createApp } from '../examples/server';
-import { startJwksServer } from './helpers/jwks-server';
-import { createTestKey, mint, sessionClaims } from './helpers/keys';
+import { createApp, type ExampleAppOptions } from '../examples/server';
+import { createTestIssuer, type MintOptions, type TestIssuer } from '../lib/testing';
 
-let dev: OfflineDevKeys;
+let issuer: TestIssuer;
 beforeAll(async () => {
-  dev = await createOfflineDevKeys();
+  issuer = await createTestIssuer();
 });
+afterAll(() => issuer.close());
 
 describe('examples/server.ts: createApp()', () => {
-  const app = () => createApp({ jwtKey: dev.jwtKey, env: {} });
+  const app = (options: ExampleAppOptions = {}) => createApp({ env: issuer.env, logger: false, ...options });
+  const bearer = async (claims: Record<string, unknown> = {}, options: MintOptions = {}) => `Bearer ${await issuer.mint(claims, options)}`;
+  const admin = { organization: { id: 'org_1', role: 'admin' } };
+  const member = { organization: { id: 'org_1', role: 'member' } };
 
   it('serves /health without a token', async () => {
-    expect((await request(app()).get('/health')).body).toEqual({ ok: true });
+    const response = await request(app()).get('/health');
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ ok: true });
   });
 
-  it('guards every agent route', async () => {
-    const bearer = `Bearer ${await dev.mint('user_1')}`;
-    const list = await request(app()).get('/api/agents').set('Authorization', bearer);
+  it('guards every agent route: 200 with a token, 401 without or with a bad one', async () => {
+    const auth = await bearer({ sub: 'user_1' });
+    const list = await request(app()).get('/api/agents').set('Authorization', auth);
     expect(list.status).toBe(200);
     expect(list.body).toEqual({ agents: ['weather', 'research'], userId: 'user_1' });
-    const generate = await request(app()).post('/api/agents/weather/generate').set('Authorization', bearer).send({ prompt: 'hi' });
-    expect(generate.body).toEqual({ agentId: 'weather', userId: 'user_1', text: 'Hello from weather' });
-    expect((await request(app()).get('/api/agents')).status).toBe(401);
-    expect((await request(app()).post('/api/agents/weather/generate')).status).toBe(401);
+    const generate = await request(app()).post('/api/agents/weather/generate').set('Authorization', auth).send({ prompt: 'hi' });
+    expect(generate.status).toBe(200);
+    expect(generate.body).toEqual({ agentId: 'weather', userId: 'user_1', text: 'Hello from weather: you said "hi"' });
+    const unknown = await request(app()).post('/api/agents/nope/generate').set('Authorization', auth);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toBe('unknown_agent');
+
+    for (const test of [
+      request(app()).get('/api/agents'),
+      request(app()).post('/api/agents/weather/generate').send({ prompt: 'hi' }),
+      request(app()).post('/api/agents/nope/generate'),
+    ]) {
+      const refused = await test;
+      expect(refused.status).toBe(401);
+      expect(refused.body.error).toBe('missing_token');
+    }
+    const expired = await request(app()).get('/api/agents').set('Authorization', await bearer({}, { expiresInSeconds: -60 }));
+    expect(expired.status).toBe(401);
+    expect(expired.body.error).toBe('invalid_token');
     expect((await request(app()).get('/api/agents').set('Authorization', 'Bearer nope')).status).toBe(401);
   });
 
-  it('lets only organization admins read /api/reports', async () => {
-    const admin = await dev.mint('user_1', { org_id: 'org_1', org_role: 'org:admin' });
-    const member = await dev.mint('user_2', { org_id: 'org_1', org_role: 'org:member' });
-    const allowed = await request(app()).get('/api/reports').set('Authorization', `Bearer ${admin}`);
+  it.each([1, 2] as const)('lets only organization admins read /api/admin/usage (v%i tokens)', async (version) => {
+    const shared = app();
+    const allowed = await request(shared).get('/api/admin/usage').set('Authorization', await bearer({}, { version, ...admin }));
     expect(allowed.status).toBe(200);
-    expect(allowed.body).toEqual({ report: 'usage', orgId: 'org_1' });
-    expect((await request(app()).get('/api/reports').set('Authorization', `Bearer ${member}`)).status).toBe(403);
-    expect((await request(app()).get('/api/reports')).status).toBe(401);
+    expect(allowed.body).toEqual({ orgId: 'org_1', generations: 0 });
+    const memberAuth = await bearer({}, { version, ...member });
+    await request(shared).post('/api/agents/research/generate').set('Authorization', memberAuth).expect(200);
+    const counted = await request(shared).get('/api/admin/usage').set('Authorization', await bearer({}, { version, ...admin }));
+    expect(counted.body).toEqual({ orgId: 'org_1', generations: 1 });
+
+    for (const auth of [memberAuth, await bearer({}, { version })]) {
+      const refused = await request(shared).get('/api/admin/usage').set('Authorization', auth);
+      expect(refused.status).toBe(403);
+      expect(refused.body.error).toBe('insufficient_scope');
+    }
+    expect((await request(shared).get('/api/admin/usage')).status).toBe(401);
+  });
+
+  it('answers the CORS preflight of the client origin, and puts CORS headers on refusals too', async () => {
+    const preflight = await request(app())
+      .options('/api/agents')
+      .set('Origin', 'http://localhost:5173')
+      .set('Access-Control-Request-Method', 'GET')
+      .set('Access-Control-Request-Headers', 'authorization');
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+    expect(preflight.headers['access-control-allow-headers']).toBe('Authorization,Content-Type');
+    expect(preflight.headers['access-control-allow-methods']).toContain('POST');
+
+    const refused = await request(app()).get('/api/agents').set('Origin', 'http://localhost:5173');
+    expect(refused.status).toBe(401);
+    expect(refused.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+  });
+
+  it('gives other origins no CORS permission, and takes its origins from corsOrigins', async () => {
+    const other = await request(app()).options('/api/agents').set('Origin', 'https://evil.example').set('Access-Control-Request-Method', 'GET');
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    const configured = await request(app({ corsOrigins: ['https://app.example.com'] }))
+      .options('/api/agents')
+      .set('Origin', 'https://app.example.com')
+      .set('Access-Control-Request-Method', 'POST');
+    expect(configured.headers['access-control-allow-origin']).toBe('https://app.example.com');
   });
 
   it('shares one verifier between its guards: one key set fetch', async () => {
-    const key = await createTestKey();
-    const server = await startJwksServer([key.jwk]);
+    const own = await createTestIssuer();
     try {
-      const shared = createApp({ jwksUri: server.jwksUri, env: {} });
-      const bearer = `Bearer ${await mint(key, sessionClaims(server.origin))}`;
-      expect((await request(shared).get('/api/agents').set('Authorization', bearer)).status).toBe(200);
-      expect((await request(shared).get('/api/reports').set('Authorization', bearer)).status).toBe(403);
-      expect(server.requests).toBe(1);
+      const shared = createApp({ env: own.env });
+      const auth = `Bearer ${await own.mint()}`;
+      expect((await request(shared).get('/api/agents').set('Authorization', auth)).status).toBe(200);
+      expect((await request(shared).get('/api/admin/usage').set('Authorization', auth)).status).toBe(403);
+      expect(own.jwksRequests).toBe(1);
     } finally {
-      await server.close();
+      await own.close();
     }
   });
 });
@@ -66,7 +118,7 @@ describe('examples/server.ts run directly (what npm start runs)', () => {
   afterEach(() => rmSync(cwd, { recursive: true, force: true }));
 
   /** Starts the example with exactly `env`; resolves when `until` appears on stdout or it exits. */
-  function run(env: Record<string, string>, until = /Then try:/) {
+  function run(env: Record<string, string>, until = /Then try:[^]*ADMIN_TOKEN[^]*\n$/) {
     const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), script], {
       cwd,
       env: { PATH: process.env['PATH'] ?? '', TS_NODE_PROJECT: path.join(__dirname, '..', 'tsconfig.json'), PORT: '0', ...env },
@@ -84,31 +136,60 @@ describe('examples/server.ts run directly (what npm start runs)', () => {
     return { child, done };
   }
 
-  it('runs offline with no Clerk keys and prints a token that works', async () => {
+  const get = (url: string, token?: string) => fetch(url, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
+
+  it('runs offline with no Clerk keys and prints tokens and curl lines that do what they say', async () => {
     const { child, done } = run({});
     try {
       const { stdout } = await done;
-      expect(stdout).toContain('*** OFFLINE DEVELOPMENT MODE ***');
+      expect(stdout).toContain('*** OFFLINE DEVELOPMENT MODE: NOT CONNECTED TO CLERK ***');
       const base = /listening on (http:\/\/localhost:\d+)/.exec(stdout)?.[1] as string;
       const token = /export TOKEN=(\S+)/.exec(stdout)?.[1] as string;
-      expect((await fetch(`${base}/api/agents`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
-      expect((await fetch(`${base}/api/agents`)).status).toBe(401);
-      expect((await fetch(`${base}/api/reports`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
+      const adminToken = /export ADMIN_TOKEN=(\S+)/.exec(stdout)?.[1] as string;
+      expect(stdout).toContain(`curl -H "Authorization: Bearer $TOKEN" ${base}/api/agents`);
+      const agents = await get(`${base}/api/agents`, token);
+      expect(agents.status).toBe(200);
+      expect(await agents.json()).toEqual({ agents: ['weather', 'research'], userId: 'user_offline_dev' });
+      expect((await get(`${base}/api/agents`)).status).toBe(401);
+      expect((await get(`${base}/api/admin/usage`, token)).status).toBe(403);
+      expect((await get(`${base}/api/admin/usage`, adminToken)).status).toBe(200);
+      const preflight = await fetch(`${base}/api/agents`, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
     } finally {
       child.kill();
     }
-  }, 20_000);
+  }, 30_000);
 
   it('refuses to start in production without keys', async () => {
-    const { code, stderr } = await run({ NODE_ENV: 'production' }).done;
+    const { code, stderr, stdout } = await run({ NODE_ENV: 'production' }).done;
     expect(code).toBe(1);
+    expect(stdout).toBe('');
     expect(stderr).toContain('Refusing to start: NODE_ENV=production and none of CLERK_JWT_KEY, CLERK_JWKS_URI, CLERK_PUBLISHABLE_KEY, CLERK_SECRET_KEY is set.');
-  }, 20_000);
+  }, 30_000);
 
-  it('uses the Clerk keys it is given, and stops on a bad one with the package\'s message', async () => {
+  it('uses the Clerk keys it is given and never starts the dev issuer', async () => {
+    const { child, done } = run({ CLERK_JWKS_URI: issuer.jwksUri, CORS_ORIGIN: 'https://app.example.com' }, /listening on .*\n/);
+    try {
+      const { stdout } = await done;
+      expect(stdout).toContain('(Clerk keys from the environment; CORS for https://app.example.com)');
+      expect(stdout).not.toContain('OFFLINE');
+      expect(stdout).not.toContain('TOKEN');
+      const base = /listening on (http:\/\/localhost:\d+)/.exec(stdout)?.[1] as string;
+      expect((await get(`${base}/api/agents`, await issuer.mint())).status).toBe(200);
+      expect((await get(`${base}/api/agents`)).status).toBe(401);
+    } finally {
+      child.kill();
+    }
+  }, 30_000);
+
+  it('stops on a bad Clerk key with the package\'s message', async () => {
     const { code, stderr, stdout } = await run({ CLERK_JWKS_URI: 'http://example.com/.well-known/jwks.json' }).done;
     expect(code).toBe(1);
     expect(stdout).not.toContain('OFFLINE');
     expect(stderr).toContain('Invalid JWKS URI: jwksUri (CLERK_JWKS_URI) must use https');
-  }, 20_000);
+  }, 30_000);
 });

@@ -1,18 +1,19 @@
 import express from 'express';
 import request from 'supertest';
 import { ClerkConfigError } from '../lib';
-import { createOfflineDevKeys, type OfflineDevKeys } from '../examples/offline-dev-keys';
 import { createApp } from '../examples/server';
 import { createWebhookRouter, describeWebhooks, type DirectoryEntry } from '../examples/webhooks';
+import { createTestIssuer, type TestIssuer } from '../lib/testing';
 import { thrown } from './helpers/expect-error';
 import { createSigningSecret, signDelivery, userCreatedEvent } from './helpers/webhooks';
 
 const SECRET = createSigningSecret();
 
-let dev: OfflineDevKeys;
+let issuer: TestIssuer;
 beforeAll(async () => {
-  dev = await createOfflineDevKeys();
+  issuer = await createTestIssuer();
 });
+afterAll(() => issuer.close());
 
 function deliver(app: express.Express, event: object) {
   const payload = JSON.stringify(event);
@@ -21,7 +22,7 @@ function deliver(app: express.Express, event: object) {
 
 describe('examples/webhooks.ts', () => {
   it('is mounted by the example server, before its express.json()', async () => {
-    const app = createApp({ jwtKey: dev.jwtKey, env: {} }, { signingSecret: SECRET, env: {}, logger: false });
+    const app = createApp({ env: issuer.env }, { signingSecret: SECRET, env: {}, logger: false });
     const response = await deliver(app, userCreatedEvent());
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ received: 'user.created' });
@@ -29,19 +30,19 @@ describe('examples/webhooks.ts', () => {
     expect(unsigned.status).toBe(400);
     expect(unsigned.body.error).toBe('webhook_missing_headers');
     // The JSON API beside it still parses bodies.
-    const generate = await request(app).post('/api/agents/weather/generate').set('Authorization', `Bearer ${await dev.mint('user_1')}`).send({ prompt: 'hi' });
+    const generate = await request(app).post('/api/agents/weather/generate').set('Authorization', `Bearer ${await issuer.mint({ sub: 'user_1' })}`).send({ prompt: 'hi' });
     expect(generate.status).toBe(200);
   });
 
   it('is not mounted without a signing secret, so the example runs without one', async () => {
-    const app = createApp({ jwtKey: dev.jwtKey, env: {} }, { env: {} });
+    const app = createApp({ env: issuer.env }, { env: {} });
     expect((await deliver(app, userCreatedEvent())).status).toBe(404);
     expect(describeWebhooks({})).toBe('Webhooks: off (set CLERK_WEBHOOK_SIGNING_SECRET to receive Clerk events at POST /webhooks/clerk)');
     expect(describeWebhooks({ CLERK_WEBHOOK_SIGNING_SECRET: SECRET })).toBe('Webhooks: POST /webhooks/clerk (signatures checked with CLERK_WEBHOOK_SIGNING_SECRET)');
   });
 
   it('stops the example at startup on a malformed secret', () => {
-    const error = thrown(ClerkConfigError, () => createApp({ jwtKey: dev.jwtKey, env: {} }, { env: { CLERK_WEBHOOK_SIGNING_SECRET: 'sk_test_oops' } }));
+    const error = thrown(ClerkConfigError, () => createApp({ env: issuer.env }, { env: { CLERK_WEBHOOK_SIGNING_SECRET: 'sk_test_oops' } }));
     expect(error.message).toContain('signingSecret (CLERK_WEBHOOK_SIGNING_SECRET) holds a Clerk API key');
   });
 

@@ -65,7 +65,7 @@ verifier.verify(token).then((user) => console.log(JSON.stringify({
 
 describe('the published package', () => {
   it('ships the build, types, README and LICENSE, and nothing of the sources or specs', () => {
-    expect(packedFiles).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/express.d.ts', 'README.md', 'LICENSE', 'package.json']));
+    expect(packedFiles).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/express.d.ts', 'dist/testing.js', 'dist/testing.d.ts', 'README.md', 'LICENSE', 'package.json']));
     expect(packedFiles.filter((file) => !file.startsWith('dist/') && !['README.md', 'LICENSE', 'package.json'].includes(file))).toEqual([]);
   });
 
@@ -78,6 +78,28 @@ describe('the published package', () => {
     expect(required.exports).toEqual(expect.arrayContaining(['clerkAuth', 'createClerkVerifier', 'ClerkAuthError', 'ClerkConfigError', 'InvalidTokenError', 'clerkWebhook', 'createClerkWebhookVerifier', 'WebhookVerificationError']));
     const named = runNode('named.mjs', `import { clerkAuth, createClerkVerifier } from 'express-clerk-jwt'; console.log(typeof clerkAuth, typeof createClerkVerifier);`);
     expect(named.trim()).toBe('function function');
+  });
+
+  it('offers the test kit as express-clerk-jwt/testing, for require() and import alike, and not from the main entry', () => {
+    const check = `
+(async () => {
+  const issuer = await kit.createTestIssuer();
+  try {
+    const user = await pkg.createClerkVerifier({ env: issuer.env, logger: false }).verify(await issuer.mint({ sub: 'user_kit' }));
+    console.log(JSON.stringify({
+      exports: Object.keys(kit).filter((name) => name !== 'default' && name !== '__esModule').sort(),
+      sub: user.sub,
+      inMain: Object.keys(pkg).includes('createTestIssuer'),
+    }));
+  } finally {
+    await issuer.close();
+  }
+})();
+`;
+    const required = JSON.parse(runNode('kit.cjs', `const pkg = require('express-clerk-jwt'); const kit = require('express-clerk-jwt/testing');${check}`));
+    const imported = JSON.parse(runNode('kit.mjs', `import * as pkg from 'express-clerk-jwt'; import * as kit from 'express-clerk-jwt/testing';${check}`));
+    expect(required).toEqual(imported);
+    expect(required).toEqual({ exports: ['createTestIssuer'], sub: 'user_kit', inMain: false });
   });
 
   it('offers the framework-free core alone, usable without Express or its types', () => {
@@ -128,6 +150,7 @@ console.log(verifier.config.keySource);
       path.join(project, 'app.ts'),
       `import express from 'express';
 import { clerkAuth, clerkWebhook, getAuth, requireAuthorization, requireRole, type ClerkUser } from 'express-clerk-jwt';
+import { createTestIssuer, type MintOptions } from 'express-clerk-jwt/testing';
 
 const app = express();
 app.post('/webhooks/clerk', clerkWebhook(), (req, res) => {
@@ -148,6 +171,14 @@ app.get('/api/reports', clerkAuth({
   res.json({ sub, org: user?.org_id });
 });
 export default app;
+export async function adminToken(options: MintOptions = {}): Promise<string> {
+  const issuer = await createTestIssuer({ version: 2 });
+  try {
+    return await issuer.mint({ sub: 'user_1' }, { ...options, organization: { id: 'org_1', role: 'admin' } });
+  } finally {
+    await issuer.close();
+  }
+}
 `,
     );
     writeFileSync(

@@ -319,8 +319,8 @@ describe('verify: key set outages are 503s, never 401s', () => {
     await expect(verifier.verify(token)).resolves.toBeDefined();
   });
 
-  it('answers 503 once the cached keys are older than jwksCacheMaxAgeInMs and cannot be refreshed', async () => {
-    const verifier = verifierFor({ jwksCacheMaxAgeInMs: 300 });
+  it('answers 503 once the cached keys are older than jwksCacheMaxAgeInMs and cannot be refreshed, without a stale window', async () => {
+    const verifier = verifierFor({ jwksCacheMaxAgeInMs: 300, jwksStaleWindowInMs: 0 });
     const token = await mint(jwks.key, claims());
     await verifier.verify(token);
     await jwks.server.stop();

@@ -1,6 +1,6 @@
-import http, { type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { JWK } from 'jose';
+import { startLoopbackServer } from '../../lib/test-issuer';
 
 /** How the server answers JWKS requests. */
 export type JwksBehaviour =
@@ -11,7 +11,13 @@ export type JwksBehaviour =
   | 'redirect'
   | 'unauthorized'
   | 'slow'
-  | 'drop-mid-body';
+  | 'drop-mid-body'
+  /** 200 with `{"keys":[]}`. */
+  | 'empty-set'
+  /** 200 with every key marked `use: enc`: none may verify a signature. */
+  | 'wrong-use'
+  /** 200 with every key marked `alg: RS384`: none may verify an RS256 session token. */
+  | 'wrong-alg';
 
 /** A real JWKS endpoint on 127.0.0.1 (port 0) that counts what it is asked. */
 export interface JwksServer {
@@ -37,7 +43,7 @@ export async function startJwksServer(keys: JWK[], options: { slowMs?: number } 
   const timers = new Set<NodeJS.Timeout>();
   const state = { keys, behaviour: 'ok' as JwksBehaviour };
 
-  const server = http.createServer((req, res) => {
+  const server = await startLoopbackServer((req, res) => {
     if (req.url !== '/.well-known/jwks.json' && req.url !== '/v1/jwks') {
       res.writeHead(404).end();
       return;
@@ -72,32 +78,25 @@ export async function startJwksServer(keys: JWK[], options: { slowMs?: number } 
         timers.add(timer);
         return;
       }
+      case 'empty-set':
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":[]}');
+        return;
+      case 'wrong-use':
+      case 'wrong-alg': {
+        const change = state.behaviour === 'wrong-use' ? { use: 'enc' } : { alg: 'RS384' };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.keys.map((key) => ({ ...key, ...change })) }));
+        return;
+      }
       case 'drop-mid-body':
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) });
         res.write(body.slice(0, 10), () => res.destroy());
         return;
     }
-  });
-
-  const listen = (port: number) =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-
-  await listen(0);
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
+  }, { onStop: () => {
+    for (const timer of timers) clearTimeout(timer);
+    timers.clear();
+  } });
+  const origin = server.origin;
   return {
     origin,
     jwksUri: `${origin}/.well-known/jwks.json`,
@@ -119,8 +118,8 @@ export async function startJwksServer(keys: JWK[], options: { slowMs?: number } 
     set behaviour(next: JwksBehaviour) {
       state.behaviour = next;
     },
-    stop,
-    start: () => listen(port),
-    close: () => (server.listening ? stop() : Promise.resolve()),
+    stop: server.stop,
+    start: server.start,
+    close: server.close,
   };
 }

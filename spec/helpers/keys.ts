@@ -1,5 +1,6 @@
 import { KeyObject, randomBytes, sign } from 'node:crypto';
-import { CompactSign, exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWK } from 'jose';
+import { CompactSign, exportSPKI, type CryptoKey, type JWK } from 'jose';
+import { createSigningKey } from '../../lib/signing-key';
 
 /** An RSA signing key made at test time, with its public forms. */
 export interface TestKey {
@@ -12,8 +13,7 @@ export interface TestKey {
 }
 
 export async function createTestKey(kid = `ins_${randomBytes(6).toString('hex')}`, modulusLength = 2048): Promise<TestKey> {
-  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true, modulusLength });
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
+  const { privateKey, publicKey, jwk } = await createSigningKey(kid, modulusLength);
   return { kid, privateKey, jwk, pem: await exportSPKI(publicKey) };
 }
 

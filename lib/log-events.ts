@@ -1,0 +1,75 @@
+import type { ClerkLogger } from './config';
+import type { ClerkAuthErrorCode, InvalidTokenReason } from './errors';
+
+/**
+ * A structured event for {@link ClerkLogger.event}. Events hold codes, reasons, the provider name,
+ * the JWKS URL and the request id: never a token, a key, a secret or a claim value.
+ */
+export type ClerkLogEvent = ClerkRequestRefusedEvent | ClerkKeySetEvent;
+
+/** A request that `clerkAuth()` or a guard after it refused (400, 401, 403 or 503), one event per request. */
+export interface ClerkRequestRefusedEvent {
+  type: 'request_refused';
+  /** The provider `name` (the realm). */
+  name: string;
+  /** The error code, also the `error` field of the response body. */
+  code: ClerkAuthErrorCode;
+  status: number;
+  /** Why the token was refused, for `invalid_token`. */
+  reason?: InvalidTokenReason;
+  /**
+   * `req.id` (as set by pino-http and similar) or the `X-Request-Id` header, when it is 1 to 200
+   * printable ASCII characters.
+   */
+  requestId?: string;
+}
+
+/**
+ * A key-set incident, one event per incident (as the `warn` line), never per request:
+ * - `jwks_failed`: the key set could not be loaded (first failure of an incident);
+ * - `jwks_stale_expired`: keys loaded earlier have outlived `jwksStaleWindowInMs` during the
+ *   incident; from now on requests that need them get 503;
+ * - `jwks_recovered`: the key set loaded again after a failure.
+ */
+export interface ClerkKeySetEvent {
+  type: 'jwks_failed' | 'jwks_stale_expired' | 'jwks_recovered';
+  name: string;
+  /** `jwks_unavailable` while keys cannot be used; absent for `jwks_recovered`. */
+  code?: 'jwks_unavailable';
+  /** Origin and path of the key set (no query, no credentials). */
+  jwksUri: string;
+  /** What went wrong, e.g. `the JWKS endpoint answered HTTP 500`. */
+  problem?: string;
+  /** For `jwks_failed`: until when (ISO 8601) keys loaded earlier stay in use; absent when there are none. */
+  staleUntil?: string;
+}
+
+/**
+ * Hands a line to `warn` and the event to `event`, if there is one. A logger that throws must not
+ * change how a request or a key-set fetch ends, so its errors are swallowed.
+ */
+export function report(logger: ClerkLogger | null, event: ClerkLogEvent, line?: string): void {
+  if (logger === null) return;
+  try {
+    if (line !== undefined) logger.warn(line);
+  } catch {
+    // ignored: see above
+  }
+  try {
+    logger.event?.(event);
+  } catch {
+    // ignored: see above
+  }
+}
+
+const LOGGERS = new WeakMap<object, ClerkLogger>();
+
+/** Remembers the logger of a verifier, so that the adapter reports through the same one. */
+export function attachLogger(verifier: object, logger: ClerkLogger | null): void {
+  if (logger !== null) LOGGERS.set(verifier, logger);
+}
+
+/** The logger of a verifier from `createClerkVerifier()`; `null` when logging is off or unknown. */
+export function loggerOf(verifier: object): ClerkLogger | null {
+  return LOGGERS.get(verifier) ?? null;
+}

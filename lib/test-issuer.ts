@@ -1,0 +1,264 @@
+/**
+ * A local stand-in for a Clerk instance, for tests and offline development: an RSA key pair, a
+ * JWKS endpoint on a loopback address, and a minting function. It signs any token it is asked for,
+ * so it refuses to listen anywhere but loopback and is exported only from
+ * `express-clerk-jwt/testing`, never from the main entry point.
+ */
+import http, { type RequestListener } from 'node:http';
+import { isIP, type AddressInfo } from 'node:net';
+import { CompactSign, exportSPKI } from 'jose';
+import { assertKnownOptions } from './config';
+import { ENV_VARS } from './env-vars';
+import { ClerkConfigError } from './errors';
+import { createSigningKey, type SigningKey } from './signing-key';
+import { buildSessionClaims, type MintOptions } from './test-tokens';
+
+/** A public RSA key as a JWKS serves it. */
+export interface PublicJwk {
+  readonly kty: string;
+  readonly kid: string;
+  readonly alg: string;
+  readonly use: string;
+  readonly n?: string | undefined;
+  readonly e?: string | undefined;
+  readonly [parameter: string]: unknown;
+}
+
+/** Options of {@link createTestIssuer}. */
+export interface TestIssuerOptions {
+  /**
+   * Loopback address to listen on: `127.0.0.1`, another `127.x.x.x`, or `::1`. Anything else is
+   * refused: the issuer signs whatever it is asked and must not be reachable from another machine.
+   * Default is `127.0.0.1`.
+   */
+  host?: string | undefined;
+  /** Port to listen on. Default is 0 (a free port chosen by the system). */
+  port?: number | undefined;
+  /** `kid` of the first signing key. Default is a random `ins_test_…`. */
+  kid?: string | undefined;
+  /**
+   * `azp` of minted tokens: the origin of the page that would have asked for them. It is also
+   * what `env` puts in `CLERK_AUTHORIZED_PARTIES`. Default is `http://localhost:3000`.
+   */
+  authorizedParty?: string | undefined;
+  /** Session token version minted by default: 1 or 2. Default is 1. */
+  version?: 1 | 2 | undefined;
+}
+
+/** A running test issuer. See {@link createTestIssuer}. */
+export interface TestIssuer {
+  /** `http://127.0.0.1:<port>`: the `iss` of minted tokens, and what the package derives from `jwksUri`. */
+  readonly issuer: string;
+  /** `<issuer>/.well-known/jwks.json`: give it to `clerkAuth({ jwksUri })`. */
+  readonly jwksUri: string;
+  readonly port: number;
+  /**
+   * Environment variables that point the package at this issuer: `CLERK_JWKS_URI`,
+   * `CLERK_AUTHORIZED_PARTIES`, and the other key variables blank (blank counts as unset), so
+   * that `clerkAuth({ env: issuer.env })`, or these values copied into `process.env`, use this
+   * issuer and nothing else.
+   */
+  readonly env: Readonly<Record<string, string>>;
+  /** `kid` of the current signing key. */
+  readonly kid: string;
+  /** Public keys currently served, as JWKs. */
+  readonly keys: readonly PublicJwk[];
+  /** Number of JWKS requests served so far. */
+  readonly jwksRequests: number;
+  /**
+   * Signs a Clerk-shaped session token: `sub: "user_test"`, `sid: "sess_test"`, `azp`, `iss`,
+   * `iat` now, `nbf` ten seconds ago, `exp` in 60 seconds, `fva`; v2 adds `v`, `jti`, `sts`.
+   * `claims` win over every default and option; an `undefined` claim is removed.
+   *
+   * @throws {ClerkConfigError} for an unknown option (a misspelt one must not be ignored).
+   * @throws {TypeError} when the options cannot be expressed (e.g. `pending` in a v1 token).
+   */
+  mint(claims?: Readonly<Record<string, unknown>>, options?: MintOptions): Promise<string>;
+  /**
+   * Makes a new signing key (a new `kid`) and serves it. The old key stops being served unless
+   * `keepPrevious` is true. Returns the new `kid`.
+   */
+  rotateKey(options?: { keepPrevious?: boolean | undefined }): Promise<string>;
+  /** The current public key as SPKI PEM, for `clerkAuth({ jwtKey })` (no network at all). */
+  publicKeyPem(): Promise<string>;
+  /** Takes the JWKS endpoint down (connections refused), to test an outage; `start()` brings it back. */
+  stop(): Promise<void>;
+  /** Listens again on the same port after `stop()`. */
+  start(): Promise<void>;
+  /** Stops for good. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** A node:http server on a loopback address that can go down and come back on the same port. */
+export interface LoopbackServer {
+  /** `http://<host>:<port>`. */
+  readonly origin: string;
+  readonly port: number;
+  /** Stops listening and drops open connections. */
+  stop(): Promise<void>;
+  /** Listens again on the same port. */
+  start(): Promise<void>;
+  /** Stops if listening. */
+  close(): Promise<void>;
+}
+
+/** Where {@link startLoopbackServer} listens, and what it does when it stops. */
+export interface LoopbackServerOptions {
+  /** A loopback IP address. Default is `127.0.0.1`. */
+  host?: string | undefined;
+  /** Default is 0 (a free port). */
+  port?: number | undefined;
+  /** Runs on every stop, before open connections are dropped. */
+  onStop?: (() => void) | undefined;
+}
+
+/**
+ * Starts `handler` on a loopback address.
+ *
+ * @throws {ClerkConfigError} when `host` is not a loopback address.
+ */
+export async function startLoopbackServer(handler: RequestListener, options: LoopbackServerOptions = {}): Promise<LoopbackServer> {
+  const { host = '127.0.0.1', port = 0, onStop } = options;
+  checkLoopback(host);
+  const server = http.createServer(handler);
+  const listen = (on: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(on, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      onStop?.();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  await listen(port);
+  const bound = (server.address() as AddressInfo).port;
+  return {
+    origin: `http://${isIP(host) === 6 ? `[${host}]` : host}:${bound}`,
+    port: bound,
+    stop,
+    start: () => listen(bound),
+    close: () => (server.listening ? stop() : Promise.resolve()),
+  };
+}
+
+const TEST_ISSUER_OPTIONS: readonly (keyof TestIssuerOptions)[] = ['host', 'port', 'kid', 'authorizedParty', 'version'];
+const MINT_OPTIONS: readonly (keyof MintOptions)[] = ['version', 'expiresInSeconds', 'organization', 'pending', 'kid'];
+const JWKS_PATH = '/.well-known/jwks.json';
+const SESSION_TOKEN_CATEGORY = 'cl_B7d4PD111AAA';
+
+/**
+ * Starts a local issuer of Clerk-shaped session tokens on 127.0.0.1 (a free port by default), for
+ * testing apps protected by `clerkAuth()` without Clerk and without network.
+ *
+ * ```ts
+ * const issuer = await createTestIssuer();
+ * const app = createApp({ env: issuer.env });
+ * await request(app).get('/api/agents').set('Authorization', `Bearer ${await issuer.mint()}`); // 200
+ * await issuer.close();
+ * ```
+ *
+ * @throws {ClerkConfigError} when `host` is not a loopback address or an option is malformed.
+ */
+export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
+  assertKnownOptions(options, TEST_ISSUER_OPTIONS, 'createTestIssuer');
+  const host = options.host ?? '127.0.0.1';
+  checkLoopback(host);
+  const authorizedParty = options.authorizedParty ?? 'http://localhost:3000';
+  if (typeof authorizedParty !== 'string' || !isOrigin(authorizedParty)) {
+    throw new ClerkConfigError('authorizedParty must be an origin (scheme://host[:port]), e.g. http://localhost:3000.', 'authorizedParty');
+  }
+  const defaultVersion = options.version ?? 1;
+  if (defaultVersion !== 1 && defaultVersion !== 2) throw new ClerkConfigError('version must be 1 or 2.', 'version');
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ClerkConfigError('port must be a port number (0 to 65535).', 'port');
+  if (options.kid !== undefined && (typeof options.kid !== 'string' || options.kid === '')) {
+    throw new ClerkConfigError('kid must be a non-empty string.', 'kid');
+  }
+
+  let current = await createSigningKey(options.kid);
+  let served: SigningKey[] = [current];
+  let jwksRequests = 0;
+  let closed = false;
+
+  const server = await startLoopbackServer(
+    (req, res) => {
+      if (req.method !== 'GET' || req.url !== JWKS_PATH) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
+        return;
+      }
+      jwksRequests += 1;
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ keys: served.map((key) => key.jwk) }));
+    },
+    { host, port },
+  );
+  const issuer = server.origin;
+  const jwksUri = `${issuer}${JWKS_PATH}`;
+  const env = Object.freeze({
+    [ENV_VARS.jwksUri]: jwksUri,
+    [ENV_VARS.authorizedParties]: authorizedParty,
+    [ENV_VARS.jwtKey]: '',
+    [ENV_VARS.publishableKey]: '',
+    [ENV_VARS.secretKey]: '',
+  });
+
+  return {
+    issuer,
+    jwksUri,
+    port: server.port,
+    env,
+    get kid() {
+      return current.kid;
+    },
+    get keys() {
+      return served.map((key) => key.jwk);
+    },
+    get jwksRequests() {
+      return jwksRequests;
+    },
+    async mint(claims = {}, mintOptions = {}) {
+      assertKnownOptions(mintOptions, MINT_OPTIONS, 'mint');
+      const payload = buildSessionClaims({ ...mintOptions, version: mintOptions.version ?? defaultVersion, issuer, authorizedParty }, claims);
+      const kid = mintOptions.kid ?? current.kid;
+      return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+        .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid, cat: SESSION_TOKEN_CATEGORY })
+        .sign(current.privateKey);
+    },
+    async rotateKey(rotateOptions = {}) {
+      const next = await createSigningKey();
+      served = rotateOptions.keepPrevious === true ? [...served, next] : [next];
+      current = next;
+      return next.kid;
+    },
+    publicKeyPem: () => exportSPKI(current.publicKey),
+    stop: () => server.stop(),
+    start: () => (closed ? Promise.reject(new Error('The test issuer is closed: create a new one.')) : server.start()),
+    close: () => {
+      closed = true;
+      return server.close();
+    },
+  };
+}
+
+/** Only 127.0.0.0/8 and ::1, as IP literals: no name that could resolve elsewhere. */
+function checkLoopback(host: string): void {
+  const loopback = typeof host === 'string' && ((isIP(host) === 4 && host.startsWith('127.')) || host === '::1');
+  if (!loopback) {
+    throw new ClerkConfigError(
+      `The test issuer listens only on a loopback address (127.0.0.1 or ::1), not "${String(host)}": it signs any token it is asked for and must never be reachable from another machine.`,
+      'host',
+    );
+  }
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}
