@@ -44,10 +44,11 @@ export interface ClerkAuthOptions extends ClerkVerifierOptions {
    */
   verifier?: ClerkVerifier | undefined;
   /**
-   * When true, a request without an `Authorization` header may send the session token in Clerk's
+   * When true, a request without Bearer credentials may send the session token in Clerk's
    * `__session` cookie (or `__session_<suffix>`, derived from the publishable key, read first),
    * for same-origin apps. A Bearer header always wins. Needs `authorizedParties`, so that a page
-   * on a sibling subdomain cannot ride the cookie. Default is false.
+   * on a sibling subdomain cannot ride the cookie: the cookie is ignored on requests whose `Origin`
+   * header is not one of them. Default is false.
    */
   sessionCookie?: boolean | undefined;
 }
@@ -64,9 +65,19 @@ const ADAPTER_OPTIONS: readonly (keyof ClerkAuthOptions)[] = ['authorizeUser', '
 const DEFAULT_SETTINGS: AdapterSettings = Object.freeze({ realm: 'clerk', forwardErrors: false, logger: null });
 const settingsOf = new WeakMap<object, AdapterSettings>();
 
+const verifiedOf = new WeakMap<object, ClerkUser>();
+
 /** The settings of the `clerkAuth()` that handled `req` (defaults when none did). */
 export function adapterSettings(req: Request): AdapterSettings {
   return settingsOf.get(req) ?? DEFAULT_SETTINGS;
+}
+
+/**
+ * The claims a `clerkAuth()` verified for `req`, whatever `req.user` holds now: another auth
+ * middleware, or one that decodes tokens without verifying them, may set `req.user` too.
+ */
+export function verifiedClaims(req: Request): ClerkUser | undefined {
+  return verifiedOf.get(req);
 }
 
 /**
@@ -104,9 +115,12 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
   }
 
   async function authenticate(req: Request): Promise<{ error: unknown } | null> {
+    verifiedOf.delete(req);
     try {
       let token = extractBearerToken(req.headersDistinct.authorization ?? req.headers.authorization, realm);
-      if (token === null && cookieNames !== null) token = readSessionCookie(req.headers.cookie, cookieNames);
+      if (token === null && cookieNames !== null && isAuthorizedOrigin(req, verifier.config.authorizedParties)) {
+        token = readSessionCookie(req.headers.cookie, cookieNames);
+      }
       if (token === null) {
         if (optional) return anonymous(req);
         throw new MissingTokenError({ realm });
@@ -119,6 +133,7 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
         throw error;
       }
       req.user = user as Express.User;
+      verifiedOf.set(req, user);
       if (authorizeUser !== undefined) await authorize(authorizeUser, user, req, realm);
       return null;
     } catch (error) {
@@ -188,6 +203,17 @@ function requestIdOf(req: Request): string | undefined {
   const own = (req as { id?: unknown }).id;
   const candidate = typeof own === 'string' || typeof own === 'number' ? String(own) : req.headers['x-request-id'];
   return typeof candidate === 'string' && REQUEST_ID.test(candidate) ? candidate : undefined;
+}
+
+/**
+ * Whether the browser may have sent the session cookie on behalf of one of the authorized
+ * parties: the request has no `Origin` (same-origin GET, non-browser clients) or an authorized
+ * one. A page on a sibling subdomain is same-site, so `SameSite=Lax` still attaches the victim's
+ * cookie to its POSTs, and the token inside passes the `azp` check; only `Origin` tells it apart.
+ */
+function isAuthorizedOrigin(req: Request, authorizedParties: readonly string[]): boolean {
+  const origin = req.headers.origin;
+  return origin === undefined || authorizedParties.includes(origin);
 }
 
 /** Optional mode without a session: whatever an earlier middleware put in req.user is not ours to vouch for. */

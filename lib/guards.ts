@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { getAuth, type ClerkAuth } from './auth-object';
+import { toAuth, type ClerkAuth } from './auth-object';
 import { ClerkConfigError, InsufficientScopeError, MissingTokenError } from './errors';
-import { adapterSettings, clerkAuth, isPreflight, settle, type ClerkAuthOptions } from './express';
+import { adapterSettings, clerkAuth, isPreflight, settle, verifiedClaims, type ClerkAuthOptions } from './express';
 import { prefixWithOrg } from './has';
 import { checkName, type ClerkPolicy } from './policies';
 
@@ -90,8 +90,9 @@ export function requirePolicy(policy: ClerkPolicy): RequestHandler {
 }
 
 /**
- * A guard: 401 without a verified user, then `check`; 403 `insufficient_scope` naming
- * `requirement` unless it returns exactly `true`. CORS preflights pass, as in `clerkAuth()`.
+ * A guard: 401 without claims verified by a `clerkAuth()` in front of it, then `check`; 403
+ * `insufficient_scope` naming `requirement` unless it returns exactly `true`. CORS preflights
+ * pass, as in `clerkAuth()`.
  */
 function guard(requirement: string | null, check: AuthorizationCheck): RequestHandler {
   return function clerkGuard(req: Request, res: Response, next: NextFunction): void {
@@ -103,8 +104,10 @@ function guard(requirement: string | null, check: AuthorizationCheck): RequestHa
     const { realm } = settings;
     const outcome = (async () => {
       try {
-        const auth = getAuth(req);
-        if (auth === null) throw new MissingTokenError({ realm });
+        // Only claims a clerkAuth() verified for this request: not any req.user with a sub.
+        const user = verifiedClaims(req);
+        if (user === undefined) throw new MissingTokenError({ realm });
+        const auth = toAuth(user);
         if ((await check(auth, req)) !== true) {
           throw new InsufficientScopeError(requirement === null ? { realm } : { realm, description: requirement });
         }

@@ -113,6 +113,38 @@ describe.each(EXPRESS_VERSIONS)('route guards on %s', (_, express) => {
     expect((await request(app).get('/x')).status).toBe(401);
   });
 
+  it('answers 401 to claims that no clerkAuth() verified, even with a sub (another auth middleware, a decoded token)', async () => {
+    const app = express();
+    app.use((req, _res, next) => {
+      (req as { user?: unknown }).user = { sub: 'user_forged', exp: 0, org_id: 'org_1', org_role: 'org:admin', org_permissions: ['org:invoices:read'] };
+      next();
+    });
+    app.get('/role', requireRole('admin'), ok);
+    app.get('/auth', requireAuth(), ok);
+    app.get('/check', requireAuthorization(() => true), ok);
+    for (const path of ['/role', '/auth', '/check']) {
+      const response = await request(app).get(path);
+      expect(response.status).toBe(401);
+      expect(response.body.error).toBe('missing_token');
+    }
+  });
+
+  it('decides on the claims clerkAuth() verified, not on what a later middleware put in req.user', async () => {
+    const app = express();
+    app.get(
+      '/x',
+      auth(),
+      (req, _res, next) => {
+        req.user = { ...req.user!, org_role: 'org:admin', org_id: 'org_1', org_permissions: [] };
+        next();
+      },
+      requireRole('admin'),
+      ok,
+    );
+    expect((await get(app, {}, '/x')).status).toBe(403);
+    expect((await get(app, admin, '/x')).status).toBe(200);
+  });
+
   it('uses the realm and forwardErrors of the clerkAuth() in front of it', async () => {
     const answered = await get(appWith(requireRole('admin'), { name: 'agents' }), {});
     expect(answered.headers['www-authenticate']).toMatch(/^Bearer realm="agents", error="insufficient_scope"/);

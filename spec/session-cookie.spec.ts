@@ -110,6 +110,32 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth({ sessionCookie: true }) on %s', (_, 
     }
   });
 
+  it('does not let a page of another origin ride the cookie: its Origin must be an authorized party', async () => {
+    // A sibling subdomain is same-site: SameSite=Lax still sends the cookie with its POSTs, and the
+    // token inside is the victim's own, with a valid azp. Only the request's Origin tells them apart.
+    const cookie = `__session=${await token()}`;
+    const app = express();
+    app.post('/me', auth(), (req, res) => {
+      res.json({ sub: req.user?.sub ?? null });
+    });
+    for (const origin of ['https://evil.example.com', 'null']) {
+      const response = await request(app).post('/me').set('Origin', origin).set('Cookie', cookie);
+      expect(response.status).toBe(401);
+      expect(response.body.error).toBe('missing_token');
+    }
+    const anonymous = express();
+    anonymous.post('/me', auth({ optional: true }), (req, res) => {
+      res.json({ sub: req.user?.sub ?? null });
+    });
+    expect((await request(anonymous).post('/me').set('Origin', 'https://evil.example.com').set('Cookie', cookie)).body).toEqual({ sub: null });
+    // The app's own pages, and requests without an Origin (same-origin GET), keep working.
+    expect((await request(app).post('/me').set('Origin', APP).set('Cookie', cookie)).body).toEqual({ sub: 'user_2abc' });
+    expect((await request(appWith()).get('/me').set('Cookie', cookie)).body).toEqual({ sub: 'user_2abc' });
+    // A Bearer header is not sent by the browser on its own: the Origin does not matter for it.
+    const bearer = await request(app).post('/me').set('Origin', 'https://evil.example.com').set('Authorization', `Bearer ${await token()}`);
+    expect(bearer.body).toEqual({ sub: 'user_2abc' });
+  });
+
   it('answers 401 missing_token with neither header nor cookie, and an invalid cookie token is a 401', async () => {
     expect((await request(appWith()).get('/me').set('Cookie', 'theme=dark')).body.error).toBe('missing_token');
     expect((await request(appWith()).get('/me').set('Cookie', '__session=a%ZZ')).body.error).toBe('invalid_token');
