@@ -4,6 +4,7 @@ import { ClerkConfigError } from './errors';
 import { parseJwtKey } from './jwt-key';
 import type { ClerkLogEvent } from './log-events';
 import { parsePublishableKey, type PublishableKeyInfo } from './publishable-key';
+import { DEFAULT_TOKEN_CACHE_SIZE } from './token-cache';
 
 /**
  * Where the package writes its few operational messages (key-set outages and recoveries), and,
@@ -101,6 +102,12 @@ export interface ClerkVerifierOptions {
    */
   jwksStaleWindowInMs?: number | undefined;
   /**
+   * How many verified tokens to remember, so that a token sent again skips the signature check
+   * until it expires (its claims are still checked against the clock on every request, and an entry
+   * is dropped once its key leaves the key set). `0` turns the cache off. Default is 1000.
+   */
+  tokenCacheSize?: number | undefined;
+  /**
    * Receives one line when the key set cannot be loaded and one when it loads again (never per
    * request, never a secret); its optional `event` method gets structured events. `false`
    * silences it. Default is `console`.
@@ -135,6 +142,8 @@ export interface ClerkConfig {
   readonly jwksCooldownInMs: number;
   readonly jwksCacheMaxAgeInMs: number;
   readonly jwksStaleWindowInMs: number;
+  /** Verified tokens remembered; 0 when the cache is off. */
+  readonly tokenCacheSize: number;
 }
 
 /** Key material. Internal: the remote headers may hold the secret key. */
@@ -168,6 +177,7 @@ const VERIFIER_OPTION_SET: Record<keyof ClerkVerifierOptions, true> = {
   jwksCooldownInMs: true,
   jwksCacheMaxAgeInMs: true,
   jwksStaleWindowInMs: true,
+  tokenCacheSize: true,
   logger: true,
   env: true,
 };
@@ -182,6 +192,8 @@ const SECRET_KEY = /^sk_(test|live)_[A-Za-z0-9+/=_-]+$/;
 const REALM = /^[\x20-\x7e]{1,100}$/;
 // setTimeout (and so AbortSignal.timeout) cannot wait longer.
 export const MAX_TIMER_MS = 2 ** 31 - 1;
+// Each entry holds a token and its payload (a few KiB at most): this bounds the memory.
+const MAX_TOKEN_CACHE_SIZE = 1_000_000;
 
 /**
  * Throws a {@link ClerkConfigError} for any key of `options` not in `known`, with a suggestion
@@ -280,6 +292,7 @@ export function resolveConfig(options: ClerkVerifierOptions = {}): ResolvedConfi
     jwksCooldownInMs: checkNumber(options.jwksCooldownInMs, 'jwksCooldownInMs', 30_000, { min: 0 }),
     jwksCacheMaxAgeInMs: checkNumber(options.jwksCacheMaxAgeInMs, 'jwksCacheMaxAgeInMs', 600_000, { min: 1, infinite: true }),
     jwksStaleWindowInMs: checkNumber(options.jwksStaleWindowInMs, 'jwksStaleWindowInMs', 3_600_000, { min: 0 }),
+    tokenCacheSize: checkCount(options.tokenCacheSize, 'tokenCacheSize', DEFAULT_TOKEN_CACHE_SIZE, MAX_TOKEN_CACHE_SIZE),
   });
   return Object.freeze({ config, keys: Object.freeze(keys), logger: resolveLogger(options.logger) });
 }
@@ -314,6 +327,14 @@ export function checkNumber(value: unknown, option: string, fallback: number, ru
     const unit = rule.unit ?? 'milliseconds';
     const kind = rule.integer === true ? `a whole number of ${unit}` : `a number of ${unit}`;
     throw new ClerkConfigError(`${option} must be ${kind} ${range}${rule.infinite === true ? ' (or Infinity)' : ''}; default is ${fallback}.`, option);
+  }
+  return value;
+}
+
+function checkCount(value: unknown, option: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new ClerkConfigError(`${option} must be a whole number from 0 (off) to ${max}; default is ${fallback}.`, option);
   }
   return value;
 }

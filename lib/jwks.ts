@@ -10,9 +10,10 @@ import type { ClerkConfig, ClerkLogger, KeyMaterial } from './config';
 import { label } from './env-vars';
 import { InvalidTokenError, JWKS_RETRY_AFTER_SECONDS, JwksUnavailableError } from './errors';
 import { report } from './log-events';
+import type { KeyIdentity } from './token-cache';
 
-/** Finds the key that should have signed a token. */
-export type KeyGetter = (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => Promise<CryptoKey | KeyObject>;
+/** Finds the key that should have signed a token, and says later whether that key still serves. */
+export type KeyGetter = ((header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => Promise<CryptoKey | KeyObject>) & KeyIdentity;
 
 type LocalKeySet = ReturnType<typeof createLocalJWKSet>;
 
@@ -27,10 +28,14 @@ const FAILURE_BACKOFF_MS = JWKS_RETRY_AFTER_SECONDS * 1000;
 export function createKeyGetter(keys: KeyMaterial, config: ClerkConfig, logger: ClerkLogger | null): KeyGetter {
   if (keys.kind === 'static') {
     const key = keys.key;
-    return async () => key;
+    return Object.assign(async () => key, { generation: () => 0, keyId: () => 'jwtKey', fresh: () => true });
   }
   const keySet = new RemoteKeySet(keys.url, keys.headers, config, logger);
-  return (header, token) => keySet.getKey(header, token);
+  return Object.assign((header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => keySet.getKey(header, token), {
+    generation: () => keySet.generation,
+    keyId: (kid: string | undefined) => keySet.keyId(kid),
+    fresh: () => keySet.fresh,
+  });
 }
 
 /**
@@ -62,6 +67,9 @@ class RemoteKeySet {
   #failure: { problem: string; cause: unknown } | null = null;
   #staleExpiredReported = false;
   #pending: Promise<void> | null = null;
+  /** Key sets loaded so far; with #keyIds, what the verified-token cache checks its entries against. */
+  #generation = 0;
+  #keyIds: KeyIds = NO_KEY_IDS;
 
   constructor(url: URL, headers: Readonly<Record<string, string>>, config: ClerkConfig, logger: ClerkLogger | null) {
     this.#url = url;
@@ -72,10 +80,22 @@ class RemoteKeySet {
     this.#backoffMs = Math.min(FAILURE_BACKOFF_MS, config.jwksCooldownInMs);
   }
 
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Identity (kid and key material) of the key that verifies tokens with this `kid` now; `null` if none or several. */
+  keyId(kid: string | undefined): string | null {
+    return kid === undefined ? this.#keyIds.single : (this.#keyIds.byKid.get(kid) ?? null);
+  }
+
+  /** Whether a key set is loaded and younger than `jwksCacheMaxAgeInMs`. */
+  get fresh(): boolean {
+    return this.#local !== null && Date.now() - this.#loadedAt < this.#config.jwksCacheMaxAgeInMs;
+  }
+
   async getKey(header: CompactJWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey | KeyObject> {
-    if (this.#local === null || Date.now() - this.#loadedAt >= this.#config.jwksCacheMaxAgeInMs) {
-      await this.#reload().catch((error: unknown) => this.#useStaleOrThrow(error));
-    }
+    if (!this.fresh) await this.#reload().catch((error: unknown) => this.#useStaleOrThrow(error));
     try {
       return await this.#select(header, token);
     } catch (error) {
@@ -145,6 +165,8 @@ class RemoteKeySet {
             );
           }
           this.#local = local;
+          this.#keyIds = keyIdsOf(local.jwks());
+          this.#generation += 1;
           this.#loadedAt = Date.now();
           this.#failure = null;
           this.#staleExpiredReported = false;
@@ -239,13 +261,36 @@ class JwksFetchError extends Error {
 
 /** Whether a key set holds at least one key that could verify an RS256 signature, checked once per fetch. */
 function hasSigningKey(keySet: JSONWebKeySet | undefined): boolean {
-  return (keySet?.keys ?? []).some(
-    (jwk) =>
-      jwk.kty === 'RSA' &&
-      (jwk.use === undefined || jwk.use === 'sig') &&
-      (jwk.alg === undefined || jwk.alg === 'RS256') &&
-      (!Array.isArray(jwk.key_ops) || jwk.key_ops.includes('verify')),
+  return (keySet?.keys ?? []).some(isSigningKey);
+}
+
+/** The keys jose's local key set may pick for an RS256 token. */
+function isSigningKey(jwk: JSONWebKeySet['keys'][number]): boolean {
+  return (
+    jwk.kty === 'RSA' &&
+    (jwk.use === undefined || jwk.use === 'sig') &&
+    (jwk.alg === undefined || jwk.alg === 'RS256') &&
+    (!Array.isArray(jwk.key_ops) || jwk.key_ops.includes('verify'))
   );
+}
+
+interface KeyIds {
+  readonly byKid: ReadonlyMap<string, string | null>;
+  /** The key a token without `kid` gets: the only signing key, if there is exactly one. */
+  readonly single: string | null;
+}
+
+const NO_KEY_IDS: KeyIds = { byKid: new Map(), single: null };
+
+/** Identity of each signing key of a loaded key set: kid plus key material, so a reused kid is a new key. */
+function keyIdsOf(keySet: JSONWebKeySet | undefined): KeyIds {
+  const signing = (keySet?.keys ?? []).filter(isSigningKey);
+  const idOf = (jwk: JSONWebKeySet['keys'][number]): string => JSON.stringify([jwk.kid, jwk.n, jwk.e]);
+  const byKid = new Map<string, string | null>();
+  for (const jwk of signing) {
+    if (typeof jwk.kid === 'string') byKid.set(jwk.kid, byKid.has(jwk.kid) ? null : idOf(jwk));
+  }
+  return { byKid, single: signing.length === 1 ? idOf(signing[0] as JSONWebKeySet['keys'][number]) : null };
 }
 
 // Errors from fetch() come from Node's realm: compare names and codes, not classes.

@@ -4,11 +4,13 @@ import { resolveConfig, type ClerkConfig, type ClerkVerifierOptions } from './co
 import { ClerkAuthError, InvalidTokenError, JwksUnavailableError, type InvalidTokenReason } from './errors';
 import { hasDuplicateNames, parseJsonObject } from './json-object';
 import { createKeyGetter, errorCode } from './jwks';
+import { createNodeSignatureCheck, type SignedToken } from './node-verify';
+import { TokenCache } from './token-cache';
 import { attachLogger } from './log-events';
 
 /**
  * Verifies Clerk session tokens, with no tie to any web framework. Create one per configuration
- * and reuse it: it holds the cache of signing keys.
+ * and reuse it: it holds the cache of signing keys and of verified tokens.
  */
 export interface ClerkVerifier {
   /** The resolved configuration (no secrets in it). */
@@ -41,26 +43,35 @@ const decoder = new TextDecoder();
  * @throws {ClerkConfigError} when the options or environment cannot work.
  */
 export function createClerkVerifier(options: ClerkVerifierOptions = {}): ClerkVerifier {
+  return createVerifier(options, 'node');
+}
+
+/**
+ * {@link createClerkVerifier}, choosing how signatures are checked: `node` tries node:crypto first
+ * and leaves every token it does not accept to jose; `jose` uses jose alone (the reference the
+ * tests compare verdicts with).
+ */
+export function createVerifier(options: ClerkVerifierOptions, signatures: 'node' | 'jose'): ClerkVerifier {
   const { config, keys, logger } = resolveConfig(options);
   const realm = config.name;
   const getKey = createKeyGetter(keys, config, logger);
+  const cache = new TokenCache(config.tokenCacheSize, getKey);
   const refuse = (reason: InvalidTokenReason, description?: string): InvalidTokenError =>
     new InvalidTokenError(reason, description === undefined ? { realm } : { realm, description });
 
   // jose calls this after checking the token's form, `crit` and `alg`, and before the signature.
+  const headerProblem = (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => checkHeader(header, token, config.acceptJwtTemplates);
   const resolveKey = (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => {
-    const problem = checkHeader(header, token, config.acceptJwtTemplates);
+    const problem = headerProblem(header, token);
     if (problem !== null) throw refuse(problem);
     return getKey(header, token);
   };
+  const checkWithNode = signatures === 'node' ? createNodeSignatureCheck(getKey, headerProblem) : null;
 
-  async function verify(token: string): Promise<ClerkUser> {
-    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
-      throw refuse('malformed');
-    }
-    let payload: Uint8Array;
+  async function checkWithJose(token: string): Promise<SignedToken> {
     try {
-      ({ payload } = await compactVerify(token, resolveKey, VERIFY_OPTIONS));
+      const { payload, protectedHeader } = await compactVerify(token, resolveKey, VERIFY_OPTIONS);
+      return { header: protectedHeader, payload: decoder.decode(payload) };
     } catch (error) {
       if (error instanceof ClerkAuthError) throw error;
       const reason = reasonFor(error);
@@ -69,10 +80,27 @@ export function createClerkVerifier(options: ClerkVerifierOptions = {}): ClerkVe
       if (reason === null) throw new JwksUnavailableError('a key of the JWKS could not be used', { realm, cause: error });
       throw refuse(reason);
     }
-    const claims = parseJsonObject(decoder.decode(payload));
+  }
+
+  async function verify(token: string): Promise<ClerkUser> {
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
+      throw refuse('malformed');
+    }
+    const cached = cache.get(token);
+    if (cached !== undefined) {
+      // A fresh object per request, and the claim rules against the clock every time.
+      const claims = JSON.parse(cached) as Record<string, unknown>;
+      if (checkClaims(claims, config, Date.now()) === null) return claims as ClerkUser;
+      cache.delete(token);
+    }
+    const generation = getKey.generation();
+    const { header, payload: text } = (await checkWithNode?.(token)) ?? (await checkWithJose(token));
+    const claims = parseJsonObject(text);
     if (claims === null) throw refuse('malformed');
     const rejection = checkClaims(claims, config, Date.now());
     if (rejection !== null) throw refuse(rejection.reason, rejection.description);
+    // A verified token's kid is a string or absent: jose's key set matches no other kind.
+    cache.set(token, text, typeof header.kid === 'string' ? header.kid : undefined, generation);
     return claims as ClerkUser;
   }
 

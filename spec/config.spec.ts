@@ -117,6 +117,7 @@ describe('resolveConfig: options and environment', () => {
       jwksCooldownInMs: 30_000,
       jwksCacheMaxAgeInMs: 600_000,
       jwksStaleWindowInMs: 3_600_000,
+      tokenCacheSize: 1000,
     });
   });
 
@@ -136,6 +137,7 @@ describe('resolveConfig: options and environment', () => {
       jwksCooldownInMs: 0,
       jwksCacheMaxAgeInMs: Infinity,
       jwksStaleWindowInMs: 0,
+      tokenCacheSize: 0,
       issuer: 'https://clerk.example.com',
     };
     expect(resolve({ publishableKey: PK, ...tuning }).config).toMatchObject(tuning);
@@ -303,6 +305,10 @@ describe('resolveConfig: startup errors name the option and its env var', () => 
     ['jwksStaleWindowInMs', -1, 'jwksStaleWindowInMs must be a number of milliseconds >= 0; default is 3600000.'],
     ['jwksStaleWindowInMs', Infinity, 'jwksStaleWindowInMs must be a number of milliseconds >= 0; default is 3600000.'],
     ['logger', { warn: () => undefined, event: 'yes' }, 'logger.event must be a function (event) => void when it is set.'],
+    ['tokenCacheSize', -1, 'tokenCacheSize must be a whole number from 0 (off) to 1000000; default is 1000.'],
+    ['tokenCacheSize', 10.5, 'tokenCacheSize must be a whole number from 0 (off) to 1000000; default is 1000.'],
+    ['tokenCacheSize', Infinity, 'tokenCacheSize must be a whole number from 0 (off) to 1000000; default is 1000.'],
+    ['tokenCacheSize', '1000', 'tokenCacheSize must be a whole number from 0 (off) to 1000000; default is 1000.'],
     ['acceptPendingSessions', 'yes', 'acceptPendingSessions must be true or false.'],
     ['name', '', 'name must be 1 to 100 printable ASCII characters without surrounding spaces (it is the WWW-Authenticate realm).'],
     ['name', 'bad\r\nSet-Cookie: x=1', 'name must be 1 to 100 printable ASCII characters without surrounding spaces (it is the WWW-Authenticate realm).'],

@@ -138,11 +138,11 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
       expect(response.headers['www-authenticate']).toBe('Bearer realm="agents-api"');
     });
 
-    it('fetches the key set once for 50 concurrent cold requests', async () => {
+    it('fetches the key set once for 200 concurrent cold requests', async () => {
       const app = appWith(auth());
       const bearer = `Bearer ${await token()}`;
-      const responses = await Promise.all(Array.from({ length: 50 }, () => request(app).get('/api/agents').set('Authorization', bearer)));
-      expect(responses.map((response) => response.status)).toEqual(Array(50).fill(200));
+      const responses = await Promise.all(Array.from({ length: 200 }, () => request(app).get('/api/agents').set('Authorization', bearer)));
+      expect(responses.map((response) => response.status)).toEqual(Array(200).fill(200));
       expect(jwks.server.requests).toBe(1);
     });
   });
@@ -175,6 +175,17 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
         ['user_2abc', '/api/reports'],
         ['user_2abc', '/api/reports'],
       ]);
+    });
+
+    it('runs on every request, also when the token comes from the verified-token cache', async () => {
+      const answers = [true, true, false];
+      const authorizeUser = jest.fn(() => answers.shift() as boolean);
+      const app = appWith(auth({ authorizeUser }));
+      const bearer = `Bearer ${await token()}`;
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await request(app).get('/api/agents').set('Authorization', bearer)).status);
+      expect(statuses).toEqual([200, 200, 403]);
+      expect(authorizeUser).toHaveBeenCalledTimes(3);
     });
 
     it('is not called for refused tokens', async () => {

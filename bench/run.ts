@@ -1,0 +1,356 @@
+/**
+ * `npm run bench`: the whole benchmark in one command. Starts a JWKS server on 127.0.0.1 (in this
+ * process), mints the tokens, then for each variant starts its server as a separate process and
+ * drives it with autocannon from another process (bench/load.ts), warm-up first. Prints a table and
+ * rewrites bench/results.md.
+ *
+ * Environment: BENCH_DURATION (measured seconds per variant, default 10), BENCH_WARMUP (seconds,
+ * default 3), BENCH_CONNECTIONS (default 50), BENCH_POOL (fresh tokens, default 4000: four times
+ * the default token cache), BENCH_ROUNDS (default 1; more rounds, alternately reversed, keep the
+ * median of each variant), BENCH_VARIANTS (comma-separated subset), BENCH_OUT (results file;
+ * `-` to skip writing), BENCH_CPU_PROF (a directory: each variant server writes a V8 CPU profile
+ * there, for Chrome DevTools or speedscope).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { HotPathRow } from './hot-path';
+import type { LoadResult, LoadSettings } from './load';
+import { VARIANTS, type BenchServerEnv, type Variant } from './server';
+
+const ROOT = path.resolve(__dirname, '..');
+const TS_NODE = [require.resolve('ts-node/dist/bin.js'), '--transpile-only'];
+
+interface Row {
+  variant: Variant;
+  label: string;
+  tokens: LoadSettings['mode'];
+  result: LoadResult | null;
+  /** Server CPU time (user + system) per measured request, in microseconds. */
+  cpuPerRequest: number | null;
+  failure?: string;
+  jwksFetches: number;
+}
+
+const LABELS: Record<Variant, string> = {
+  bare: 'bare Express (no auth)',
+  ours: 'express-clerk-jwt',
+  'ours-nocache': 'express-clerk-jwt, tokenCacheSize: 0',
+  'express-jwt': 'express-jwt + jwks-rsa',
+  'oauth2-jwt-bearer': 'express-oauth2-jwt-bearer',
+  'clerk-express': '@clerk/express (jwtKey)',
+  mastra: 'Mastra approach (jsonwebtoken + jwks-rsa client per request)',
+};
+
+/** The runs, in order: each variant with the token mode it is measured in. */
+const PLAN: { variant: Variant; tokens: LoadSettings['mode'] }[] = [
+  { variant: 'bare', tokens: 'none' },
+  { variant: 'ours', tokens: 'one' },
+  { variant: 'ours', tokens: 'pool' },
+  { variant: 'ours-nocache', tokens: 'one' },
+  { variant: 'express-jwt', tokens: 'pool' },
+  { variant: 'oauth2-jwt-bearer', tokens: 'pool' },
+  { variant: 'clerk-express', tokens: 'pool' },
+  { variant: 'mastra', tokens: 'pool' },
+];
+const PEERS: readonly Variant[] = ['express-jwt', 'oauth2-jwt-bearer', 'clerk-express', 'mastra'];
+
+function numberFromEnv(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`${name} must be a number >= 0`);
+  return parsed;
+}
+
+function b64url(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function mintToken(privateKey: KeyObject, kid: string, claims: Record<string, unknown>): string {
+  const input = `${b64url({ alg: 'RS256', kid, typ: 'JWT' })}.${b64url(claims)}`;
+  return `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
+}
+
+/** A JWKS endpoint that counts its requests. */
+async function startJwksServer(jwk: object): Promise<{ origin: string; fetches: () => number; close: () => Promise<void> }> {
+  let count = 0;
+  const body = JSON.stringify({ keys: [jwk] });
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/.well-known/jwks.json') {
+      res.writeHead(404).end();
+      return;
+    }
+    count += 1;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    origin,
+    fetches: () => count,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/** Starts a variant server and resolves with its port once it listens. */
+function startVariant(variant: Variant, env: BenchServerEnv): Promise<{ child: ChildProcess; port: number }> {
+  const profile = process.env['BENCH_CPU_PROF'];
+  const flags = profile === undefined || profile === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profile)}`, `--cpu-prof-name=${variant}-${Date.now()}.cpuprofile`];
+  const child = spawn(process.execPath, [...flags, ...TS_NODE, path.join(__dirname, 'server.ts'), variant], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /listening (\d+)/.exec(stdout);
+      if (match !== null) resolve({ child, port: Number(match[1]) });
+    });
+    child.on('exit', (code) => reject(new Error(`${variant} server exited with ${code}: ${stderr.trim().slice(0, 500)}`)));
+  });
+}
+
+/** Runs a bench script in its own process and parses the JSON line it prints last. */
+function runScript<T>(script: string, args: string[] = []): Promise<T> {
+  const child = spawn(process.execPath, [...TS_NODE, path.join(__dirname, script), ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let stdout = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${script} exited with ${code}`));
+      resolve(JSON.parse(stdout.trim().split('\n').pop() as string) as T);
+    });
+  });
+}
+
+const runLoad = (settings: LoadSettings) => runScript<LoadResult>('load.ts', [JSON.stringify(settings)]);
+
+async function cpuOf(port: number): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${port}/__cpu`);
+  return ((await response.json()) as { cpu: number }).cpu;
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+const fmt = (value: number, digits = 0): string => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** Peer rows that answered every request with a 2xx, fastest first: the only ones fit to compare with. */
+function validPeers(rows: Row[]): (Row & { result: LoadResult })[] {
+  return rows
+    .filter((row): row is Row & { result: LoadResult } => PEERS.includes(row.variant) && row.result !== null && row.result.non2xx === 0 && row.result.errors === 0)
+    .sort((a, b) => b.result.requestsPerSecond - a.result.requestsPerSecond);
+}
+
+/** The row with the median req/s (failed runs count as the slowest). */
+function median(rows: Row[]): Row {
+  const sorted = [...rows].sort((a, b) => (a.result?.requestsPerSecond ?? -1) - (b.result?.requestsPerSecond ?? -1));
+  return sorted[Math.floor(sorted.length / 2)] as Row;
+}
+
+function table(rows: Row[]): string {
+  const bare = rows.find((row) => row.variant === 'bare')?.result?.requestsPerSecond;
+  const bestPeer = validPeers(rows)[0]?.result.requestsPerSecond;
+  const lines = [
+    '| variant | tokens | req/s | p50 ms | p99 ms | × bare | × best peer | server CPU µs/req | JWKS fetches | non-2xx / errors |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const row of rows) {
+    const tokens = row.tokens === 'none' ? '—' : row.tokens === 'one' ? 'one reused' : 'fresh per request';
+    if (row.result === null) {
+      lines.push(`| ${row.label} | ${tokens} | — | — | — | — | — | — | ${row.jwksFetches} | ${row.failure ?? 'failed'} |`);
+      continue;
+    }
+    const r = row.result;
+    const ratio = (base: number | undefined) => (base === undefined || base === 0 || row.variant === 'bare' ? '—' : fmt(r.requestsPerSecond / base, 2));
+    lines.push(
+      `| ${row.label} | ${tokens} | ${fmt(r.requestsPerSecond)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${ratio(bare)} | ${row.variant === 'bare' ? '—' : ratio(bestPeer)} | ${row.cpuPerRequest === null ? '—' : fmt(row.cpuPerRequest)} | ${row.jwksFetches} | ${r.non2xx} / ${r.errors + r.timeouts} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The targets of issue #6, checked against this run. */
+function targets(rows: Row[], connections: number): string[] {
+  const get = (variant: Variant, tokens: LoadSettings['mode']) => rows.find((row) => row.variant === variant && row.tokens === tokens)?.result ?? null;
+  const bare = get('bare', 'none');
+  const reused = get('ours', 'one');
+  const fresh = get('ours', 'pool');
+  const best = validPeers(rows)[0];
+  const out: string[] = [];
+  const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
+  if (bare !== null && reused !== null) {
+    const ratio = reused.requestsPerSecond / bare.requestsPerSecond;
+    out.push(`- reused token ≥ 0.90 × bare Express: ${fmt(ratio, 2)} × (${verdict(ratio >= 0.9)})`);
+    const added = reused.p99 - bare.p99;
+    out.push(`- added p99 latency ≤ 1 ms at ${connections} connections (reused token): ${fmt(added, 1)} ms (${verdict(added <= 1)})`);
+  }
+  if (fresh !== null && best !== undefined) {
+    const ratio = fresh.requestsPerSecond / best.result.requestsPerSecond;
+    out.push(`- fresh tokens ≥ 1.3 × the best peer (${best.label}): ${fmt(ratio, 2)} × (${verdict(ratio >= 1.3)})`);
+  }
+  if (bare !== null && fresh !== null) {
+    out.push(`- added p99 latency, fresh tokens: ${fmt(fresh.p99 - bare.p99, 1)} ms`);
+  }
+  return out;
+}
+
+function machine(loadBefore: number[], loadAfter: number[]): string {
+  const cpus = os.cpus();
+  const versions = ['express', 'jose', 'autocannon', 'express-jwt', 'jwks-rsa', 'express-oauth2-jwt-bearer', '@clerk/express', 'jsonwebtoken']
+    .map((name) => `${name} ${(JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version}`)
+    .join(', ');
+  return [
+    `- CPU: ${cpus.length} × ${cpus[0]?.model ?? 'unknown'}; memory ${fmt(os.totalmem() / 2 ** 30, 1)} GiB`,
+    `- load average (1/5/15 min) before: ${loadBefore.map((v) => fmt(v, 2)).join(' / ')}; after: ${loadAfter.map((v) => fmt(v, 2)).join(' / ')}`,
+    `- Node ${process.version} on ${os.platform()} ${os.release()}; ${versions}`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const duration = numberFromEnv('BENCH_DURATION', 10);
+  const warmup = numberFromEnv('BENCH_WARMUP', 3);
+  const connections = numberFromEnv('BENCH_CONNECTIONS', 50);
+  const poolSize = Math.max(1, Math.round(numberFromEnv('BENCH_POOL', 4000)));
+  const rounds = Math.max(1, Math.round(numberFromEnv('BENCH_ROUNDS', 1)));
+  const only = (process.env['BENCH_VARIANTS'] ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+  for (const name of only) if (!VARIANTS.includes(name as Variant)) throw new Error(`BENCH_VARIANTS: unknown variant ${name}; one of ${VARIANTS.join(', ')}`);
+  const out = process.env['BENCH_OUT'] ?? path.join(__dirname, 'results.md');
+  const plan = PLAN.filter((step) => only.length === 0 || only.includes(step.variant));
+  const loadBefore = os.loadavg();
+  const started = new Date();
+
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = `ins_bench_${randomBytes(4).toString('hex')}`;
+  const jwks = await startJwksServer({ ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' });
+  const authorizedParty = 'http://localhost:3000';
+  const host = 'bench.clerk.accounts.invalid';
+  const env: BenchServerEnv = {
+    JWKS_URI: `${jwks.origin}/.well-known/jwks.json`,
+    ISSUER: jwks.origin,
+    JWT_KEY: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    AUTHORIZED_PARTY: authorizedParty,
+    PUBLISHABLE_KEY: `pk_test_${Buffer.from(`${host}$`).toString('base64').replace(/=+$/, '')}`,
+    SECRET_KEY: `sk_test_${randomBytes(20).toString('hex')}`,
+  };
+
+  // Clerk-shaped v1 session tokens, valid for the whole run (real ones live 60 s and are refreshed).
+  process.stdout.write(`Minting ${poolSize} tokens… `);
+  const now = Math.floor(Date.now() / 1000);
+  const tokens = Array.from({ length: poolSize }, (_, i) =>
+    mintToken(privateKey, kid, {
+      azp: authorizedParty,
+      exp: now + 3600,
+      fva: [0, -1],
+      iat: now,
+      iss: jwks.origin,
+      nbf: now - 10,
+      sid: `sess_bench${i}`,
+      sub: `user_bench${i}`,
+    }),
+  );
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'express-clerk-jwt-bench-'));
+  const tokensFile = path.join(dir, 'tokens.txt');
+  writeFileSync(tokensFile, tokens.join('\n'));
+  process.stdout.write(`done.\n${connections} connections, ${warmup} s warm-up + ${duration} s measured per variant.\n`);
+
+  // Each round measures every step once; a step's row is the round with its median req/s.
+  const measured: Row[][] = plan.map(() => []);
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      if (rounds > 1) process.stdout.write(`Round ${round} of ${rounds}\n`);
+      // Every other round runs backwards, so that no variant always follows the same one.
+      const order = plan.map((_, index) => index);
+      if (round % 2 === 0) order.reverse();
+      for (const index of order) (measured[index] as Row[]).push(await measure(plan[index] as (typeof plan)[number]));
+    }
+  } finally {
+    await jwks.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const rows = measured.map(median);
+
+  async function measure(step: (typeof plan)[number]): Promise<Row> {
+    const label = LABELS[step.variant];
+    process.stdout.write(`${label} (${step.tokens})… `);
+    const fetchesBefore = jwks.fetches();
+    const row: Row = { variant: step.variant, label, tokens: step.tokens, result: null, cpuPerRequest: null, jwksFetches: 0 };
+    let server: { child: ChildProcess; port: number } | null = null;
+    try {
+      server = await startVariant(step.variant, env);
+      const settings = { url: `http://127.0.0.1:${server.port}/`, tokensFile, mode: step.tokens, connections };
+      if (warmup > 0) await runLoad({ ...settings, durationSeconds: warmup });
+      const cpuBefore = await cpuOf(server.port);
+      row.result = await runLoad({ ...settings, durationSeconds: duration });
+      row.cpuPerRequest = (await cpuOf(server.port)) - cpuBefore;
+      if (row.result.requests > 0) row.cpuPerRequest /= row.result.requests;
+      process.stdout.write(`${fmt(row.result.requestsPerSecond)} req/s, ${fmt(row.cpuPerRequest)} µs CPU/request\n`);
+    } catch (error) {
+      row.failure = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      process.stdout.write(`failed: ${row.failure}\n`);
+    } finally {
+      if (server !== null) await stop(server.child);
+    }
+    row.jwksFetches = jwks.fetches() - fetchesBefore;
+    return row;
+  }
+
+  process.stdout.write('Hot path, in process… ');
+  const hotPath = await runScript<HotPathRow[]>('hot-path.ts');
+  process.stdout.write('done.\n');
+
+  const report = [
+    '# Benchmark results',
+    '',
+    `Written by \`npm run bench\` on ${started.toISOString()}. ${connections} connections, ${warmup} s warm-up, ${duration} s measured per variant${rounds > 1 ? `, median of ${rounds} rounds` : ''}; ${poolSize} fresh tokens in the pool.`,
+    '',
+    table(rows),
+    '',
+    '## Targets (issue #6)',
+    '',
+    ...targets(rows, connections),
+    '',
+    '## Hot path, in process (CPU µs per operation, best of 3 rounds)',
+    '',
+    '| operation | µs |',
+    '| --- | ---: |',
+    ...hotPath.map((row) => `| ${row.name} | ${fmt(row.microseconds, 1)} |`),
+    '',
+    '## Machine',
+    '',
+    machine(loadBefore, os.loadavg()),
+    '',
+  ].join('\n');
+  process.stdout.write(`\n${report}`);
+  if (out !== '-') {
+    const notesFile = path.join(__dirname, 'notes.md');
+    const notes = readFileSync(notesFile, 'utf8');
+    writeFileSync(out, `${report}\n${notes}`);
+    process.stdout.write(`\nWritten to ${path.relative(process.cwd(), out)}\n`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,193 @@
+import { generateKeyPairSync, KeyObject, sign } from 'node:crypto';
+import type { ClerkVerifierOptions } from '../lib/config';
+import { ClerkAuthError } from '../lib/errors';
+import { createVerifier, type ClerkVerifier } from '../lib/verify-token';
+import { useJwksFixture } from './helpers/jwks-fixture';
+import { b64url, mint, mintRaw } from './helpers/keys';
+
+// The node:crypto fast path must never change a verdict: every token of the corpus gets the same
+// answer (the same claims, or the same error class, reason and status) as with jose alone.
+
+const jwks = useJwksFixture();
+const { claims } = jwks;
+
+type Outcome = string;
+
+async function outcome(verifier: ClerkVerifier, token: string): Promise<Outcome> {
+  try {
+    return `accepted ${JSON.stringify(await verifier.verify(token))}`;
+  } catch (error) {
+    if (!(error instanceof ClerkAuthError)) return `crashed ${String(error)}`;
+    return `${error.name} ${error.status} ${'reason' in error ? String(error.reason) : ''} ${error.message}`;
+  }
+}
+
+/** Both verifiers, without the token cache so that every token goes through the signature check. */
+function verifiers(options: ClerkVerifierOptions = {}) {
+  const shared: ClerkVerifierOptions = {
+    jwksUri: jwks.server.jwksUri,
+    env: {},
+    logger: false,
+    tokenCacheSize: 0,
+    authorizedParties: ['http://localhost:3000'],
+    ...options,
+  };
+  return { node: createVerifier(shared, 'node'), jose: createVerifier(shared, 'jose') };
+}
+
+async function compare(tokens: string[], options: ClerkVerifierOptions = {}): Promise<Set<Outcome>> {
+  const { node, jose } = verifiers(options);
+  const seen = new Set<Outcome>();
+  for (const token of tokens) {
+    const expected = await outcome(jose, token);
+    expect({ token, outcome: await outcome(node, token) }).toEqual({ token, outcome: expected });
+    seen.add(expected.split(' ').slice(0, 3).join(' '));
+  }
+  return seen;
+}
+
+/** A deterministic pseudo-random sequence (mulberry32), so that a failure can be replayed. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+describe('node:crypto signature check: same verdicts as jose on a token corpus', () => {
+  it('hand-made tokens: valid, refused for every reason, and hostile', async () => {
+    const key = jwks.key;
+    const now = Math.floor(Date.now() / 1000);
+    const payload = JSON.stringify(claims());
+    const header = (fields: Record<string, unknown>) => JSON.stringify({ alg: 'RS256', kid: key.kid, typ: 'JWT', ...fields });
+    const valid = await mint(key, claims());
+    const [h, p, s] = valid.split('.') as [string, string, string];
+    const tokens = [
+      valid,
+      await mint(key, claims({ v: 2, sts: 'active', o: { id: 'org_1', rol: 'admin' } })),
+      await mint(key, claims({ v: 2, sts: 'pending' })),
+      await mint(key, claims(), { typ: undefined }),
+      await mint(key, claims(), { cat: 'cl_B7d4PD111AAA' }),
+      await mint(key, claims(), { cat: 'cl_B7d4PD222AAA' }),
+      await mint(key, claims(), { cat: 7 }),
+      await mint(key, claims(), { kid: undefined }),
+      mintRaw(key, header({ kid: '' }), payload),
+      mintRaw(key, header({ kid: 0 }), payload),
+      mintRaw(key, header({ kid: null }), payload),
+      mintRaw(key, header({ kid: 42 }), payload),
+      await mint(jwks.otherKey, claims()),
+      await mint(jwks.otherKey, claims(), { kid: key.kid }),
+      await mint(key, claims({ exp: now - 10 })),
+      await mint(key, claims({ exp: now - 3 })),
+      await mint(key, claims({ nbf: now + 30 })),
+      await mint(key, claims({ iat: now + 30 })),
+      await mint(key, claims({ exp: undefined })),
+      await mint(key, claims({ exp: String(now + 60) })),
+      await mint(key, claims({ sub: undefined })),
+      await mint(key, claims({ sub: '' })),
+      await mint(key, claims({ azp: 'https://evil.example' })),
+      await mint(key, claims({ azp: undefined })),
+      await mint(key, claims({ iss: 'https://evil.example' })),
+      mintRaw(key, header({ alg: 'none' }), payload),
+      mintRaw(key, header({ alg: 'RS384' }), payload),
+      mintRaw(key, header({ alg: 'PS256' }), payload),
+      mintRaw(key, header({ alg: 'rs256' }), payload),
+      mintRaw(key, header({ alg: undefined }), payload),
+      mintRaw(key, header({ alg: 256 }), payload),
+      mintRaw(key, header({ typ: 'at+jwt' }), payload),
+      mintRaw(key, header({ typ: 'jwt' }), payload),
+      mintRaw(key, header({ crit: ['exp'], exp: 1 }), payload),
+      mintRaw(key, header({ crit: 'exp' }), payload),
+      mintRaw(key, header({ crit: [] }), payload),
+      mintRaw(key, header({ b64: true, crit: ['b64'] }), payload),
+      mintRaw(key, header({ b64: false, crit: ['b64'] }), payload),
+      mintRaw(key, header({ b64: 'no' }), payload),
+      mintRaw(key, header({ jwk: jwks.otherKey.jwk }), payload),
+      mintRaw(key, `{"alg":"none","kid":"${key.kid}","alg":"RS256"}`, payload),
+      mintRaw(key, `{"alg":"RS256","kid":"${key.kid}","alg":"none"}`, payload),
+      mintRaw(key, ` { "alg" : "RS256" , "kid" : "${key.kid}" } `, payload),
+      mintRaw(key, '[]', payload),
+      mintRaw(key, 'null', payload),
+      mintRaw(key, '"RS256"', payload),
+      mintRaw(key, 'not json', payload),
+      signedBytes(key, Buffer.from(`{"alg":"RS256","kid":"ins\xffmain"}`, 'latin1'), Buffer.from(payload)),
+      mintRaw(key, header({}), payload.replace('{', '{"sub":"user_admin",')),
+      mintRaw(key, header({}), 'not json'),
+      mintRaw(key, header({}), '[1,2]'),
+      mintRaw(key, header({}), 'null'),
+      mintRaw(key, header({}), '"user_2abc"'),
+      mintRaw(key, header({}), JSON.stringify(claims({ sub: 'user_\u00e9\u{1F600}' }))),
+      mintRaw(key, header({}), `\ufeff${payload}`),
+      signedBytes(key, Buffer.from(header({})), Buffer.concat([Buffer.from(payload.slice(0, -1)), Buffer.from([0xff, 0xfe]), Buffer.from(',"x":1}')])),
+      `${h}.${b64url(JSON.stringify(claims({ sub: 'user_admin' })))}.${s}`,
+      `${h}.${p}.${s.slice(0, -1)}`,
+      `${h}.${p}.${s}A`,
+      `${h}.${p}.${s}AA`,
+      `${h}.${p}.${s}AAA`,
+      `${h}.${p}.${s}AAAA`,
+      `${h}.${p}.${s.slice(0, -1)}${flipLowBits(s.slice(-1))}`,
+      `${h}A.${p}.${s}`,
+      `${h}.${p}A.${s}`,
+      `${h}.${p}.AAAA`,
+      `${h}.${p}.${Buffer.alloc(256).toString('base64url')}`,
+    ];
+    const seen = await compare(tokens);
+    expect([...seen].filter((o) => o.startsWith('accepted')).length).toBeGreaterThan(0);
+    // The corpus reaches many distinct refusals, not one repeated.
+    expect([...seen].filter((o) => o.startsWith('InvalidTokenError')).length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each([6, 7, 8])('400 random mutations of valid tokens (seed %i)', async (seed) => {
+    const next = random(seed);
+    const originals = [await mint(jwks.key, claims()), await mint(jwks.key, claims({ v: 2, sts: 'active' }))];
+    const tokens: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const chars = [...(originals[i % 2] as string)];
+      const at = Math.floor(next() * chars.length);
+      const char = ALPHABET[Math.floor(next() * ALPHABET.length)] as string;
+      const kind = next();
+      if (kind < 0.6) chars[at] = char;
+      else if (kind < 0.8) chars.splice(at, 1);
+      else chars.splice(at, 0, char);
+      tokens.push(chars.join(''));
+    }
+    await compare(tokens);
+  });
+
+  it('keys jose refuses: an RSA key shorter than 2048 bits in the key set', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    jwks.server.keys = [{ ...publicKey.export({ format: 'jwk' }), kid: 'ins_short', alg: 'RS256', use: 'sig' }, jwks.key.jwk];
+    const input = `${b64url(JSON.stringify({ alg: 'RS256', kid: 'ins_short', typ: 'JWT' }))}.${b64url(JSON.stringify(claims()))}`;
+    const short = `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
+    const seen = await compare([short, await mint(jwks.key, claims())]);
+    expect([...seen].some((o) => o.startsWith('JwksUnavailableError 503'))).toBe(true);
+  });
+
+  it('with JWT templates accepted', async () => {
+    const tokens = [await mint(jwks.key, claims(), { cat: 'cl_B7d4PD222AAA' }), await mint(jwks.key, claims(), { cat: 'cl_B7d4PD333AAA' })];
+    const seen = await compare(tokens, { acceptJwtTemplates: true });
+    expect([...seen].some((o) => o.startsWith('accepted'))).toBe(true);
+  });
+
+  it('with jwtKey', async () => {
+    const tokens = [await mint(jwks.key, claims()), await mint(jwks.otherKey, claims()), await mint(jwks.key, claims(), { kid: 'anything' })];
+    await compare(tokens, { jwksUri: undefined, jwtKey: jwks.key.pem });
+  });
+});
+
+/** Signs a raw header and payload (bytes that need not be UTF-8), RS256. */
+function signedBytes(key: typeof jwks.key, header: Buffer, payload: Buffer): string {
+  const input = `${header.toString('base64url')}.${payload.toString('base64url')}`;
+  return `${input}.${sign('sha256', Buffer.from(input), KeyObject.from(key.privateKey)).toString('base64url')}`;
+}
+
+/** The last base64url character of a 256-byte signature carries 4 unused bits: change them. */
+function flipLowBits(char: string): string {
+  const index = ALPHABET.indexOf(char);
+  return ALPHABET[(index & ~0b1111) | (~index & 0b1111)] as string;
+}
