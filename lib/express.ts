@@ -6,7 +6,7 @@ import { ClerkAuthError, ClerkConfigError, InvalidTokenError, MissingTokenError 
 import { extractBearerToken } from './extract-token';
 import { loggerOf, report } from './log-events';
 import { readSessionCookie, sessionCookieNames } from './session-cookie';
-import { createClerkVerifier, type ClerkVerifier } from './verify-token';
+import { cachedVerification, createClerkVerifier, type ClerkVerifier } from './verify-token';
 
 declare global {
   // Types `req.user` in every Express app that imports this package.
@@ -63,13 +63,23 @@ export interface AdapterSettings {
 
 const ADAPTER_OPTIONS: readonly (keyof ClerkAuthOptions)[] = ['authorizeUser', 'optional', 'forwardErrors', 'verifier', 'sessionCookie'];
 const DEFAULT_SETTINGS: AdapterSettings = Object.freeze({ realm: 'clerk', forwardErrors: false, logger: null });
-const settingsOf = new WeakMap<object, AdapterSettings>();
+// What clerkAuth() leaves on a request for the guards behind it. Symbol-keyed properties rather
+// than WeakMaps: a WeakMap entry per request is an ephemeron the garbage collector must trace,
+// about 1 µs each, on every request.
+const SETTINGS = Symbol('express-clerk-jwt.settings');
+const VERIFIED = Symbol('express-clerk-jwt.verified');
 
-const verifiedOf = new WeakMap<object, ClerkUser>();
+interface MarkedRequest {
+  [SETTINGS]?: AdapterSettings | undefined;
+  [VERIFIED]?: ClerkUser | undefined;
+}
+
+/** The outcome of a middleware's work: `null` to go on, or the error to answer with. */
+export type Outcome = { error: unknown } | null;
 
 /** The settings of the `clerkAuth()` that handled `req` (defaults when none did). */
 export function adapterSettings(req: Request): AdapterSettings {
-  return settingsOf.get(req) ?? DEFAULT_SETTINGS;
+  return (req as MarkedRequest)[SETTINGS] ?? DEFAULT_SETTINGS;
 }
 
 /**
@@ -77,7 +87,7 @@ export function adapterSettings(req: Request): AdapterSettings {
  * middleware, or one that decodes tokens without verifying them, may set `req.user` too.
  */
 export function verifiedClaims(req: Request): ClerkUser | undefined {
-  return verifiedOf.get(req);
+  return (req as MarkedRequest)[VERIFIED];
 }
 
 /**
@@ -114,10 +124,16 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
     );
   }
 
-  async function authenticate(req: Request): Promise<{ error: unknown } | null> {
-    verifiedOf.delete(req);
+  const peek = cachedVerification(verifier);
+
+  /**
+   * Synchronous as far as it can be: a token the verifier's cache vouches for, with no
+   * `authorizeUser`, is settled without a promise (the common case: a browser reuses its token).
+   */
+  function authenticate(req: Request & MarkedRequest): Outcome | Promise<Outcome> {
+    req[VERIFIED] = undefined;
     try {
-      let token = extractBearerToken(req.headersDistinct.authorization ?? req.headers.authorization, realm);
+      let token = extractBearerToken(authorizationOf(req), realm);
       if (token === null && cookieNames !== null && isAuthorizedOrigin(req, verifier.config.authorizedParties)) {
         token = readSessionCookie(req.headers.cookie, cookieNames);
       }
@@ -125,20 +141,32 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
         if (optional) return anonymous(req);
         throw new MissingTokenError({ realm });
       }
-      let user: ClerkUser;
-      try {
-        user = await verifier.verify(token);
-      } catch (error) {
-        if (optional && error instanceof InvalidTokenError && error.reason === 'pending_session') return anonymous(req);
-        throw error;
-      }
-      req.user = user as Express.User;
-      verifiedOf.set(req, user);
-      if (authorizeUser !== undefined) await authorize(authorizeUser, user, req, realm);
-      return null;
+      const cached = peek(token);
+      return cached === undefined ? verifyThenAccept(req, token) : accept(req, cached);
     } catch (error) {
       return { error };
     }
+  }
+
+  async function verifyThenAccept(req: Request & MarkedRequest, token: string): Promise<Outcome> {
+    let user: ClerkUser;
+    try {
+      user = await verifier.verify(token);
+    } catch (error) {
+      if (optional && error instanceof InvalidTokenError && error.reason === 'pending_session') return anonymous(req);
+      return { error };
+    }
+    return accept(req, user);
+  }
+
+  function accept(req: Request & MarkedRequest, user: ClerkUser): Outcome | Promise<Outcome> {
+    req.user = user as Express.User;
+    req[VERIFIED] = user;
+    if (authorizeUser === undefined) return null;
+    return authorize(authorizeUser, user, req, realm).then(
+      () => null,
+      (error: unknown) => ({ error }),
+    );
   }
 
   return function clerkAuthMiddleware(req: Request, res: Response, next: NextFunction): void {
@@ -146,9 +174,30 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
       next();
       return;
     }
-    settingsOf.set(req, settings);
+    (req as MarkedRequest)[SETTINGS] = settings;
     settle(authenticate(req), req, res, next, settings);
   };
+}
+
+const AUTHORIZATION = /^authorization$/i;
+
+/**
+ * The `Authorization` header, or all its values when it was sent more than once (Node keeps only
+ * the first in `req.headers`). Scans `rawHeaders`, which allocates nothing; `headersDistinct`
+ * would build an object of arrays for every header of every request.
+ */
+function authorizationOf(req: Request): string | readonly string[] | undefined {
+  const first = req.headers.authorization;
+  if (first === undefined) return undefined;
+  const raw = req.rawHeaders as string[] | undefined;
+  // A hand-made request (a test double) may lack rawHeaders: Node's own list then decides.
+  if (raw === undefined) return req.headersDistinct?.authorization ?? first;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 13 && AUTHORIZATION.test(name) && ++seen > 1) return req.headersDistinct.authorization;
+  }
+  return first;
 }
 
 /**
@@ -156,26 +205,33 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
  * {@link ClerkAuthError} to the logger's `event` hook, then answers it (unless `forwardErrors`)
  * or hands the error to `next(err)`.
  */
-export function settle(outcome: Promise<{ error: unknown } | null>, req: Request, res: Response, next: NextFunction, settings: AdapterSettings): void {
+export function settle(outcome: Outcome | Promise<Outcome>, req: Request, res: Response, next: NextFunction, settings: AdapterSettings): void {
+  if (!(outcome instanceof Promise)) {
+    // Synchronous: Express's router catches what next() or the response might throw.
+    finish(outcome, req, res, next, settings);
+    return;
+  }
   outcome
-    .then((result) => {
-      if (result === null) return next();
-      const { error } = result;
-      if (error instanceof ClerkAuthError) reportRefusal(error, req, settings);
-      if (error instanceof ClerkAuthError && !settings.forwardErrors && !res.headersSent) {
-        res.status(error.status).set(error.headers).json(error.toJSON());
-        return;
-      }
-      // A non-Error thrown by authorizeUser must not reach next() as-is: next('route') would skip
-      // the route and next(undefined) would let the request through.
-      next(error instanceof Error ? error : new Error('an authorization check threw a value that is not an Error', { cause: error }));
-    })
+    .then((result) => finish(result, req, res, next, settings))
     .catch((error: unknown) => {
       // Only reachable if next() or the response itself throws, which Express's never do; the
       // process must not die of an unhandled rejection all the same.
       console.error(error);
       res.destroy();
     });
+}
+
+function finish(result: Outcome, req: Request, res: Response, next: NextFunction, settings: AdapterSettings): void {
+  if (result === null) return next();
+  const { error } = result;
+  if (error instanceof ClerkAuthError) reportRefusal(error, req, settings);
+  if (error instanceof ClerkAuthError && !settings.forwardErrors && !res.headersSent) {
+    res.status(error.status).set(error.headers).json(error.toJSON());
+    return;
+  }
+  // A non-Error thrown by authorizeUser must not reach next() as-is: next('route') would skip
+  // the route and next(undefined) would let the request through.
+  next(error instanceof Error ? error : new Error('an authorization check threw a value that is not an Error', { cause: error }));
 }
 
 /** A CORS preflight: the browser sends no credentials with it, so it must pass untouched. */

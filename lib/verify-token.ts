@@ -82,17 +82,23 @@ export function createVerifier(options: ClerkVerifierOptions, signatures: 'node'
     }
   }
 
+  /** The claims of a token the cache vouches for and that still passes the claim rules; else `undefined`. */
+  function peek(token: string): ClerkUser | undefined {
+    const cached = cache.get(token);
+    if (cached === undefined) return undefined;
+    // A fresh object per request, and the claim rules against the clock every time.
+    const claims = JSON.parse(cached) as Record<string, unknown>;
+    if (checkClaims(claims, config, Date.now()) === null) return claims as ClerkUser;
+    cache.delete(token);
+    return undefined;
+  }
+
   async function verify(token: string): Promise<ClerkUser> {
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
       throw refuse('malformed');
     }
-    const cached = cache.get(token);
-    if (cached !== undefined) {
-      // A fresh object per request, and the claim rules against the clock every time.
-      const claims = JSON.parse(cached) as Record<string, unknown>;
-      if (checkClaims(claims, config, Date.now()) === null) return claims as ClerkUser;
-      cache.delete(token);
-    }
+    const cached = peek(token);
+    if (cached !== undefined) return cached;
     const generation = getKey.generation();
     const { header, payload: text } = (await checkWithNode?.(token)) ?? (await checkWithJose(token));
     const claims = parseJsonObject(text);
@@ -106,7 +112,20 @@ export function createVerifier(options: ClerkVerifierOptions, signatures: 'node'
 
   const verifier = Object.freeze({ config, verify });
   attachLogger(verifier, logger);
+  PEEKS.set(verifier, peek);
   return verifier;
+}
+
+const PEEKS = new WeakMap<ClerkVerifier, (token: string) => ClerkUser | undefined>();
+const NO_CACHE = (): undefined => undefined;
+
+/**
+ * For adapters: a synchronous look-up of a token the verifier verified before, with the same
+ * rules as `verify()` (still-trusted key, claims against the clock), so that a cache hit needs no
+ * promise. `undefined` means "call verify()". A verifier that is not ours never answers from here.
+ */
+export function cachedVerification(verifier: ClerkVerifier): (token: string) => ClerkUser | undefined {
+  return PEEKS.get(verifier) ?? NO_CACHE;
 }
 
 function checkHeader(header: CompactJWSHeaderParameters, token: FlattenedJWSInput, acceptJwtTemplates: boolean): InvalidTokenReason | null {
