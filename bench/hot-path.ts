@@ -54,7 +54,8 @@ async function main(): Promise<void> {
   // The whole middleware on a minimal request, up to next(): what it adds to a request.
   const middleware = clerkAuth(options);
   const headers = { authorization: `Bearer ${token}` };
-  const request = () => ({ method: 'GET', headers, headersDistinct: { authorization: [headers.authorization] } }) as unknown as Request;
+  const rawHeaders = ['Authorization', headers.authorization];
+  const request = () => ({ method: 'GET', headers, rawHeaders, headersDistinct: { authorization: [headers.authorization] } }) as unknown as Request;
   const response = {} as Response;
   await add('clerkAuth() middleware, cache hit', 50_000, () => new Promise<void>((resolve) => middleware(request(), response, resolve as NextFunction)));
   process.stdout.write(`${JSON.stringify(rows)}\n`);

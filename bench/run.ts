@@ -13,7 +13,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -24,6 +24,23 @@ import { VARIANTS, type BenchServerEnv, type Variant } from './server';
 
 const ROOT = path.resolve(__dirname, '..');
 const TS_NODE = [require.resolve('ts-node/dist/bin.js'), '--transpile-only'];
+
+/**
+ * CPU pinning: on a small machine the load generator and the server fight for the same cores, and
+ * req/s then measures the scheduler. With `taskset` and at least 2 cores (and BENCH_PIN not `0`),
+ * each variant server gets core 0 to itself and autocannon the others.
+ */
+const PIN = ((): { server: string[]; load: string[] } | null => {
+  const cores = os.cpus().length;
+  if (process.env['BENCH_PIN'] === '0' || cores < 2 || !existsSync('/usr/bin/taskset')) return null;
+  return { server: ['/usr/bin/taskset', '-c', '0'], load: ['/usr/bin/taskset', '-c', `1-${cores - 1}`] };
+})();
+
+/** Spawns `node <args>`, under `taskset` when pinning is on. */
+function spawnNode(pin: string[] | undefined, args: string[], options: Parameters<typeof spawn>[2]): ChildProcess {
+  const command = [...(pin ?? []), process.execPath, ...args];
+  return spawn(command[0] as string, command.slice(1), options);
+}
 
 interface Row {
   variant: Variant;
@@ -48,7 +65,9 @@ const LABELS: Record<Variant, string> = {
 
 /** The runs, in order: each variant with the token mode it is measured in. */
 const PLAN: { variant: Variant; tokens: LoadSettings['mode'] }[] = [
-  { variant: 'bare', tokens: 'none' },
+  // The ceiling gets the very same requests (the reused token's header, ignored), so that the
+  // difference between the first two rows is the middleware's work and nothing else.
+  { variant: 'bare', tokens: 'one' },
   { variant: 'ours', tokens: 'one' },
   { variant: 'ours', tokens: 'pool' },
   { variant: 'ours-nocache', tokens: 'one' },
@@ -104,7 +123,7 @@ async function startJwksServer(jwk: object): Promise<{ origin: string; fetches: 
 function startVariant(variant: Variant, env: BenchServerEnv): Promise<{ child: ChildProcess; port: number }> {
   const profile = process.env['BENCH_CPU_PROF'];
   const flags = profile === undefined || profile === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profile)}`, `--cpu-prof-name=${variant}-${Date.now()}.cpuprofile`];
-  const child = spawn(process.execPath, [...flags, ...TS_NODE, path.join(__dirname, 'server.ts'), variant], {
+  const child = spawnNode(PIN?.server, [...flags, ...TS_NODE, path.join(__dirname, 'server.ts'), variant], {
     cwd: ROOT,
     env: { ...process.env, ...env, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -123,8 +142,8 @@ function startVariant(variant: Variant, env: BenchServerEnv): Promise<{ child: C
 }
 
 /** Runs a bench script in its own process and parses the JSON line it prints last. */
-function runScript<T>(script: string, args: string[] = []): Promise<T> {
-  const child = spawn(process.execPath, [...TS_NODE, path.join(__dirname, script), ...args], {
+function runScript<T>(script: string, args: string[] = [], pin?: string[]): Promise<T> {
+  const child = spawnNode(pin, [...TS_NODE, path.join(__dirname, script), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -138,7 +157,7 @@ function runScript<T>(script: string, args: string[] = []): Promise<T> {
   });
 }
 
-const runLoad = (settings: LoadSettings) => runScript<LoadResult>('load.ts', [JSON.stringify(settings)]);
+const runLoad = (settings: LoadSettings) => runScript<LoadResult>('load.ts', [JSON.stringify(settings)], PIN?.load);
 
 async function cpuOf(port: number): Promise<number> {
   const response = await fetch(`http://127.0.0.1:${port}/__cpu`);
@@ -176,7 +195,7 @@ function table(rows: Row[]): string {
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const row of rows) {
-    const tokens = row.tokens === 'none' ? '—' : row.tokens === 'one' ? 'one reused' : 'fresh per request';
+    const tokens = row.tokens === 'none' ? '—' : row.variant === 'bare' ? 'one (ignored)' : row.tokens === 'one' ? 'one reused' : 'fresh per request';
     if (row.result === null) {
       lines.push(`| ${row.label} | ${tokens} | — | — | — | — | — | — | ${row.jwksFetches} | ${row.failure ?? 'failed'} |`);
       continue;
@@ -193,7 +212,7 @@ function table(rows: Row[]): string {
 /** The targets of issue #6, checked against this run. */
 function targets(rows: Row[], connections: number): string[] {
   const get = (variant: Variant, tokens: LoadSettings['mode']) => rows.find((row) => row.variant === variant && row.tokens === tokens)?.result ?? null;
-  const bare = get('bare', 'none');
+  const bare = get('bare', 'one');
   const reused = get('ours', 'one');
   const fresh = get('ours', 'pool');
   const best = validPeers(rows)[0];
@@ -222,6 +241,7 @@ function machine(loadBefore: number[], loadAfter: number[]): string {
     .join(', ');
   return [
     `- CPU: ${cpus.length} × ${cpus[0]?.model ?? 'unknown'}; memory ${fmt(os.totalmem() / 2 ** 30, 1)} GiB`,
+    `- ${PIN === null ? 'no CPU pinning' : `pinned with taskset: each server on core 0, autocannon on cores 1-${cpus.length - 1}`}`,
     `- load average (1/5/15 min) before: ${loadBefore.map((v) => fmt(v, 2)).join(' / ')}; after: ${loadAfter.map((v) => fmt(v, 2)).join(' / ')}`,
     `- Node ${process.version} on ${os.platform()} ${os.release()}; ${versions}`,
   ].join('\n');
