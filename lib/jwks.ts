@@ -49,7 +49,8 @@ export function createKeyGetter(keys: KeyMaterial, config: ClerkConfig, logger: 
  * - when a refresh fails, the keys loaded earlier keep verifying until `jwksStaleWindowInMs` past
  *   their max age (a short outage locks nobody out); after that, 503.
  *
- * A `kid` that a loaded key set lacks is the token's fault (401 `unknown_key`). Anything wrong
+ * A `kid` that a freshly loaded key set lacks is the token's fault (401 `unknown_key`); while the
+ * endpoint is failing, the loaded keys may be out of date, so such a token gets 503. Anything wrong
  * with the key set itself (unreachable, timed out, not 200, not JSON, not a key set, no RS256
  * signing key in it) is the server's: 503 `jwks_unavailable`, never a 401. Key selection and
  * import stay with jose's local key set.
@@ -100,11 +101,12 @@ class RemoteKeySet {
       return await this.#select(header, token);
     } catch (error) {
       if (!(error instanceof InvalidTokenError) || error.reason !== 'unknown_key') throw error;
+      // While the endpoint fails, the loaded keys may be out of date and the kid a new key: not
+      // knowing is a 503, never a 401 (the stale window keeps known keys working, nothing more).
+      if (this.#failure !== null) throw this.#unavailable(this.#failure, this.#backoffMs - (Date.now() - this.#attemptedAt));
       if (Date.now() - this.#attemptedAt < this.#config.jwksCooldownInMs) throw error;
-      // Maybe the key was rotated. If the key set cannot be fetched now, the loaded one stands.
-      await this.#reload().catch(() => {
-        throw error;
-      });
+      // Maybe the key was rotated: fetch again (a failure is a 503).
+      await this.#reload();
       return this.#select(header, token);
     }
   }
