@@ -169,7 +169,7 @@ export function createClerkBackendClient(options: ClerkBackendClientOptions = {}
     return userId;
   }
 
-  function getUser(userId: string): Promise<ClerkBackendUser | null> {
+  async function getUser(userId: string): Promise<ClerkBackendUser | null> {
     const id = checkUserId(userId);
     return cached(`user:${id}`, async () => {
       const body = await get(`/v1/users/${id}`);
@@ -180,7 +180,7 @@ export function createClerkBackendClient(options: ClerkBackendClientOptions = {}
     });
   }
 
-  function getOrganizationMemberships(userId: string): Promise<readonly ClerkOrganizationMembership[]> {
+  async function getOrganizationMemberships(userId: string): Promise<readonly ClerkOrganizationMembership[]> {
     const id = checkUserId(userId);
     return cached(`memberships:${id}`, async () => {
       const memberships: ClerkOrganizationMembership[] = [];
@@ -278,6 +278,15 @@ function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
+/** Metadata, frozen all the way down: the cached copy is shared by every request for its TTL. */
 function recordOrEmpty(value: unknown): Readonly<Record<string, unknown>> {
-  return Object.freeze(isRecord(value) ? { ...value } : {});
+  return deepFreeze(isRecord(value) ? { ...value } : {});
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }

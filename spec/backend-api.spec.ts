@@ -49,6 +49,15 @@ describe('createClerkBackendClient()', () => {
       });
     });
 
+    it('freezes metadata all the way down: the cached copy is shared between requests', async () => {
+      api.users.set('user_2abc', clerkUserJson('user_2abc', { public_metadata: { limits: { seats: 3 }, tags: ['a'] } }));
+      const user = await client().getUser('user_2abc');
+      const metadata = user?.publicMetadata as { limits: { seats: number }; tags: string[] };
+      expect(metadata).toEqual({ limits: { seats: 3 }, tags: ['a'] });
+      expect(Object.isFrozen(metadata.limits)).toBe(true);
+      expect(Object.isFrozen(metadata.tags)).toBe(true);
+    });
+
     it('has no primary email when the user has none', async () => {
       api.users.set('user_2abc', clerkUserJson('user_2abc', { primary_email_address_id: null, email_addresses: [] }));
       expect((await client().getUser('user_2abc'))?.primaryEmailAddress).toBeNull();
@@ -58,9 +67,10 @@ describe('createClerkBackendClient()', () => {
       await expect(client().getUser('user_gone')).resolves.toBeNull();
     });
 
-    it('refuses an id that is not a Clerk user id before any request', () => {
+    it('refuses an id that is not a Clerk user id before any request, as a rejected promise', async () => {
       for (const id of ['../jwks', '', 'user 1', 'user_1/organization_memberships', 7]) {
-        expect(() => client().getUser(id as string)).toThrow(TypeError);
+        await expect(client().getUser(id as string)).rejects.toThrow(TypeError);
+        await expect(client().getOrganizationMemberships(id as string)).rejects.toThrow(TypeError);
       }
       expect(api.urls).toEqual([]);
     });
