@@ -187,9 +187,27 @@ function median(rows: Row[]): Row {
   return sorted[Math.floor(sorted.length / 2)] as Row;
 }
 
-function table(rows: Row[]): string {
-  const bare = rows.find((row) => row.variant === 'bare')?.result?.requestsPerSecond;
-  const bestPeer = validPeers(rows)[0]?.result.requestsPerSecond;
+/** The result of a step in one round, when it answered every request with a 2xx. */
+function resultIn(round: Row[], variant: Variant, tokens: LoadSettings['mode']): LoadResult | undefined {
+  const result = round.find((row) => row.variant === variant && row.tokens === tokens)?.result;
+  return result === null || result === undefined || result.non2xx > 0 || result.errors > 0 ? undefined : result;
+}
+
+/**
+ * The median over rounds of a figure taken within each round. A shared machine drifts (the same
+ * server measured minutes apart can differ by 1.5×), so rows are only compared with rows of their
+ * own round, measured next to them in time, and only then summarised.
+ */
+function perRound(rounds: Row[][], figure: (round: Row[]) => number | undefined): number | undefined {
+  const values = rounds.map(figure).filter((value): value is number => value !== undefined && Number.isFinite(value));
+  values.sort((a, b) => a - b);
+  return values.length === 0 ? undefined : ((values[(values.length - 1) >> 1] as number) + (values[values.length >> 1] as number)) / 2;
+}
+
+const bareIn = (round: Row[]) => resultIn(round, 'bare', 'one');
+const bestPeerIn = (round: Row[]) => validPeers(round)[0]?.result;
+
+function table(rows: Row[], rounds: Row[][]): string {
   const lines = [
     '| variant | tokens | req/s | p50 ms | p99 ms | × bare | × best peer | server CPU µs/req | JWKS fetches | non-2xx / errors |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -201,35 +219,56 @@ function table(rows: Row[]): string {
       continue;
     }
     const r = row.result;
-    const ratio = (base: number | undefined) => (base === undefined || base === 0 || row.variant === 'bare' ? '—' : fmt(r.requestsPerSecond / base, 2));
+    const ratio = (reference: (round: Row[]) => LoadResult | undefined): string => {
+      if (row.variant === 'bare') return '—';
+      const value = perRound(rounds, (round) => {
+        const mine = resultIn(round, row.variant, row.tokens);
+        const base = reference(round);
+        return mine === undefined || base === undefined || base.requestsPerSecond === 0 ? undefined : mine.requestsPerSecond / base.requestsPerSecond;
+      });
+      return value === undefined ? '—' : fmt(value, 2);
+    };
     lines.push(
-      `| ${row.label} | ${tokens} | ${fmt(r.requestsPerSecond)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${ratio(bare)} | ${row.variant === 'bare' ? '—' : ratio(bestPeer)} | ${row.cpuPerRequest === null ? '—' : fmt(row.cpuPerRequest)} | ${row.jwksFetches} | ${r.non2xx} / ${r.errors + r.timeouts} |`,
+      `| ${row.label} | ${tokens} | ${fmt(r.requestsPerSecond)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${ratio(bareIn)} | ${ratio(bestPeerIn)} | ${row.cpuPerRequest === null ? '—' : fmt(row.cpuPerRequest)} | ${row.jwksFetches} | ${r.non2xx} / ${r.errors + r.timeouts} |`,
     );
   }
   return lines.join('\n');
 }
 
-/** The targets of issue #6, checked against this run. */
-function targets(rows: Row[], connections: number): string[] {
-  const get = (variant: Variant, tokens: LoadSettings['mode']) => rows.find((row) => row.variant === variant && row.tokens === tokens)?.result ?? null;
-  const bare = get('bare', 'one');
-  const reused = get('ours', 'one');
-  const fresh = get('ours', 'pool');
-  const best = validPeers(rows)[0];
+/** The targets of issue #6, checked against this run: each figure is the median of its per-round values. */
+function targets(rounds: Row[][], connections: number): string[] {
   const out: string[] = [];
   const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
-  if (bare !== null && reused !== null) {
-    const ratio = reused.requestsPerSecond / bare.requestsPerSecond;
-    out.push(`- reused token ≥ 0.90 × bare Express: ${fmt(ratio, 2)} × (${verdict(ratio >= 0.9)})`);
-    const added = reused.p99 - bare.p99;
-    out.push(`- added p99 latency ≤ 1 ms at ${connections} connections (reused token): ${fmt(added, 1)} ms (${verdict(added <= 1)})`);
+  const against = (tokens: LoadSettings['mode'], reference: (round: Row[]) => LoadResult | undefined, figure: (mine: LoadResult, base: LoadResult) => number) =>
+    perRound(rounds, (round) => {
+      const mine = resultIn(round, 'ours', tokens);
+      const base = reference(round);
+      return mine === undefined || base === undefined ? undefined : figure(mine, base);
+    });
+  const reusedRatio = against('one', bareIn, (mine, base) => mine.requestsPerSecond / base.requestsPerSecond);
+  const reusedP99 = against('one', bareIn, (mine, base) => mine.p99 - base.p99);
+  const freshRatio = against('pool', bestPeerIn, (mine, base) => mine.requestsPerSecond / base.requestsPerSecond);
+  const freshP99 = against('pool', bareIn, (mine, base) => mine.p99 - base.p99);
+  if (reusedRatio !== undefined) out.push(`- reused token ≥ 0.90 × bare Express: ${fmt(reusedRatio, 2)} × (${verdict(reusedRatio >= 0.9)})`);
+  if (reusedP99 !== undefined) {
+    out.push(`- added p99 latency ≤ 1 ms at ${connections} connections (reused token): ${fmt(reusedP99, 1)} ms (${verdict(reusedP99 <= 1)})`);
   }
-  if (fresh !== null && best !== undefined) {
-    const ratio = fresh.requestsPerSecond / best.result.requestsPerSecond;
-    out.push(`- fresh tokens ≥ 1.3 × the best peer (${best.label}): ${fmt(ratio, 2)} × (${verdict(ratio >= 1.3)})`);
-  }
-  if (bare !== null && fresh !== null) {
-    out.push(`- added p99 latency, fresh tokens: ${fmt(fresh.p99 - bare.p99, 1)} ms`);
+  if (freshRatio !== undefined) out.push(`- fresh tokens ≥ 1.3 × the best peer of each round: ${fmt(freshRatio, 2)} × (${verdict(freshRatio >= 1.3)})`);
+  if (freshP99 !== undefined) out.push(`- added p99 latency, fresh tokens: ${fmt(freshP99, 1)} ms`);
+  if (rounds.length > 1) {
+    out.push('', 'Per round (in run order; every other round runs the variants backwards):', '');
+    rounds.forEach((round, index) => {
+      const bare = bareIn(round);
+      const reused = resultIn(round, 'ours', 'one');
+      const fresh = resultIn(round, 'ours', 'pool');
+      const best = validPeers(round)[0];
+      const parts = [
+        bare && reused ? `reused ${fmt(reused.requestsPerSecond / bare.requestsPerSecond, 2)} × bare` : null,
+        fresh && best ? `fresh ${fmt(fresh.requestsPerSecond / best.result.requestsPerSecond, 2)} × ${best.label}` : null,
+        bare ? `bare ${fmt(bare.requestsPerSecond)} req/s` : null,
+      ].filter((part) => part !== null);
+      out.push(`- round ${index + 1}: ${parts.join('; ')}`);
+    });
   }
   return out;
 }
@@ -241,7 +280,7 @@ function machine(loadBefore: number[], loadAfter: number[]): string {
     .join(', ');
   return [
     `- CPU: ${cpus.length} × ${cpus[0]?.model ?? 'unknown'}; memory ${fmt(os.totalmem() / 2 ** 30, 1)} GiB`,
-    `- ${PIN === null ? 'no CPU pinning' : `pinned with taskset: each server on core 0, autocannon on cores 1-${cpus.length - 1}`}`,
+    `- ${PIN === null ? 'no CPU pinning' : `pinned with taskset: each server on core 0, autocannon on ${cpus.length === 2 ? 'core 1' : `cores 1-${cpus.length - 1}`}`}`,
     `- load average (1/5/15 min) before: ${loadBefore.map((v) => fmt(v, 2)).join(' / ')}; after: ${loadAfter.map((v) => fmt(v, 2)).join(' / ')}`,
     `- Node ${process.version} on ${os.platform()} ${os.release()}; ${versions}`,
   ].join('\n');
@@ -309,6 +348,8 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const rows = measured.map(median);
+  // Round r of every step, in plan order: the rows measured next to each other in time.
+  const byRound = Array.from({ length: rounds }, (_, r) => measured.map((steps) => steps[r] as Row));
 
   async function measure(step: (typeof plan)[number]): Promise<Row> {
     const label = LABELS[step.variant];
@@ -344,11 +385,11 @@ async function main(): Promise<void> {
     '',
     `Written by \`npm run bench\` on ${started.toISOString()}. ${connections} connections, ${warmup} s warm-up, ${duration} s measured per variant${rounds > 1 ? `, median of ${rounds} rounds` : ''}; ${poolSize} fresh tokens in the pool.`,
     '',
-    table(rows),
+    table(rows, byRound),
     '',
     '## Targets (issue #6)',
     '',
-    ...targets(rows, connections),
+    ...targets(byRound, connections),
     '',
     '## Hot path, in process (CPU µs per operation, best of 3 rounds)',
     '',
