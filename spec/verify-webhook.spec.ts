@@ -1,6 +1,7 @@
 import { ClerkAuthError, ClerkConfigError, createClerkWebhookVerifier, WebhookVerificationError, type ClerkWebhookVerifierOptions } from '../lib/core';
 import { ReplayGuard } from '../lib/webhook-replay';
 import { thrown } from './helpers/expect-error';
+import { fakeSecretKey } from './helpers/keys';
 import { createSigningSecret, signDelivery, userCreatedEvent } from './helpers/webhooks';
 
 const SECRET = createSigningSecret();
@@ -37,7 +38,7 @@ describe('createClerkWebhookVerifier(): configuration', () => {
     ['not base64', 'whsec_not*base64!', 'whsec_ must be followed by base64'],
     ['truncated', SECRET.slice(0, 22), 'is too short (12 bytes once decoded'],
     ['mangled', `${SECRET.slice(0, 10)} ${SECRET.slice(10)}`, 'whsec_ must be followed by base64'],
-    ['a Clerk secret key', 'sk_test_abcdefghijklmnopqrstuvwxyz0123456789', 'holds a Clerk API key (sk_…)'],
+    ['a Clerk secret key', fakeSecretKey(), 'holds a Clerk API key (sk_…)'],
   ])('refuses a malformed secret (%s) at startup without printing it', (_, secret, problem) => {
     for (const options of [{ signingSecret: secret }, { env: { CLERK_WEBHOOK_SIGNING_SECRET: secret } }]) {
       const error = thrown(ClerkConfigError, () => createClerkWebhookVerifier({ env: {}, ...options }));
