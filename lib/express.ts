@@ -6,7 +6,7 @@ import { ClerkAuthError, ClerkConfigError, InvalidTokenError, MissingTokenError 
 import { extractBearerToken } from './extract-token';
 import { loggerOf, report } from './log-events';
 import { readSessionCookie, sessionCookieNames } from './session-cookie';
-import { cachedVerification, createClerkVerifier, type ClerkVerifier } from './verify-token';
+import { cachedVerification, sharedOrNewVerifier, type ClerkVerifier } from './verify-token';
 
 declare global {
   // Types `req.user` in every Express app that imports this package.
@@ -113,7 +113,7 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
   }
   const optional = checkBoolean(optionalOption, 'optional');
   const forwardErrors = checkBoolean(forwardOption, 'forwardErrors');
-  const verifier = shared === undefined ? createClerkVerifier(verifierOptions) : checkSharedVerifier(shared, verifierOptions);
+  const verifier = sharedOrNewVerifier(shared, verifierOptions, 'clerkAuth');
   const realm = verifier.config.name;
   const settings: AdapterSettings = Object.freeze({ realm, forwardErrors, logger: loggerOf(verifier) });
   const cookieNames = checkBoolean(cookieOption, 'sessionCookie') ? sessionCookieNames(verifier.config.publishableKey) : null;
@@ -276,18 +276,4 @@ function isAuthorizedOrigin(req: Request, authorizedParties: readonly string[]):
 function anonymous(req: Request): null {
   req.user = undefined;
   return null;
-}
-
-function checkSharedVerifier(verifier: unknown, verifierOptions: Record<string, unknown>): ClerkVerifier {
-  const given = Object.keys(verifierOptions).filter((option) => verifierOptions[option] !== undefined);
-  if (typeof verifier !== 'object' || verifier === null || typeof (verifier as ClerkVerifier).verify !== 'function') {
-    throw new ClerkConfigError('verifier must come from createClerkVerifier().', 'verifier');
-  }
-  if (given.length > 0) {
-    throw new ClerkConfigError(
-      `clerkAuth() got a verifier and also ${given.join(', ')}: put verifier options in createClerkVerifier() instead.`,
-      'verifier',
-    );
-  }
-  return verifier as ClerkVerifier;
 }

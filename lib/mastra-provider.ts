@@ -2,7 +2,7 @@ import { authorize, type AuthorizeUser } from './authorize';
 import type { ClerkUser } from './claims';
 import { assertKnownOptions, VERIFIER_OPTIONS, type ClerkVerifierOptions } from './config';
 import { ClerkConfigError, InsufficientScopeError, InvalidTokenError } from './errors';
-import { createClerkVerifier, type ClerkVerifier } from './verify-token';
+import { sharedOrNewVerifier, type ClerkVerifier } from './verify-token';
 
 /** Options of {@link createMastraAuthProvider}: those of the verifier, plus `authorizeUser` and `verifier`. */
 export interface MastraAuthProviderOptions extends ClerkVerifierOptions {
@@ -50,13 +50,7 @@ export function createMastraAuthProvider(options: MastraAuthProviderOptions = {}
   if (authorizeUser !== undefined && typeof authorizeUser !== 'function') {
     throw new ClerkConfigError('authorizeUser must be a function (user, request) => boolean | Promise<boolean>.', 'authorizeUser');
   }
-  if (shared !== undefined && (typeof shared !== 'object' || shared === null || typeof shared.verify !== 'function')) {
-    throw new ClerkConfigError('verifier must come from createClerkVerifier().', 'verifier');
-  }
-  if (shared !== undefined && Object.values(verifierOptions).some((value) => value !== undefined)) {
-    throw new ClerkConfigError('createMastraAuthProvider() got a verifier and also verifier options: put them in createClerkVerifier() instead.', 'verifier');
-  }
-  const verifier = shared ?? createClerkVerifier(verifierOptions);
+  const verifier = sharedOrNewVerifier(shared, verifierOptions, 'createMastraAuthProvider');
   const realm = verifier.config.name;
 
   async function authenticateToken(token: string): Promise<ClerkUser | null> {

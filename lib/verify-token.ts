@@ -1,7 +1,7 @@
 import { compactVerify, type CompactJWSHeaderParameters, type FlattenedJWSInput, type VerifyOptions } from 'jose';
 import { checkClaims, type ClerkUser } from './claims';
 import { resolveConfig, type ClerkConfig, type ClerkVerifierOptions } from './config';
-import { ClerkAuthError, InvalidTokenError, JwksUnavailableError, type InvalidTokenReason } from './errors';
+import { ClerkAuthError, ClerkConfigError, InvalidTokenError, JwksUnavailableError, type InvalidTokenReason } from './errors';
 import { hasDuplicateNames, parseJsonObject } from './json-object';
 import { createKeyGetter, errorCode } from './jwks';
 import { createNodeSignatureCheck, type SignedToken } from './node-verify';
@@ -114,6 +114,24 @@ export function createVerifier(options: ClerkVerifierOptions, signatures: 'node'
   attachLogger(verifier, logger);
   PEEKS.set(verifier, peek);
   return verifier;
+}
+
+/**
+ * For factories that take either verifier options or a `verifier` to share (`clerkAuth()`, the
+ * Mastra provider): the shared one, checked, or a new one from the options.
+ *
+ * @throws {ClerkConfigError} when `verifier` is not a verifier, or comes with verifier options.
+ */
+export function sharedOrNewVerifier(shared: unknown, options: ClerkVerifierOptions, factory: string): ClerkVerifier {
+  if (shared === undefined) return createClerkVerifier(options);
+  if (typeof shared !== 'object' || shared === null || typeof (shared as ClerkVerifier).verify !== 'function') {
+    throw new ClerkConfigError('verifier must come from createClerkVerifier().', 'verifier');
+  }
+  const given = Object.keys(options).filter((option) => (options as Record<string, unknown>)[option] !== undefined);
+  if (given.length > 0) {
+    throw new ClerkConfigError(`${factory}() got a verifier and also ${given.join(', ')}: put verifier options in createClerkVerifier() instead.`, 'verifier');
+  }
+  return shared as ClerkVerifier;
 }
 
 const PEEKS = new WeakMap<ClerkVerifier, (token: string) => ClerkUser | undefined>();
