@@ -9,7 +9,8 @@ import { send, serve, type TestServer } from './helpers/http-client';
 import { startJwksServer, type JwksServer } from './helpers/jwks-server';
 import { b64url, createTestKey, mint, mintRaw, sessionClaims, type TestKey } from './helpers/keys';
 
-const RUNS = Number(process.env['FUZZ_RUNS'] ?? 150);
+// FUZZ_RUNS raises the count; anything but a positive whole number (an empty string, 0) keeps 150.
+const RUNS = /^[1-9]\d*$/.test(process.env['FUZZ_RUNS'] ?? '') ? Number(process.env['FUZZ_RUNS']) : 150;
 const PARTIES = ['http://localhost:3000', 'https://app.example.com'];
 // Generous: the machine may be loaded, and FUZZ_RUNS scales the work.
 jest.setTimeout(Math.max(60_000, RUNS * 100));
