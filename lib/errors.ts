@@ -137,13 +137,20 @@ export class InvalidRequestError extends ClerkAuthError {
   }
 }
 
-/** 401: no Bearer credentials were sent. The challenge carries no error attribute (RFC 6750 §3.1). */
+/**
+ * 401: no Bearer credentials were sent. The challenge carries no error attribute (RFC 6750 §3.1).
+ * Without a `description` the message says the header is missing; with one (what was found
+ * instead and why it does not count, never the credential itself) the message says that.
+ */
 export class MissingTokenError extends ClerkAuthError {
-  constructor(options?: ClerkAuthErrorOptions) {
+  constructor(options?: ClerkAuthErrorOptions & { description?: string }) {
+    const description = options?.description;
     super(
       'missing_token',
       401,
-      'Missing Authorization header: send the Clerk session token as "Authorization: Bearer <token>".',
+      description === undefined
+        ? 'Missing Authorization header: send the Clerk session token as "Authorization: Bearer <token>".'
+        : `No usable credentials: ${description}. Send the Clerk session token as "Authorization: Bearer <token>".`,
       { 'WWW-Authenticate': bearerChallenge(options?.realm) },
       options,
     );
