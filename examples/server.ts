@@ -40,8 +40,9 @@ export function createApp(options: ExampleAppOptions = {}, webhookOptions: Clerk
   const verifier = createClerkVerifier(verifierOptions);
   const generations = new Map<string, number>();
   const app = express();
-  // Answers preflights (clerkAuth() lets them through untouched) and adds CORS headers to every
-  // answer, 401s included, so the browser can read them.
+  // CORS first: it answers preflights itself (they carry no credentials, and clerkAuth() refuses
+  // every request without them, OPTIONS included) and adds CORS headers to every answer, 401s
+  // included, so the browser can read them.
   app.use(cors({ origin: [...corsOrigins], allowedHeaders: ['Authorization', 'Content-Type'], maxAge: 600 }));
   // The webhook route verifies the raw body: no JSON parser may run before it (the agent route
   // parses its own body).

@@ -93,8 +93,9 @@ export function verifiedClaims(req: Request): ClerkUser | undefined {
 /**
  * Express middleware that requires a valid Clerk session token: `Authorization: Bearer <token>` →
  * verified claims in `req.user` → `authorizeUser(user, req)` → `next()`. Refusals are answered
- * with the status and JSON body of their {@link ClerkAuthError}; CORS preflight requests pass
- * through untouched. Configuration is resolved and checked here, once.
+ * with the status and JSON body of their {@link ClerkAuthError}. Every method is authenticated,
+ * `OPTIONS` included: mount CORS middleware before it, so that it answers preflights (which carry
+ * no credentials) itself. Configuration is resolved and checked here, once.
  *
  * @throws {ClerkConfigError} when the options or environment cannot work.
  */
@@ -169,11 +170,9 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
     );
   }
 
+  // No exception for CORS preflights or any method: a request without verified credentials never
+  // reaches what is mounted behind this middleware. CORS middleware mounted first answers preflights.
   return function clerkAuthMiddleware(req: Request, res: Response, next: NextFunction): void {
-    if (isPreflight(req)) {
-      next();
-      return;
-    }
     (req as MarkedRequest)[SETTINGS] = settings;
     settle(authenticate(req), req, res, next, settings);
   };
@@ -232,11 +231,6 @@ function finish(result: Outcome, req: Request, res: Response, next: NextFunction
   // A non-Error thrown by authorizeUser must not reach next() as-is: next('route') would skip
   // the route and next(undefined) would let the request through.
   next(error instanceof Error ? error : new Error('an authorization check threw a value that is not an Error', { cause: error }));
-}
-
-/** A CORS preflight: the browser sends no credentials with it, so it must pass untouched. */
-export function isPreflight(req: Request): boolean {
-  return req.method === 'OPTIONS' && req.headers.origin !== undefined && req.headers['access-control-request-method'] !== undefined;
 }
 
 function reportRefusal(error: ClerkAuthError, req: Request, { realm, logger }: AdapterSettings): void {

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { toAuth, type ClerkAuth } from './auth-object';
 import { ClerkConfigError, InsufficientScopeError, MissingTokenError } from './errors';
-import { adapterSettings, clerkAuth, isPreflight, settle, verifiedClaims, type ClerkAuthOptions } from './express';
+import { adapterSettings, clerkAuth, settle, verifiedClaims, type ClerkAuthOptions } from './express';
 import { prefixWithOrg } from './has';
 import { checkName, type ClerkPolicy } from './policies';
 
@@ -91,15 +91,11 @@ export function requirePolicy(policy: ClerkPolicy): RequestHandler {
 
 /**
  * A guard: 401 without claims verified by a `clerkAuth()` in front of it, then `check`; 403
- * `insufficient_scope` naming `requirement` unless it returns exactly `true`. CORS preflights
- * pass, as in `clerkAuth()`.
+ * `insufficient_scope` naming `requirement` unless it returns exactly `true`. Whatever the method:
+ * a CORS preflight is refused too, so CORS middleware must answer it first.
  */
 function guard(requirement: string | null, check: AuthorizationCheck): RequestHandler {
   return function clerkGuard(req: Request, res: Response, next: NextFunction): void {
-    if (isPreflight(req)) {
-      next();
-      return;
-    }
     const settings = adapterSettings(req);
     const { realm } = settings;
     const outcome = (async () => {
