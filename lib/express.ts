@@ -3,7 +3,7 @@ import { authorize, type AuthorizeUser } from './authorize';
 import type { ClerkUser } from './claims';
 import { assertKnownOptions, checkBoolean, VERIFIER_OPTIONS, type ClerkLogger, type ClerkVerifierOptions } from './config';
 import { ClerkAuthError, ClerkConfigError, InvalidTokenError, MissingTokenError } from './errors';
-import { extractBearerToken } from './extract-token';
+import { describeMissingBearer, extractBearerToken } from './extract-token';
 import { loggerOf, report } from './log-events';
 import { readSessionCookie, sessionCookieNames } from './session-cookie';
 import { cachedVerification, sharedOrNewVerifier, type ClerkVerifier } from './verify-token';
@@ -68,10 +68,13 @@ const DEFAULT_SETTINGS: AdapterSettings = Object.freeze({ realm: 'clerk', forwar
 // about 1 µs each, on every request.
 const SETTINGS = Symbol('express-clerk-jwt.settings');
 const VERIFIED = Symbol('express-clerk-jwt.verified');
+// Set only when an optional clerkAuth() let a pending session through anonymously.
+const PENDING = Symbol('express-clerk-jwt.pending');
 
 interface MarkedRequest {
   [SETTINGS]?: AdapterSettings | undefined;
   [VERIFIED]?: ClerkUser | undefined;
+  [PENDING]?: true | undefined;
 }
 
 /** The outcome of a middleware's work: `null` to go on, or the error to answer with. */
@@ -133,14 +136,16 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
    */
   function authenticate(req: Request & MarkedRequest): Outcome | Promise<Outcome> {
     req[VERIFIED] = undefined;
+    if (req[PENDING] !== undefined) req[PENDING] = undefined;
     try {
-      let token = extractBearerToken(authorizationOf(req), realm);
+      const authorization = authorizationOf(req);
+      let token = extractBearerToken(authorization, realm);
       if (token === null && cookieNames !== null && isAuthorizedOrigin(req, verifier.config.authorizedParties)) {
         token = readSessionCookie(req.headers.cookie, cookieNames);
       }
       if (token === null) {
         if (optional) return anonymous(req);
-        throw new MissingTokenError({ realm });
+        throw missingToken(realm, authorization);
       }
       const cached = peek(token);
       return cached === undefined ? verifyThenAccept(req, token) : accept(req, cached);
@@ -154,7 +159,10 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
     try {
       user = await verifier.verify(token);
     } catch (error) {
-      if (optional && error instanceof InvalidTokenError && error.reason === 'pending_session') return anonymous(req);
+      if (optional && error instanceof InvalidTokenError && error.reason === 'pending_session') {
+        req[PENDING] = true;
+        return anonymous(req);
+      }
       return { error };
     }
     return accept(req, user);
@@ -179,6 +187,31 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
 }
 
 const AUTHORIZATION = /^authorization$/i;
+
+/**
+ * Why a guard finds no claims verified for `req`: the pending session an optional `clerkAuth()`
+ * let through, a malformed Bearer header (400), a Bearer token no `clerkAuth()` verified, or no
+ * Bearer credentials at all (what was found instead, never the credential).
+ */
+export function unverifiedRequestError(req: Request, realm: string): ClerkAuthError {
+  if ((req as MarkedRequest)[PENDING] === true) return new InvalidTokenError('pending_session', { realm });
+  const authorization = authorizationOf(req);
+  try {
+    if (extractBearerToken(authorization, realm) !== null) {
+      return new MissingTokenError({ realm, description: 'no clerkAuth() verified the Bearer token before this guard' });
+    }
+  } catch (error) {
+    if (error instanceof ClerkAuthError) return error;
+    throw error;
+  }
+  return missingToken(realm, authorization);
+}
+
+/** 401 `missing_token`, saying what the `Authorization` header held instead of Bearer credentials. */
+function missingToken(realm: string, authorization: string | readonly string[] | undefined): MissingTokenError {
+  const description = describeMissingBearer(authorization);
+  return new MissingTokenError(description === undefined ? { realm } : { realm, description });
+}
 
 /**
  * The `Authorization` header, or all its values when it was sent more than once (Node keeps only

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { toAuth, type ClerkAuth } from './auth-object';
-import { ClerkConfigError, InsufficientScopeError, MissingTokenError } from './errors';
-import { adapterSettings, clerkAuth, settle, verifiedClaims, type ClerkAuthOptions } from './express';
+import { ClerkConfigError, InsufficientScopeError } from './errors';
+import { adapterSettings, clerkAuth, settle, unverifiedRequestError, verifiedClaims, type ClerkAuthOptions } from './express';
 import { prefixWithOrg } from './has';
 import { checkName, type ClerkPolicy } from './policies';
 
@@ -102,7 +102,7 @@ function guard(requirement: string | null, check: AuthorizationCheck): RequestHa
       try {
         // Only claims a clerkAuth() verified for this request: not any req.user with a sub.
         const user = verifiedClaims(req);
-        if (user === undefined) throw new MissingTokenError({ realm });
+        if (user === undefined) throw unverifiedRequestError(req, realm);
         const auth = toAuth(user);
         if ((await check(auth, req)) !== true) {
           throw new InsufficientScopeError(requirement === null ? { realm } : { realm, description: requirement });
