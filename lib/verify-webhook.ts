@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { assertKnownOptions, checkBoolean, checkNumber } from './config';
-import { ClerkConfigError, WebhookVerificationError } from './errors';
+import { assertKnownOptions, checkBoolean, checkNumber, resolveEnv } from './config';
+import { WebhookVerificationError } from './errors';
 import type { ClerkWebhookEvent } from './webhook-events';
 import { ReplayGuard } from './webhook-replay';
 import { resolveWebhookSigningSecrets } from './webhook-secret';
@@ -109,10 +109,7 @@ export const WEBHOOK_VERIFIER_OPTIONS = Object.keys(OPTION_SET) as (keyof ClerkW
  */
 export function createClerkWebhookVerifier(options: ClerkWebhookVerifierOptions = {}): ClerkWebhookVerifier {
   assertKnownOptions(options, WEBHOOK_VERIFIER_OPTIONS, 'createClerkWebhookVerifier');
-  const env = options.env ?? process.env;
-  if (env === null || typeof env !== 'object') {
-    throw new ClerkConfigError('env must be an object of environment variables.', 'env');
-  }
+  const env = resolveEnv(options.env);
   const keys = resolveWebhookSigningSecrets(options.signingSecret, env);
   const config: ClerkWebhookConfig = Object.freeze({
     signingSecrets: keys.length,
