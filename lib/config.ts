@@ -23,7 +23,8 @@ export interface ClerkLogger {
 
 /**
  * Options of `createClerkVerifier()`; `clerkAuth()` takes them too. Each option with an
- * environment variable falls back to it; an empty or blank value counts as unset. Any one of
+ * environment variable falls back to it; an empty or blank value counts as unset. A value that
+ * would switch a check off (see the README's configuration rules) is a startup error. Any one of
  * `jwtKey`, `jwksUri`, `publishableKey` or `secretKey` is enough to verify tokens.
  */
 export interface ClerkVerifierOptions {
@@ -55,8 +56,8 @@ export interface ClerkVerifierOptions {
   /**
    * Origins allowed in the `azp` claim, e.g. `['https://app.example.com']`. When set, a token
    * without `azp` or with another origin is refused. Default is `CLERK_AUTHORIZED_PARTIES`
-   * (comma-separated); an empty list counts as unset. Without either, `azp` is not checked (not
-   * recommended in production).
+   * (comma-separated; unset or blank means none). An empty array, a blank entry or a duplicate is
+   * a startup error. Without either, `azp` is not checked (not recommended in production).
    */
   authorizedParties?: readonly string[] | undefined;
   /**
@@ -65,7 +66,10 @@ export interface ClerkVerifierOptions {
    * `iss` is not checked (as in Clerk's SDK) and the signature alone ties the token to the instance.
    */
   issuer?: string | undefined;
-  /** Allowed clock difference, in milliseconds, for `exp`, `nbf` and `iat`. Default is 5000 (5 seconds). */
+  /**
+   * Allowed clock difference, in milliseconds, for `exp`, `nbf` and `iat`, from 0 to 300000 (a
+   * larger one would keep 60-second tokens valid for too long). Default is 5000 (5 seconds).
+   */
   clockSkewInMs?: number | undefined;
   /** Provider name: the `WWW-Authenticate` realm and the label of log lines. Default is `clerk`. */
   name?: string | undefined;
@@ -85,20 +89,22 @@ export interface ClerkVerifierOptions {
   /**
    * Minimum time between two JWKS requests caused by tokens with an unknown `kid`, in
    * milliseconds, counted from the last request whatever its outcome. After a failed request, new
-   * ones wait the smaller of this and 5 seconds. Default is 30000 (30 seconds).
+   * ones wait the smaller of this and 5 seconds. At most 86400000 (24 hours). Default is 30000
+   * (30 seconds).
    */
   jwksCooldownInMs?: number | undefined;
   /**
    * Maximum age of the cached JWKS before it is fetched again, in milliseconds; it bounds how long
-   * a key removed from the JWKS keeps verifying. Default is 600000 (10 minutes).
+   * a key removed from the JWKS keeps verifying. From 1 to 86400000 (24 hours). Default is 600000
+   * (10 minutes).
    */
   jwksCacheMaxAgeInMs?: number | undefined;
   /**
    * How long past `jwksCacheMaxAgeInMs` the keys fetched earlier keep verifying while the JWKS
    * cannot be refreshed (unreachable, failing), in milliseconds, so that a short Clerk outage does
    * not lock every user out; after it, requests get 503. 0 turns it off. A refresh that succeeds
-   * replaces the keys at once, so a key removed from the JWKS stops verifying then. Default is
-   * 3600000 (1 hour).
+   * replaces the keys at once, so a key removed from the JWKS stops verifying then. At most
+   * 86400000 (24 hours). Default is 3600000 (1 hour).
    */
   jwksStaleWindowInMs?: number | undefined;
   /**
@@ -113,7 +119,10 @@ export interface ClerkVerifierOptions {
    * silences it. Default is `console`.
    */
   logger?: ClerkLogger | false | undefined;
-  /** Where environment variables are read. Default is `process.env`, read once at factory time. */
+  /**
+   * Where environment variables are read (an unset, empty or blank variable is unset). Default is
+   * `process.env`, read once at factory time.
+   */
   env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 

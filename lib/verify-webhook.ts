@@ -13,7 +13,8 @@ export interface ClerkWebhookVerifierOptions {
   /**
    * The endpoint's signing secret, `whsec_…` (Clerk Dashboard → Configure → Webhooks → your
    * endpoint → Signing Secret), or several: a delivery signed with any of them is accepted.
-   * Never printed. Default is `CLERK_WEBHOOK_SIGNING_SECRET` (several may be comma-separated).
+   * Never printed. Default is `CLERK_WEBHOOK_SIGNING_SECRET` (several may be comma-separated). A
+   * blank value is unset; an empty array, a blank entry or a duplicate is a startup error.
    */
   signingSecret?: string | readonly string[] | undefined;
   /**
