@@ -257,6 +257,19 @@ describe.each(EXPRESS_VERSIONS)('the Express adapter under attack on %s', (_, ex
     });
   });
 
+  it('does not log an X-Request-Id that is a token (a client that put its token in the wrong header)', async () => {
+    const short = `${valid.split('.')[0] as string}.e30.c2ln`; // JWT-shaped and under 200 characters
+    for (const id of [short, `Bearer ${short}`.replace(' ', '_')]) {
+      const answer = await get('/api/me', [], [['x-request-id', id]]);
+      expect(answer.status).toBe(401);
+      const event = events.at(-1);
+      expect(event?.type === 'request_refused' ? event.requestId : 'not refused').toBeUndefined();
+    }
+    await get('/api/me', [], [['x-request-id', 'req-42']]);
+    const last = events.at(-1);
+    expect(last?.type === 'request_refused' ? last.requestId : undefined).toBe('req-42');
+  });
+
   it('never logged a credential: only codes, statuses and reasons', () => {
     expect(warnings).toEqual([]);
     expect(events.length).toBeGreaterThan(20);
