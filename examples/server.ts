@@ -12,16 +12,18 @@
  *
  * `npm start` runs it. With Clerk keys in the environment (or .env) it verifies real Clerk session
  * tokens; with none, outside production, it starts a local test issuer in-process (offline
- * development mode) and prints tokens to try. Tests import createApp() and drive it with supertest.
+ * development mode), listens on 127.0.0.1 only, and prints tokens to try (valid 10 minutes; Enter
+ * prints new ones). Tests import createApp() and drive it with supertest.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
 import cors from 'cors';
 import express, { type Express } from 'express';
 // In your app: from 'express-clerk-jwt' and 'express-clerk-jwt/testing'. The examples use the
 // source, as Express's own examples do.
 import { clerkAuth, createClerkVerifier, ENV_VARS, getAuth, requireRole, type ClerkVerifierOptions, type ClerkWebhookOptions } from '../lib';
-import { createTestIssuer, type TestIssuer } from '../lib/testing';
+import { createTestIssuer } from '../lib/testing';
 import { createWebhookRouter, describeWebhooks, WEBHOOK_PATH } from './webhooks';
 
 /** Options of {@link createApp}: the verifier's, plus the browser origins allowed by CORS. */
@@ -40,8 +42,9 @@ export function createApp(options: ExampleAppOptions = {}, webhookOptions: Clerk
   const verifier = createClerkVerifier(verifierOptions);
   const generations = new Map<string, number>();
   const app = express();
-  // Answers preflights (clerkAuth() lets them through untouched) and adds CORS headers to every
-  // answer, 401s included, so the browser can read them.
+  // CORS first: it answers preflights itself (they carry no credentials, and clerkAuth() refuses
+  // every request without them, OPTIONS included) and adds CORS headers to every answer, 401s
+  // included, so the browser can read them.
   app.use(cors({ origin: [...corsOrigins], allowedHeaders: ['Authorization', 'Content-Type'], maxAge: 600 }));
   // The webhook route verifies the raw body: no JSON parser may run before it (the agent route
   // parses its own body).
@@ -78,22 +81,64 @@ export function createApp(options: ExampleAppOptions = {}, webhookOptions: Clerk
 }
 
 const KEY_VARIABLES = [ENV_VARS.jwtKey, ENV_VARS.jwksUri, ENV_VARS.publishableKey, ENV_VARS.secretKey];
-const OFFLINE_TOKEN_SECONDS = 3600;
+/** Lifetime of the tokens offline mode prints: long enough to try the curl lines, short enough to leak little. */
+export const OFFLINE_TOKEN_SECONDS = 600;
+/** Offline mode listens here only: its issuer signs whatever it is asked. */
+const LOOPBACK = '127.0.0.1';
+const DEFAULT_PORT = 3000;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** `NODE_ENV` is production, however it is spelt (`Production`, ` production`): offline mode never runs then. */
+export function isProductionEnv(env: Env = process.env): boolean {
+  return (env['NODE_ENV'] ?? '').trim().toLowerCase() === 'production';
+}
+
+/** `PORT`: a port number; unset or blank (`PORT=` in a .env template) is 3000. */
+export function readPort(env: Env = process.env): number {
+  const value = (env['PORT'] ?? '').trim();
+  if (value === '') return DEFAULT_PORT;
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(port >= 0 && port <= 65535)) throw new Error(`PORT must be a port number (0 to 65535), not ${JSON.stringify(value)}.`);
+  return port;
+}
+
+/**
+ * `CORS_ORIGIN`: comma-separated origins; unset or blank is http://localhost:5173. A blank entry or
+ * one that is not an exact origin (the cors package compares strings, so `https://a.example.com/`
+ * would never match) stops the server rather than silently allowing less, or nothing.
+ */
+export function readCorsOrigins(env: Env = process.env): string[] {
+  const value = (env['CORS_ORIGIN'] ?? '').trim();
+  if (value === '') return [DEFAULT_CORS_ORIGIN];
+  return value.split(',').map((entry) => {
+    const origin = entry.trim();
+    let parsed: string | null = null;
+    try {
+      parsed = new URL(origin).origin;
+    } catch {
+      // not a URL: refused below
+    }
+    if (origin === '' || parsed !== origin) {
+      throw new Error(`CORS_ORIGIN entry ${JSON.stringify(origin)} is not an origin: expected comma-separated scheme://host[:port], e.g. http://localhost:5173, with no blank entry, path or trailing slash.`);
+    }
+    return origin;
+  });
+}
 
 async function main(): Promise<void> {
   (await import('dotenv')).config({ quiet: true });
-  const port = Number(process.env['PORT'] ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('PORT must be a port number (0 to 65535).');
-  const corsOrigins = (process.env['CORS_ORIGIN'] ?? DEFAULT_CORS_ORIGIN).split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+  const port = readPort();
+  const corsOrigins = readCorsOrigins();
   const configured = KEY_VARIABLES.some((name) => (process.env[name] ?? '').trim() !== '');
 
   if (configured) {
     const app = createApp({ corsOrigins });
-    listen(app, port, [], (base) => `express-clerk-jwt example listening on ${base} (Clerk keys from the environment; CORS for ${corsOrigins.join(', ')})
+    listen(app, port, undefined, [], (base) => `express-clerk-jwt example listening on ${base} (Clerk keys from the environment; CORS for ${corsOrigins.join(', ')})
 ${describeWebhooks()}`);
     return;
   }
-  if (process.env['NODE_ENV'] === 'production') {
+  if (isProductionEnv()) {
     throw new Error(
       `Refusing to start: NODE_ENV=production and none of ${KEY_VARIABLES.join(', ')} is set. Set your Clerk keys (Clerk Dashboard → API Keys); offline development mode never runs in production.`,
     );
@@ -109,24 +154,33 @@ ${describeWebhooks()}`);
     await issuer.close(); // or its listening server keeps the process alive after the error
     throw error;
   }
-  const lifetime = { expiresInSeconds: OFFLINE_TOKEN_SECONDS };
-  const token = await issuer.mint({ sub: 'user_offline_dev' }, { ...lifetime, organization: { id: 'org_offline_dev', role: 'member' } });
-  const adminToken = await issuer.mint({ sub: 'user_offline_admin' }, { ...lifetime, organization: { id: 'org_offline_dev', role: 'admin' } });
-  listen(app, port, [issuer], (base) => `express-clerk-jwt example listening on ${base}
+  const mintTokens = async () => {
+    const lifetime = { expiresInSeconds: OFFLINE_TOKEN_SECONDS };
+    const token = await issuer.mint({ sub: 'user_offline_dev' }, { ...lifetime, organization: { id: 'org_offline_dev', role: 'member' } });
+    const adminToken = await issuer.mint({ sub: 'user_offline_admin' }, { ...lifetime, organization: { id: 'org_offline_dev', role: 'admin' } });
+    return `  export TOKEN=${token}\n  export ADMIN_TOKEN=${adminToken}\n`;
+  };
+  const validity = `valid for ${OFFLINE_TOKEN_SECONDS / 60} minutes`;
+  const tokens = await mintTokens();
+  // Enter prints new tokens: nothing on the network hands them out.
+  const input = createInterface({ input: process.stdin });
+  input.on('line', () => {
+    void mintTokens().then((fresh) => console.log(`\n  New session tokens, ${validity}:\n\n${fresh}`));
+  });
+  listen(app, port, LOOPBACK, [issuer, { close: async () => input.close() }], (base) => `express-clerk-jwt example listening on ${base} (loopback only)
 
   *** OFFLINE DEVELOPMENT MODE: NOT CONNECTED TO CLERK ***
   No Clerk keys are set (${KEY_VARIABLES.join(', ')}),
   so a local test issuer (express-clerk-jwt/testing, ${issuer.issuer}) signs tokens in place
-  of your Clerk instance.
+  of your Clerk instance. It listens on ${LOOPBACK} only: other machines cannot reach it.
   Never use this mode in production; set your Clerk keys in .env to leave it.
 
   ${describeWebhooks()}
 
-  Session tokens valid for 1 hour: TOKEN for an organization member, ADMIN_TOKEN for an admin.
+  Session tokens ${validity}: TOKEN for an organization member, ADMIN_TOKEN for an admin.
+  Press Enter in this terminal for new ones (or restart npm start).
 
-  export TOKEN=${token}
-  export ADMIN_TOKEN=${adminToken}
-
+${tokens}
   Then try:
     curl -H "Authorization: Bearer $TOKEN" ${base}/api/agents                # 200
     curl -i ${base}/api/agents                                               # 401 missing_token
@@ -135,8 +189,15 @@ ${describeWebhooks()}`);
 `);
 }
 
-function listen(app: Express, port: number, resources: TestIssuer[], banner: (base: string) => string): Server {
-  const server = app.listen(port, () => console.log(banner(`http://localhost:${(server.address() as AddressInfo).port}`)));
+/** Something to close on shutdown or when listening fails. */
+interface Closable {
+  close(): Promise<void>;
+}
+
+/** Listens on `host` (every interface when undefined), prints `banner`, and closes `resources` on SIGINT/SIGTERM. */
+function listen(app: Express, port: number, host: string | undefined, resources: Closable[], banner: (base: string) => string): Server {
+  const onListening = () => console.log(banner(`http://${host ?? 'localhost'}:${(server.address() as AddressInfo).port}`));
+  const server = host === undefined ? app.listen(port, onListening) : app.listen(port, host, onListening);
   server.on('error', (error) => {
     console.error(`Cannot listen on port ${port}: ${error.message}. Set PORT to a free port.`);
     process.exitCode = 1;

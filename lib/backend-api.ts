@@ -5,7 +5,9 @@ import {
   checkSecretKey,
   DEFAULT_API_URL,
   MAX_TIMER_MS,
+  nearMissHint,
   parseApiUrl,
+  resolveEnv,
 } from './config';
 import { ENV_VARS, label } from './env-vars';
 import { BackendApiUnavailableError, ClerkConfigError } from './errors';
@@ -18,8 +20,9 @@ export interface ClerkBackendClientOptions {
   /** Backend API base URL. Default is `CLERK_API_URL`, else `https://api.clerk.com`. */
   apiUrl?: string | undefined;
   /**
-   * How long a user's answers (user, memberships) are reused, in milliseconds. 0 turns the cache
-   * off; concurrent lookups of the same user are still shared. Default is 10000 (10 seconds).
+   * How long a user's answers (user, memberships) are reused, in milliseconds, from 0 (off;
+   * concurrent lookups of the same user are still shared) to 3600000 (1 hour). Default is 10000
+   * (10 seconds).
    */
   cacheTtlInMs?: number | undefined;
   /** Timeout of one Backend API request, in milliseconds. Default is 5000 (5 seconds). */
@@ -84,6 +87,7 @@ const PAGE_SIZE = 100;
 // 100 pages of 100: far beyond any real user; stops a misbehaving server from looping forever.
 const MAX_PAGES = 100;
 const MAX_CACHE_ENTRIES = 10_000;
+const MAX_CACHE_TTL_MS = 3_600_000;
 const USER_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const NOT_FOUND = Symbol('not found');
 
@@ -101,7 +105,7 @@ interface CacheEntry {
  */
 export function createClerkBackendClient(options: ClerkBackendClientOptions = {}): ClerkBackendClient {
   assertKnownOptions(options, CLIENT_OPTIONS, 'createClerkBackendClient');
-  const env = options.env ?? process.env;
+  const env = resolveEnv(options.env);
   const read = (option: 'secretKey' | 'apiUrl'): string | undefined => {
     const given = options[option];
     if (given !== undefined && typeof given !== 'string') throw new ClerkConfigError(`${label(option)} must be a string.`, option);
@@ -109,11 +113,12 @@ export function createClerkBackendClient(options: ClerkBackendClientOptions = {}
   };
   const secretKey = read('secretKey');
   if (secretKey === undefined) {
-    throw new ClerkConfigError(`The Backend API client needs ${label('secretKey')} (Clerk Dashboard → API Keys).`, 'secretKey');
+    throw new ClerkConfigError(`The Backend API client needs ${label('secretKey')} (Clerk Dashboard → API Keys).${nearMissHint(env, 'secretKey')}`, 'secretKey');
   }
   checkSecretKey(secretKey);
   const base = parseApiUrl(read('apiUrl') ?? DEFAULT_API_URL).href.replace(/\/$/, '');
-  const ttl = checkNumber(options.cacheTtlInMs, 'cacheTtlInMs', 10_000, { min: 0 });
+  // At most an hour: a cached answer hides a ban or an unverified email for that long.
+  const ttl = checkNumber(options.cacheTtlInMs, 'cacheTtlInMs', 10_000, { min: 0, max: MAX_CACHE_TTL_MS });
   const timeoutInMs = checkNumber(options.timeoutInMs, 'timeoutInMs', 5000, { min: 1, max: MAX_TIMER_MS, integer: true });
   const headers = { authorization: `Bearer ${secretKey}`, accept: 'application/json' };
   const cache = new Map<string, CacheEntry>();

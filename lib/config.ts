@@ -23,7 +23,8 @@ export interface ClerkLogger {
 
 /**
  * Options of `createClerkVerifier()`; `clerkAuth()` takes them too. Each option with an
- * environment variable falls back to it; an empty or blank value counts as unset. Any one of
+ * environment variable falls back to it; an empty or blank value counts as unset. A value that
+ * would switch a check off (see the README's configuration rules) is a startup error. Any one of
  * `jwtKey`, `jwksUri`, `publishableKey` or `secretKey` is enough to verify tokens.
  */
 export interface ClerkVerifierOptions {
@@ -55,8 +56,8 @@ export interface ClerkVerifierOptions {
   /**
    * Origins allowed in the `azp` claim, e.g. `['https://app.example.com']`. When set, a token
    * without `azp` or with another origin is refused. Default is `CLERK_AUTHORIZED_PARTIES`
-   * (comma-separated); an empty list counts as unset. Without either, `azp` is not checked (not
-   * recommended in production).
+   * (comma-separated; unset or blank means none). An empty array, a blank entry or a duplicate is
+   * a startup error. Without either, `azp` is not checked (not recommended in production).
    */
   authorizedParties?: readonly string[] | undefined;
   /**
@@ -65,7 +66,10 @@ export interface ClerkVerifierOptions {
    * `iss` is not checked (as in Clerk's SDK) and the signature alone ties the token to the instance.
    */
   issuer?: string | undefined;
-  /** Allowed clock difference, in milliseconds, for `exp`, `nbf` and `iat`. Default is 5000 (5 seconds). */
+  /**
+   * Allowed clock difference, in milliseconds, for `exp`, `nbf` and `iat`, from 0 to 300000 (a
+   * larger one would keep 60-second tokens valid for too long). Default is 5000 (5 seconds).
+   */
   clockSkewInMs?: number | undefined;
   /** Provider name: the `WWW-Authenticate` realm and the label of log lines. Default is `clerk`. */
   name?: string | undefined;
@@ -85,20 +89,22 @@ export interface ClerkVerifierOptions {
   /**
    * Minimum time between two JWKS requests caused by tokens with an unknown `kid`, in
    * milliseconds, counted from the last request whatever its outcome. After a failed request, new
-   * ones wait the smaller of this and 5 seconds. Default is 30000 (30 seconds).
+   * ones wait the smaller of this and 5 seconds. At most 86400000 (24 hours). Default is 30000
+   * (30 seconds).
    */
   jwksCooldownInMs?: number | undefined;
   /**
    * Maximum age of the cached JWKS before it is fetched again, in milliseconds; it bounds how long
-   * a key removed from the JWKS keeps verifying. Default is 600000 (10 minutes).
+   * a key removed from the JWKS keeps verifying. From 1 to 86400000 (24 hours). Default is 600000
+   * (10 minutes).
    */
   jwksCacheMaxAgeInMs?: number | undefined;
   /**
    * How long past `jwksCacheMaxAgeInMs` the keys fetched earlier keep verifying while the JWKS
    * cannot be refreshed (unreachable, failing), in milliseconds, so that a short Clerk outage does
    * not lock every user out; after it, requests get 503. 0 turns it off. A refresh that succeeds
-   * replaces the keys at once, so a key removed from the JWKS stops verifying then. Default is
-   * 3600000 (1 hour).
+   * replaces the keys at once, so a key removed from the JWKS stops verifying then. At most
+   * 86400000 (24 hours). Default is 3600000 (1 hour).
    */
   jwksStaleWindowInMs?: number | undefined;
   /**
@@ -113,7 +119,10 @@ export interface ClerkVerifierOptions {
    * silences it. Default is `console`.
    */
   logger?: ClerkLogger | false | undefined;
-  /** Where environment variables are read. Default is `process.env`, read once at factory time. */
+  /**
+   * Where environment variables are read (an unset, empty or blank variable is unset). Default is
+   * `process.env`, read once at factory time.
+   */
   env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
@@ -194,6 +203,16 @@ const REALM = /^[\x20-\x7e]{1,100}$/;
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 // Each entry holds a token and its payload (a few KiB at most): this bounds the memory.
 const MAX_TOKEN_CACHE_SIZE = 1_000_000;
+/**
+ * Largest `clockSkewInMs`: 5 minutes. A session token lives 60 seconds; a skew of minutes already
+ * keeps it valid several times longer, and a huge one would switch `exp`, `nbf` and `iat` off.
+ */
+export const MAX_CLOCK_SKEW_MS = 300_000;
+/**
+ * Largest `jwksCacheMaxAgeInMs`, `jwksStaleWindowInMs` and `jwksCooldownInMs`: 24 hours. Each
+ * bounds how long a key removed from the JWKS (rotated out after a leak) may keep verifying.
+ */
+export const MAX_KEY_SET_MS = 86_400_000;
 
 /**
  * Throws a {@link ClerkConfigError} for any key of `options` not in `known`, with a suggestion
@@ -220,10 +239,7 @@ export function assertKnownOptions(options: unknown, known: readonly string[], f
  */
 export function resolveConfig(options: ClerkVerifierOptions = {}): ResolvedConfig {
   assertKnownOptions(options, VERIFIER_OPTIONS, 'createClerkVerifier');
-  const env = options.env ?? process.env;
-  if (env === null || typeof env !== 'object') {
-    throw new ClerkConfigError('env must be an object of environment variables.', 'env');
-  }
+  const env = resolveEnv(options.env);
   const read = (option: StringOption): string | undefined => {
     const given = options[option];
     if (given !== undefined && typeof given !== 'string') {
@@ -270,8 +286,9 @@ export function resolveConfig(options: ClerkVerifierOptions = {}): ResolvedConfi
     keySource = 'secretKey';
     keys = { kind: 'remote', url: new URL(`${apiUrl.href.replace(/\/$/, '')}/v1/jwks`), headers: { authorization: `Bearer ${secretKey}` } };
   } else {
+    const hints = (['jwtKey', 'jwksUri', 'publishableKey', 'secretKey'] as const).map((option) => nearMissHint(env, option)).join('');
     throw new ClerkConfigError(
-      `No way to get Clerk's signing keys: set one of ${label('jwtKey')}, ${label('jwksUri')}, ${label('publishableKey')} or ${label('secretKey')}. Find them in the Clerk Dashboard under API Keys.`,
+      `No way to get Clerk's signing keys: set one of ${label('jwtKey')}, ${label('jwksUri')}, ${label('publishableKey')} or ${label('secretKey')}. Find them in the Clerk Dashboard under API Keys.${hints}`,
       null,
     );
   }
@@ -282,16 +299,16 @@ export function resolveConfig(options: ClerkVerifierOptions = {}): ResolvedConfi
     jwksUri: keys.kind === 'remote' ? keys.url.href : null,
     issuer: resolveIssuer(options.issuer, publishable, jwksUri),
     authorizedParties: Object.freeze(resolveAuthorizedParties(options.authorizedParties, env)),
-    clockSkewInMs: checkNumber(options.clockSkewInMs, 'clockSkewInMs', 5000, { min: 0 }),
+    clockSkewInMs: checkNumber(options.clockSkewInMs, 'clockSkewInMs', 5000, { min: 0, max: MAX_CLOCK_SKEW_MS }),
     acceptPendingSessions: checkBoolean(options.acceptPendingSessions, 'acceptPendingSessions'),
     acceptJwtTemplates: checkBoolean(options.acceptJwtTemplates, 'acceptJwtTemplates'),
     publishableKey: publishable === null ? null : (publishableKeyValue as string),
     instanceType: publishable?.instanceType ?? secretKeyType,
     frontendApi: publishable?.frontendApi ?? null,
     jwksTimeoutInMs: checkNumber(options.jwksTimeoutInMs, 'jwksTimeoutInMs', 5000, { min: 1, max: MAX_TIMER_MS, integer: true }),
-    jwksCooldownInMs: checkNumber(options.jwksCooldownInMs, 'jwksCooldownInMs', 30_000, { min: 0 }),
-    jwksCacheMaxAgeInMs: checkNumber(options.jwksCacheMaxAgeInMs, 'jwksCacheMaxAgeInMs', 600_000, { min: 1, infinite: true }),
-    jwksStaleWindowInMs: checkNumber(options.jwksStaleWindowInMs, 'jwksStaleWindowInMs', 3_600_000, { min: 0 }),
+    jwksCooldownInMs: checkNumber(options.jwksCooldownInMs, 'jwksCooldownInMs', 30_000, { min: 0, max: MAX_KEY_SET_MS }),
+    jwksCacheMaxAgeInMs: checkNumber(options.jwksCacheMaxAgeInMs, 'jwksCacheMaxAgeInMs', 600_000, { min: 1, max: MAX_KEY_SET_MS }),
+    jwksStaleWindowInMs: checkNumber(options.jwksStaleWindowInMs, 'jwksStaleWindowInMs', 3_600_000, { min: 0, max: MAX_KEY_SET_MS }),
     tokenCacheSize: checkCount(options.tokenCacheSize, 'tokenCacheSize', DEFAULT_TOKEN_CACHE_SIZE, MAX_TOKEN_CACHE_SIZE),
   });
   return Object.freeze({ config, keys: Object.freeze(keys), logger: resolveLogger(options.logger) });
@@ -309,7 +326,6 @@ export interface NumberRule {
   min: number;
   max?: number;
   integer?: boolean;
-  infinite?: boolean;
   /** Unit named in the message. Default is `milliseconds`. */
   unit?: string;
 }
@@ -319,14 +335,12 @@ export function checkNumber(value: unknown, option: string, fallback: number, ru
   if (value === undefined) return fallback;
   const max = rule.max ?? Number.MAX_VALUE;
   const ok =
-    typeof value === 'number' &&
-    ((rule.infinite === true && value === Infinity) ||
-      (value >= rule.min && value <= max && (rule.integer === true ? Number.isInteger(value) : Number.isFinite(value))));
+    typeof value === 'number' && value >= rule.min && value <= max && (rule.integer === true ? Number.isInteger(value) : Number.isFinite(value));
   if (!ok) {
     const range = rule.max === undefined ? `>= ${rule.min}` : `from ${rule.min} to ${rule.max}`;
     const unit = rule.unit ?? 'milliseconds';
     const kind = rule.integer === true ? `a whole number of ${unit}` : `a number of ${unit}`;
-    throw new ClerkConfigError(`${option} must be ${kind} ${range}${rule.infinite === true ? ' (or Infinity)' : ''}; default is ${fallback}.`, option);
+    throw new ClerkConfigError(`${option} must be ${kind} ${range}; default is ${fallback}.`, option);
   }
   return value;
 }
@@ -401,7 +415,11 @@ function parseHttpUrl(value: string): { url: URL; problem: null } | { url: null;
 }
 
 function resolveIssuer(given: unknown, publishable: PublishableKeyInfo | null, jwksUri: URL | null): string | null {
-  if (given !== undefined && (typeof given !== 'string' || given.trim() !== '')) {
+  if (typeof given === 'string' && given.trim() === '') {
+    // No environment variable to fall back on: a blank value is a mistake, not "derive it".
+    throw new ClerkConfigError('issuer is blank: leave it undefined to derive it (from the publishable key or jwksUri), or set the exact iss of your tokens, e.g. https://clerk.example.com.', 'issuer');
+  }
+  if (given !== undefined) {
     const issuer = typeof given === 'string' ? given.trim() : '';
     if (parseUrl(issuer) === null) {
       throw new ClerkConfigError('issuer must be a URL, e.g. https://clerk.example.com.', 'issuer');
@@ -417,24 +435,61 @@ function resolveIssuer(given: unknown, publishable: PublishableKeyInfo | null, j
   return null;
 }
 
+/**
+ * `authorizedParties`, else the comma list in `CLERK_AUTHORIZED_PARTIES`. Anything that would leave
+ * fewer parties than written, or none, is an error: an empty list given as the option, a blank
+ * entry (`['']`, `a,,b`, a trailing comma), an entry listed twice, a misspelt variable name. Only
+ * an unset or entirely blank variable (`CLERK_AUTHORIZED_PARTIES=` in a .env template) means "no
+ * azp check".
+ */
 function resolveAuthorizedParties(given: unknown, env: Readonly<Record<string, string | undefined>>): string[] {
   const option = 'authorizedParties';
-  if (given !== undefined && (!Array.isArray(given) || !given.every((entry) => typeof entry === 'string'))) {
-    throw new ClerkConfigError(`${label(option)} must be an array of origins, e.g. ['https://app.example.com'].`, option);
+  let entries: readonly string[];
+  if (given !== undefined) {
+    if (!Array.isArray(given) || !given.every((entry) => typeof entry === 'string')) {
+      throw new ClerkConfigError(`${label(option)} must be an array of origins, e.g. ['https://app.example.com'].`, option);
+    }
+    if (given.length === 0) {
+      throw new ClerkConfigError(
+        `${label(option)} is an empty list, which would switch the azp check off: list the origins of your frontends, e.g. ['https://app.example.com'], or leave the option undefined (then ${ENV_VARS.authorizedParties} applies).`,
+        option,
+      );
+    }
+    entries = given as string[];
+  } else {
+    const value = env[ENV_VARS.authorizedParties];
+    if (value === undefined || value.trim() === '') {
+      const nearMiss = nearMissEnvVar(env, option);
+      if (nearMiss !== undefined) {
+        throw new ClerkConfigError(
+          `${label(option)} is not set, but the environment has ${nearMiss}: did you mean ${ENV_VARS.authorizedParties}? This package does not read ${nearMiss}, so no azp check would be made. Rename it.`,
+          option,
+        );
+      }
+      return [];
+    }
+    entries = value.split(',');
   }
-  const fromOption = ((given ?? []) as string[]).map((entry) => entry.trim()).filter((entry) => entry !== '');
-  const parties =
-    fromOption.length > 0
-      ? fromOption
-      : (env[ENV_VARS.authorizedParties] ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
-  for (const party of parties) {
+  const parties: string[] = [];
+  entries.forEach((entry, index) => {
+    const party = entry.trim();
+    if (party === '') {
+      throw new ClerkConfigError(
+        `${label(option)} entry ${index + 1} is blank: remove it (a trailing or doubled comma?) or put an origin there, e.g. https://app.example.com.`,
+        option,
+      );
+    }
     const url = parseUrl(party);
     const isWeb = url !== null && (url.protocol === 'https:' || url.protocol === 'http:');
     if (!party.includes('://') || url === null || (isWeb && url.origin !== party)) {
       const hint = isWeb ? `"${url.origin}"` : 'scheme://host[:port], e.g. "http://localhost:3000"';
       throw new ClerkConfigError(`${label(option)} entry "${party}" is not an origin: expected ${hint}, with no path or trailing slash.`, option);
     }
-  }
+    if (parties.includes(party)) {
+      throw new ClerkConfigError(`${label(option)}: "${party}" is listed twice. Was another origin meant (staging, a port)? List each origin once.`, option);
+    }
+    parties.push(party);
+  });
   return parties;
 }
 
@@ -455,6 +510,66 @@ function parseUrl(value: string): URL | null {
 export function blankToUndefined(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed === '' ? undefined : trimmed;
+}
+
+/** The `env` option: an object of environment variables, or `process.env` when undefined (never for `null`). */
+export function resolveEnv(env: unknown): Readonly<Record<string, string | undefined>> {
+  if (env === undefined) return process.env;
+  if (env === null || typeof env !== 'object' || Array.isArray(env)) {
+    throw new ClerkConfigError('env must be an object of environment variables (or undefined for process.env).', 'env');
+  }
+  return env as Readonly<Record<string, string | undefined>>;
+}
+
+/** Variables of Clerk's own SDKs: never taken for a misspelling of one of ours. */
+const CLERK_VARIABLES = new Set<string>([
+  ...Object.values(ENV_VARS),
+  'CLERK_API_KEY',
+  'CLERK_API_VERSION',
+  'CLERK_MACHINE_SECRET_KEY',
+  'CLERK_ENCRYPTION_KEY',
+  'CLERK_DOMAIN',
+  'CLERK_PROXY_URL',
+  'CLERK_IS_SATELLITE',
+  'CLERK_SIGN_IN_URL',
+  'CLERK_SIGN_UP_URL',
+  'CLERK_FRONTEND_API',
+  'CLERK_TELEMETRY_DISABLED',
+  'CLERK_TELEMETRY_DEBUG',
+]);
+
+/** Other names people give our variables (Clerk's docs and other SDKs). */
+const ALIASES: Readonly<Record<string, keyof typeof ENV_VARS>> = {
+  CLERK_AUTHORIZED_ORIGINS: 'authorizedParties',
+  CLERK_ALLOWED_ORIGINS: 'authorizedParties',
+  CLERK_AUTHORIZED_PARTY: 'authorizedParties',
+  CLERK_WEBHOOK_SECRET: 'signingSecret',
+  CLERK_SIGNING_SECRET: 'signingSecret',
+  CLERK_WEBHOOK_SIGNING_KEY: 'signingSecret',
+  CLERK_JWKS_URL: 'jwksUri',
+  CLERK_JWT_PUBLIC_KEY: 'jwtKey',
+  CLERK_PEM_PUBLIC_KEY: 'jwtKey',
+};
+
+/**
+ * A non-blank variable of `env` that looks like a misspelling of `option`'s variable (case, an
+ * underscore, a letter or two, singular for plural, a common other name), for a variable that is
+ * itself unset. Its value is never read into a message.
+ */
+export function nearMissEnvVar(env: Readonly<Record<string, string | undefined>>, option: keyof typeof ENV_VARS): string | undefined {
+  const wanted = ENV_VARS[option];
+  const normal = (name: string) => name.toUpperCase().replace(/_/g, '').replace(/IES$/, 'Y');
+  for (const name of Object.keys(env)) {
+    if (CLERK_VARIABLES.has(name) || !/^clerk_/i.test(name) || (env[name] ?? '').trim() === '') continue;
+    if (ALIASES[name.toUpperCase()] === option || similar(normal(name), normal(wanted))) return name;
+  }
+  return undefined;
+}
+
+/** ` Found X: did you mean Y?` when `env` has a near miss of `option`'s variable; else ''. */
+export function nearMissHint(env: Readonly<Record<string, string | undefined>>, option: keyof typeof ENV_VARS): string {
+  const found = nearMissEnvVar(env, option);
+  return found === undefined ? '' : ` Found ${found}: did you mean ${ENV_VARS[option]}?`;
 }
 
 // Edit distance of at most 2, or equal ignoring case: enough to catch "authorisedParties".

@@ -3,7 +3,7 @@ import { authorize, type AuthorizeUser } from './authorize';
 import type { ClerkUser } from './claims';
 import { assertKnownOptions, checkBoolean, VERIFIER_OPTIONS, type ClerkLogger, type ClerkVerifierOptions } from './config';
 import { ClerkAuthError, ClerkConfigError, InvalidTokenError, MissingTokenError } from './errors';
-import { extractBearerToken } from './extract-token';
+import { describeMissingBearer, extractBearerToken } from './extract-token';
 import { loggerOf, report } from './log-events';
 import { readSessionCookie, sessionCookieNames } from './session-cookie';
 import { cachedVerification, sharedOrNewVerifier, type ClerkVerifier } from './verify-token';
@@ -68,10 +68,13 @@ const DEFAULT_SETTINGS: AdapterSettings = Object.freeze({ realm: 'clerk', forwar
 // about 1 µs each, on every request.
 const SETTINGS = Symbol('express-clerk-jwt.settings');
 const VERIFIED = Symbol('express-clerk-jwt.verified');
+// Set only when an optional clerkAuth() let a pending session through anonymously.
+const PENDING = Symbol('express-clerk-jwt.pending');
 
 interface MarkedRequest {
   [SETTINGS]?: AdapterSettings | undefined;
   [VERIFIED]?: ClerkUser | undefined;
+  [PENDING]?: true | undefined;
 }
 
 /** The outcome of a middleware's work: `null` to go on, or the error to answer with. */
@@ -93,8 +96,9 @@ export function verifiedClaims(req: Request): ClerkUser | undefined {
 /**
  * Express middleware that requires a valid Clerk session token: `Authorization: Bearer <token>` →
  * verified claims in `req.user` → `authorizeUser(user, req)` → `next()`. Refusals are answered
- * with the status and JSON body of their {@link ClerkAuthError}; CORS preflight requests pass
- * through untouched. Configuration is resolved and checked here, once.
+ * with the status and JSON body of their {@link ClerkAuthError}. Every method is authenticated,
+ * `OPTIONS` included: mount CORS middleware before it, so that it answers preflights (which carry
+ * no credentials) itself. Configuration is resolved and checked here, once.
  *
  * @throws {ClerkConfigError} when the options or environment cannot work.
  */
@@ -132,14 +136,16 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
    */
   function authenticate(req: Request & MarkedRequest): Outcome | Promise<Outcome> {
     req[VERIFIED] = undefined;
+    if (req[PENDING] !== undefined) req[PENDING] = undefined;
     try {
-      let token = extractBearerToken(authorizationOf(req), realm);
+      const authorization = authorizationOf(req);
+      let token = extractBearerToken(authorization, realm);
       if (token === null && cookieNames !== null && isAuthorizedOrigin(req, verifier.config.authorizedParties)) {
         token = readSessionCookie(req.headers.cookie, cookieNames);
       }
       if (token === null) {
         if (optional) return anonymous(req);
-        throw new MissingTokenError({ realm });
+        throw missingToken(realm, authorization);
       }
       const cached = peek(token);
       return cached === undefined ? verifyThenAccept(req, token) : accept(req, cached);
@@ -153,7 +159,10 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
     try {
       user = await verifier.verify(token);
     } catch (error) {
-      if (optional && error instanceof InvalidTokenError && error.reason === 'pending_session') return anonymous(req);
+      if (optional && error instanceof InvalidTokenError && error.reason === 'pending_session') {
+        req[PENDING] = true;
+        return anonymous(req);
+      }
       return { error };
     }
     return accept(req, user);
@@ -169,17 +178,40 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
     );
   }
 
+  // No exception for CORS preflights or any method: a request without verified credentials never
+  // reaches what is mounted behind this middleware. CORS middleware mounted first answers preflights.
   return function clerkAuthMiddleware(req: Request, res: Response, next: NextFunction): void {
-    if (isPreflight(req)) {
-      next();
-      return;
-    }
     (req as MarkedRequest)[SETTINGS] = settings;
     settle(authenticate(req), req, res, next, settings);
   };
 }
 
 const AUTHORIZATION = /^authorization$/i;
+
+/**
+ * Why a guard finds no claims verified for `req`: the pending session an optional `clerkAuth()`
+ * let through, a malformed Bearer header (400), a Bearer token no `clerkAuth()` verified, or no
+ * Bearer credentials at all (what was found instead, never the credential).
+ */
+export function unverifiedRequestError(req: Request, realm: string): ClerkAuthError {
+  if ((req as MarkedRequest)[PENDING] === true) return new InvalidTokenError('pending_session', { realm });
+  const authorization = authorizationOf(req);
+  try {
+    if (extractBearerToken(authorization, realm) !== null) {
+      return new MissingTokenError({ realm, description: 'no clerkAuth() verified the Bearer token before this guard' });
+    }
+  } catch (error) {
+    if (error instanceof ClerkAuthError) return error;
+    throw error;
+  }
+  return missingToken(realm, authorization);
+}
+
+/** 401 `missing_token`, saying what the `Authorization` header held instead of Bearer credentials. */
+function missingToken(realm: string, authorization: string | readonly string[] | undefined): MissingTokenError {
+  const description = describeMissingBearer(authorization);
+  return new MissingTokenError(description === undefined ? { realm } : { realm, description });
+}
 
 /**
  * The `Authorization` header, or all its values when it was sent more than once (Node keeps only
@@ -234,11 +266,6 @@ function finish(result: Outcome, req: Request, res: Response, next: NextFunction
   next(error instanceof Error ? error : new Error('an authorization check threw a value that is not an Error', { cause: error }));
 }
 
-/** A CORS preflight: the browser sends no credentials with it, so it must pass untouched. */
-export function isPreflight(req: Request): boolean {
-  return req.method === 'OPTIONS' && req.headers.origin !== undefined && req.headers['access-control-request-method'] !== undefined;
-}
-
 function reportRefusal(error: ClerkAuthError, req: Request, { realm, logger }: AdapterSettings): void {
   if (logger?.event === undefined) return;
   const requestId = requestIdOf(req);
@@ -253,12 +280,15 @@ function reportRefusal(error: ClerkAuthError, req: Request, { realm, logger }: A
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+// A JWT (its header segment is base64url of `{"`) anywhere in the value: a token sent in the
+// wrong header must not reach the log as a request id.
+const TOKEN_LIKE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\./;
 
-/** `req.id` (pino-http and the like) or `X-Request-Id`, when it is short printable ASCII; never anything else of the request. */
+/** `req.id` (pino-http and the like) or `X-Request-Id`, when it is short printable ASCII and not a token; never anything else of the request. */
 function requestIdOf(req: Request): string | undefined {
   const own = (req as { id?: unknown }).id;
   const candidate = typeof own === 'string' || typeof own === 'number' ? String(own) : req.headers['x-request-id'];
-  return typeof candidate === 'string' && REQUEST_ID.test(candidate) ? candidate : undefined;
+  return typeof candidate === 'string' && REQUEST_ID.test(candidate) && !TOKEN_LIKE.test(candidate) ? candidate : undefined;
 }
 
 /**

@@ -36,3 +36,26 @@ export function extractBearerToken(authorization: string | readonly string[] | u
   if (WHITESPACE.test(token)) throw new InvalidRequestError('more than one value follows Bearer', { realm });
   return token;
 }
+
+/** A scheme name short and plain enough to repeat in a message: it cannot be a credential's worth of text. */
+const SCHEME_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,19}$/;
+
+/**
+ * Says why `authorization` holds no Bearer credentials, for the message of a 401 `missing_token`:
+ * an empty header, a single value with no scheme, or another scheme (named only when it is a short
+ * plain word such as `Basic`). Never repeats the credential.
+ *
+ * @returns `undefined` when no `Authorization` header was sent at all.
+ */
+export function describeMissingBearer(authorization: string | readonly string[] | undefined): string | undefined {
+  const value = typeof authorization === 'string' ? authorization : authorization?.[0];
+  if (value === undefined) return undefined;
+  const credentials = value.trim();
+  if (credentials === '') return 'the Authorization header is empty';
+  const match = CREDENTIALS.exec(credentials);
+  if (match === null || match[2] === undefined || match[2].trim() === '') return 'the Authorization header holds a single value and no scheme';
+  const scheme = match[1] as string;
+  return SCHEME_NAME.test(scheme)
+    ? `the Authorization header uses the ${scheme} scheme; this API takes Bearer tokens`
+    : 'the Authorization header does not use the Bearer scheme; this API takes Bearer tokens';
+}

@@ -7,7 +7,7 @@
 import http, { type RequestListener } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { CompactSign, exportSPKI } from 'jose';
-import { assertKnownOptions } from './config';
+import { assertKnownOptions, checkBoolean } from './config';
 import { ENV_VARS } from './env-vars';
 import { ClerkConfigError } from './errors';
 import { createSigningKey, type SigningKey } from './signing-key';
@@ -166,19 +166,18 @@ const SESSION_TOKEN_CATEGORY = 'cl_B7d4PD111AAA';
  */
 export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
   assertKnownOptions(options, TEST_ISSUER_OPTIONS, 'createTestIssuer');
-  const host = options.host ?? '127.0.0.1';
+  // Only undefined takes the default: null is a mistake like any other wrong type.
+  const host = options.host === undefined ? '127.0.0.1' : options.host;
   checkLoopback(host);
-  const authorizedParty = options.authorizedParty ?? 'http://localhost:3000';
+  const authorizedParty = options.authorizedParty === undefined ? 'http://localhost:3000' : options.authorizedParty;
   if (typeof authorizedParty !== 'string' || !isOrigin(authorizedParty)) {
     throw new ClerkConfigError('authorizedParty must be an origin (scheme://host[:port]), e.g. http://localhost:3000.', 'authorizedParty');
   }
-  const defaultVersion = options.version ?? 1;
+  const defaultVersion = options.version === undefined ? 1 : options.version;
   if (defaultVersion !== 1 && defaultVersion !== 2) throw new ClerkConfigError('version must be 1 or 2.', 'version');
-  const port = options.port ?? 0;
+  const port = options.port === undefined ? 0 : options.port;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ClerkConfigError('port must be a port number (0 to 65535).', 'port');
-  if (options.kid !== undefined && (typeof options.kid !== 'string' || options.kid === '')) {
-    throw new ClerkConfigError('kid must be a non-empty string.', 'kid');
-  }
+  checkKid(options.kid);
 
   let current = await createSigningKey(options.kid);
   let served: SigningKey[] = [current];
@@ -222,6 +221,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     },
     async mint(claims = {}, mintOptions = {}) {
       assertKnownOptions(mintOptions, MINT_OPTIONS, 'mint');
+      checkBoolean(mintOptions.pending, 'pending');
+      checkKid(mintOptions.kid);
       const payload = buildSessionClaims({ ...mintOptions, version: mintOptions.version ?? defaultVersion, issuer, authorizedParty }, claims);
       const kid = mintOptions.kid ?? current.kid;
       return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
@@ -229,8 +230,10 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
         .sign(current.privateKey);
     },
     async rotateKey(rotateOptions = {}) {
+      assertKnownOptions(rotateOptions, ['keepPrevious'], 'rotateKey');
+      const keepPrevious = checkBoolean(rotateOptions.keepPrevious, 'keepPrevious');
       const next = await createSigningKey();
-      served = rotateOptions.keepPrevious === true ? [...served, next] : [next];
+      served = keepPrevious ? [...served, next] : [next];
       current = next;
       return next.kid;
     },
@@ -242,6 +245,11 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       return server.close();
     },
   };
+}
+
+/** A `kid`, when given, is a non-blank string. */
+function checkKid(kid: unknown): void {
+  if (kid !== undefined && (typeof kid !== 'string' || kid.trim() === '')) throw new ClerkConfigError('kid must be a non-blank string.', 'kid');
 }
 
 /** Only 127.0.0.0/8 and ::1, as IP literals: no name that could resolve elsewhere. */

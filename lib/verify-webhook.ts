@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { assertKnownOptions, checkBoolean, checkNumber } from './config';
-import { ClerkConfigError, WebhookVerificationError } from './errors';
+import { assertKnownOptions, checkBoolean, checkNumber, resolveEnv } from './config';
+import { WebhookVerificationError } from './errors';
 import type { ClerkWebhookEvent } from './webhook-events';
 import { ReplayGuard } from './webhook-replay';
 import { resolveWebhookSigningSecrets } from './webhook-secret';
@@ -13,7 +13,8 @@ export interface ClerkWebhookVerifierOptions {
   /**
    * The endpoint's signing secret, `whsec_…` (Clerk Dashboard → Configure → Webhooks → your
    * endpoint → Signing Secret), or several: a delivery signed with any of them is accepted.
-   * Never printed. Default is `CLERK_WEBHOOK_SIGNING_SECRET` (several may be comma-separated).
+   * Never printed. Default is `CLERK_WEBHOOK_SIGNING_SECRET` (several may be comma-separated). A
+   * blank value is unset; an empty array, a blank entry or a duplicate is a startup error.
    */
   signingSecret?: string | readonly string[] | undefined;
   /**
@@ -51,7 +52,7 @@ export type WebhookHeaders = Headers | Readonly<Record<string, string | readonly
 export interface WebhookDelivery {
   /** `svix-id`: the same for every retry of one message. */
   readonly id: string;
-  /** `svix-timestamp`, in seconds since the epoch. */
+  /** `svix-timestamp`, in whole seconds since the epoch (a fraction is dropped, as Svix does). */
   readonly timestamp: number;
 }
 
@@ -85,7 +86,10 @@ const TIMESTAMP = 'svix-timestamp';
 const SIGNATURE = 'svix-signature';
 // Standard Webhooks names of the same headers, accepted as Svix does.
 const UNBRANDED = ['webhook-id', 'webhook-timestamp', 'webhook-signature'] as const;
-const UNIX_SECONDS = /^\d{1,15}$/;
+// Whole seconds, optionally with a fraction, as Svix's and Clerk's verifiers read them; the header
+// is capped so that a parse never costs more than a real timestamp.
+const UNIX_SECONDS = /^(\d+)(?:\.\d+)?$/;
+const MAX_TIMESTAMP_LENGTH = 32;
 
 const OPTION_SET: Record<keyof ClerkWebhookVerifierOptions, true> = {
   signingSecret: true,
@@ -106,10 +110,7 @@ export const WEBHOOK_VERIFIER_OPTIONS = Object.keys(OPTION_SET) as (keyof ClerkW
  */
 export function createClerkWebhookVerifier(options: ClerkWebhookVerifierOptions = {}): ClerkWebhookVerifier {
   assertKnownOptions(options, WEBHOOK_VERIFIER_OPTIONS, 'createClerkWebhookVerifier');
-  const env = options.env ?? process.env;
-  if (env === null || typeof env !== 'object') {
-    throw new ClerkConfigError('env must be an object of environment variables.', 'env');
-  }
+  const env = resolveEnv(options.env);
   const keys = resolveWebhookSigningSecrets(options.signingSecret, env);
   const config: ClerkWebhookConfig = Object.freeze({
     signingSecrets: keys.length,
@@ -122,12 +123,13 @@ export function createClerkWebhookVerifier(options: ClerkWebhookVerifierOptions 
   function checkHeaders(headers: WebhookHeaders): WebhookDelivery & { signatures: string } {
     const { id, timestamp, signatures } = readHeaders(headers);
     const seconds = parseTimestamp(timestamp);
-    const skew = Date.now() - seconds * 1000;
-    if (Math.abs(skew) > config.toleranceInMs) {
+    // In whole seconds of the server clock, as Svix compares: `now - timestamp > tolerance`.
+    const skew = Math.floor(Date.now() / 1000) - seconds;
+    if (Math.abs(skew) * 1000 > config.toleranceInMs) {
       const direction = skew > 0 ? 'behind' : 'ahead of';
       throw new WebhookVerificationError(
         'webhook_invalid_timestamp',
-        `The delivery is ${skew > 0 ? 'too old' : 'from the future'}: ${TIMESTAMP} is ${Math.round(Math.abs(skew) / 1000)} s ${direction} the server clock (tolerance ${config.toleranceInMs / 1000} s).`,
+        `The delivery is ${skew > 0 ? 'too old' : 'from the future'}: ${TIMESTAMP} is ${Math.abs(skew)} s ${direction} the server clock (tolerance ${config.toleranceInMs / 1000} s).`,
       );
     }
     return { id, timestamp: seconds, signatures };
@@ -188,11 +190,21 @@ function headerReader(headers: WebhookHeaders): (name: string) => string {
   };
 }
 
+/**
+ * The whole seconds of `svix-timestamp`: what Svix signs and compares with the clock. A fraction
+ * (`1796310476.123`) is dropped, as Svix's and Clerk's verifiers (`parseInt`) drop it. Stricter
+ * than `parseInt` on purpose: a sign, an exponent, inner whitespace or anything after the digits
+ * is refused, since nothing of it is signed and no sender produces it.
+ */
 function parseTimestamp(value: string): number {
-  if (!UNIX_SECONDS.test(value)) {
-    throw new WebhookVerificationError('webhook_invalid_timestamp', `${TIMESTAMP} is not a Unix time in seconds.`);
+  const match = value.length <= MAX_TIMESTAMP_LENGTH ? UNIX_SECONDS.exec(value) : null;
+  if (match === null) {
+    throw new WebhookVerificationError(
+      'webhook_invalid_timestamp',
+      `${TIMESTAMP} is not a Unix time in seconds: expected digits, optionally with a fraction (e.g. 1796310476 or 1796310476.123), at most ${MAX_TIMESTAMP_LENGTH} characters.`,
+    );
   }
-  return Number(value);
+  return Number(match[1]);
 }
 
 function checkSignature(keys: readonly Buffer[], delivery: WebhookDelivery & { signatures: string }, body: Buffer): void {
@@ -203,7 +215,7 @@ function checkSignature(keys: readonly Buffer[], delivery: WebhookDelivery & { s
   if (candidates.length === 0) {
     throw new WebhookVerificationError('webhook_invalid_signature', `${SIGNATURE} holds no v1 signature.`);
   }
-  // The timestamp as Svix signs it: the parsed number, so "0170…" and "170…" agree.
+  // The timestamp as Svix signs it: the parsed whole seconds, so "0170…", "170…" and "170….5" agree.
   const signed = `${delivery.id}.${delivery.timestamp}.`;
   for (const key of keys) {
     const expected = Buffer.from(createHmac('sha256', key).update(signed).update(body).digest('base64'));

@@ -1,4 +1,4 @@
-import { blankToUndefined } from './config';
+import { nearMissHint } from './config';
 import { ENV_VARS, label } from './env-vars';
 import { ClerkConfigError } from './errors';
 
@@ -10,7 +10,9 @@ const WHERE = 'Clerk Dashboard → Configure → Webhooks → your endpoint → 
 
 /**
  * The HMAC keys of `signingSecret` (or `CLERK_WEBHOOK_SIGNING_SECRET`): one per secret, several
- * while you move to a new endpoint secret. The env variable may hold several, comma-separated.
+ * while you move to a new endpoint secret. The env variable may hold several, comma-separated. A
+ * blank option or variable is unset; an empty list, a blank entry or a secret listed twice is an
+ * error (a list that is not what it looks like).
  *
  * @throws {ClerkConfigError} naming the option and env variable, never the secret.
  */
@@ -19,24 +21,43 @@ export function resolveWebhookSigningSecrets(
   env: Readonly<Record<string, string | undefined>>,
 ): Buffer[] {
   const option = 'signingSecret';
-  let secrets: string[];
-  if (given === undefined) {
-    secrets = (blankToUndefined(env[ENV_VARS.signingSecret]) ?? '').split(',');
+  let secrets: readonly string[];
+  if (given === undefined || (typeof given === 'string' && given.trim() === '')) {
+    const value = env[ENV_VARS.signingSecret];
+    if (value === undefined || value.trim() === '') {
+      throw new ClerkConfigError(
+        `No webhook signing secret: set ${label(option)} to the endpoint's secret (whsec_…) from the ${WHERE}.${nearMissHint(env, option)}`,
+        option,
+      );
+    }
+    secrets = value.split(',');
   } else if (typeof given === 'string') {
     secrets = [given];
   } else if (Array.isArray(given) && given.every((entry) => typeof entry === 'string')) {
+    if (given.length === 0) {
+      throw new ClerkConfigError(`${label(option)} is an empty list: give the endpoint's secret (whsec_…) from the ${WHERE}.`, option);
+    }
     secrets = given as string[];
   } else {
     throw new ClerkConfigError(`${label(option)} must be a string (or an array of strings while rotating secrets).`, option);
   }
-  secrets = secrets.map((secret) => secret.trim()).filter((secret) => secret !== '');
-  if (secrets.length === 0) {
-    throw new ClerkConfigError(
-      `No webhook signing secret: set ${label(option)} to the endpoint's secret (whsec_…) from the ${WHERE}.`,
-      option,
-    );
-  }
-  return secrets.map((secret, index) => parseWebhookSigningSecret(secret, secrets.length > 1 ? `entry ${index + 1} of ${label(option)}` : label(option)));
+  const several = secrets.length > 1;
+  const keys = secrets.map((entry, index) => {
+    const secret = entry.trim();
+    const name = several ? `entry ${index + 1} of ${label(option)}` : label(option);
+    if (secret === '') throw new ClerkConfigError(`${name} is blank: remove it (a trailing or doubled comma?) or put a whsec_ secret there.`, option);
+    return parseWebhookSigningSecret(secret, name);
+  });
+  keys.forEach((key, index) => {
+    const first = keys.findIndex((other) => other.equals(key));
+    if (first !== index) {
+      throw new ClerkConfigError(
+        `${label(option)}: entries ${first + 1} and ${index + 1} are the same secret. While rotating, list the old and the new secret once each.`,
+        option,
+      );
+    }
+  });
+  return keys;
 }
 
 /**

@@ -135,7 +135,7 @@ describe('resolveConfig: options and environment', () => {
       acceptPendingSessions: true,
       jwksTimeoutInMs: 250,
       jwksCooldownInMs: 0,
-      jwksCacheMaxAgeInMs: Infinity,
+      jwksCacheMaxAgeInMs: 86_400_000,
       jwksStaleWindowInMs: 0,
       tokenCacheSize: 0,
       issuer: 'https://clerk.example.com',
@@ -146,13 +146,13 @@ describe('resolveConfig: options and environment', () => {
   it('reads authorizedParties from an array or from CLERK_AUTHORIZED_PARTIES', () => {
     expect(resolve({ publishableKey: PK, authorizedParties: ['https://app.example.com'] }).config.authorizedParties).toEqual(['https://app.example.com']);
     expect(
-      resolve({ publishableKey: PK }, { CLERK_AUTHORIZED_PARTIES: ' http://localhost:3000 , ,https://app.example.com,chrome-extension://abcdef ' }).config
+      resolve({ publishableKey: PK }, { CLERK_AUTHORIZED_PARTIES: ' http://localhost:3000 ,https://app.example.com,chrome-extension://abcdef ' }).config
         .authorizedParties,
     ).toEqual(['http://localhost:3000', 'https://app.example.com', 'chrome-extension://abcdef']);
-    // An empty list counts as unset, like a blank env var: it cannot switch off the env's list.
-    expect(resolve({ publishableKey: PK, authorizedParties: [] }, { CLERK_AUTHORIZED_PARTIES: 'https://x.example.com' }).config.authorizedParties).toEqual([
-      'https://x.example.com',
-    ]);
+    // An empty list would switch the azp check off (the env's list included): an error, not "unset".
+    expect(configError(() => resolve({ publishableKey: PK, authorizedParties: [] }, { CLERK_AUTHORIZED_PARTIES: 'https://x.example.com' })).option).toBe(
+      'authorizedParties',
+    );
     expect(resolve({ publishableKey: PK, authorizedParties: [' https://a.example.com '] }).config.authorizedParties).toEqual(['https://a.example.com']);
   });
 
@@ -281,29 +281,29 @@ describe('resolveConfig: startup errors name the option and its env var', () => 
     }
   });
 
-  it('refuses an issuer that is not a URL or ends with a slash; a blank one is derived', () => {
+  it('refuses an issuer that is not a URL, ends with a slash or is blank', () => {
     expect(configError(() => resolve({ publishableKey: PK, issuer: 'clerk' })).message).toBe('issuer must be a URL, e.g. https://clerk.example.com.');
     expect(configError(() => resolve({ publishableKey: PK, issuer: 'https://clerk.example.com/' })).message).toBe(
       'issuer must not end with "/": Clerk tokens carry iss without one, e.g. https://clerk.example.com.',
     );
-    expect(resolve({ publishableKey: PK, issuer: ' ' }).config.issuer).toBe(`https://${FAPI}`);
+    expect(configError(() => resolve({ publishableKey: PK, issuer: ' ' })).message).toMatch(/^issuer is blank: leave it undefined to derive it/);
     expect(resolve({ publishableKey: PK, issuer: ' https://clerk.example.com ' }).config.issuer).toBe('https://clerk.example.com');
   });
 
   it.each([
-    ['clockSkewInMs', -1, 'clockSkewInMs must be a number of milliseconds >= 0; default is 5000.'],
-    ['clockSkewInMs', Number.NaN, 'clockSkewInMs must be a number of milliseconds >= 0; default is 5000.'],
-    ['clockSkewInMs', Infinity, 'clockSkewInMs must be a number of milliseconds >= 0; default is 5000.'],
-    ['clockSkewInMs', '5000', 'clockSkewInMs must be a number of milliseconds >= 0; default is 5000.'],
+    ['clockSkewInMs', -1, 'clockSkewInMs must be a number of milliseconds from 0 to 300000; default is 5000.'],
+    ['clockSkewInMs', Number.NaN, 'clockSkewInMs must be a number of milliseconds from 0 to 300000; default is 5000.'],
+    ['clockSkewInMs', Infinity, 'clockSkewInMs must be a number of milliseconds from 0 to 300000; default is 5000.'],
+    ['clockSkewInMs', '5000', 'clockSkewInMs must be a number of milliseconds from 0 to 300000; default is 5000.'],
     ['jwksTimeoutInMs', 0, 'jwksTimeoutInMs must be a whole number of milliseconds from 1 to 2147483647; default is 5000.'],
     ['jwksTimeoutInMs', 1500.5, 'jwksTimeoutInMs must be a whole number of milliseconds from 1 to 2147483647; default is 5000.'],
     ['jwksTimeoutInMs', 2 ** 31, 'jwksTimeoutInMs must be a whole number of milliseconds from 1 to 2147483647; default is 5000.'],
     ['logger', {}, 'logger must be an object with a warn(message) method, such as console, or false.'],
     ['logger', true, 'logger must be an object with a warn(message) method, such as console, or false.'],
-    ['jwksCooldownInMs', -5, 'jwksCooldownInMs must be a number of milliseconds >= 0; default is 30000.'],
-    ['jwksCacheMaxAgeInMs', 0, 'jwksCacheMaxAgeInMs must be a number of milliseconds >= 1 (or Infinity); default is 600000.'],
-    ['jwksStaleWindowInMs', -1, 'jwksStaleWindowInMs must be a number of milliseconds >= 0; default is 3600000.'],
-    ['jwksStaleWindowInMs', Infinity, 'jwksStaleWindowInMs must be a number of milliseconds >= 0; default is 3600000.'],
+    ['jwksCooldownInMs', -5, 'jwksCooldownInMs must be a number of milliseconds from 0 to 86400000; default is 30000.'],
+    ['jwksCacheMaxAgeInMs', 0, 'jwksCacheMaxAgeInMs must be a number of milliseconds from 1 to 86400000; default is 600000.'],
+    ['jwksStaleWindowInMs', -1, 'jwksStaleWindowInMs must be a number of milliseconds from 0 to 86400000; default is 3600000.'],
+    ['jwksStaleWindowInMs', Infinity, 'jwksStaleWindowInMs must be a number of milliseconds from 0 to 86400000; default is 3600000.'],
     ['logger', { warn: () => undefined, event: 'yes' }, 'logger.event must be a function (event) => void when it is set.'],
     ['tokenCacheSize', -1, 'tokenCacheSize must be a whole number from 0 (off) to 1000000; default is 1000.'],
     ['tokenCacheSize', 10.5, 'tokenCacheSize must be a whole number from 0 (off) to 1000000; default is 1000.'],
@@ -315,7 +315,7 @@ describe('resolveConfig: startup errors name the option and its env var', () => 
     ['name', ' clerk', 'name must be 1 to 100 printable ASCII characters without surrounding spaces (it is the WWW-Authenticate realm).'],
     ['name', 'ключ', 'name must be 1 to 100 printable ASCII characters without surrounding spaces (it is the WWW-Authenticate realm).'],
     ['jwksUri', 42, 'jwksUri (CLERK_JWKS_URI) must be a string.'],
-    ['env', 'CLERK_JWKS_URI=x', 'env must be an object of environment variables.'],
+    ['env', 'CLERK_JWKS_URI=x', 'env must be an object of environment variables (or undefined for process.env).'],
   ])('refuses %s = %j', (option, value, message) => {
     const error = configError(() => resolveConfig({ publishableKey: PK, env: {}, [option]: value } as ClerkVerifierOptions));
     expect(error.message).toBe(message);

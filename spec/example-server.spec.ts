@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { createApp, type ExampleAppOptions } from '../examples/server';
+import net from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { createApp, isProductionEnv, OFFLINE_TOKEN_SECONDS, readCorsOrigins, readPort, type ExampleAppOptions } from '../examples/server';
 import { createTestIssuer, type MintOptions, type TestIssuer } from '../lib/testing';
 
 let issuer: TestIssuer;
@@ -138,15 +140,40 @@ describe('examples/server.ts run directly (what npm start runs)', () => {
 
   const get = (url: string, token?: string) => fetch(url, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
 
-  it('runs offline with no Clerk keys and prints tokens and curl lines that do what they say', async () => {
+  /** The claims of a printed token (not verified: only to read its lifetime). */
+  const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as { exp: number; iat: number; sub: string };
+  /** Whether something accepts TCP connections at host:port. */
+  const reachable = (host: string, port: number) =>
+    new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host, port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+
+  it('runs offline with no Clerk keys, on loopback only, and prints short-lived tokens and curl lines that do what they say', async () => {
     const { child, done } = run({});
     try {
       const { stdout } = await done;
       expect(stdout).toContain('*** OFFLINE DEVELOPMENT MODE: NOT CONNECTED TO CLERK ***');
-      const base = /listening on (http:\/\/localhost:\d+)/.exec(stdout)?.[1] as string;
+      expect(stdout).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+ \(loopback only\)/);
+      expect(stdout).toContain('It listens on 127.0.0.1 only: other machines cannot reach it.');
+      const base = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1] as string;
+      const port = Number(new URL(base).port);
       const token = /export TOKEN=(\S+)/.exec(stdout)?.[1] as string;
       const adminToken = /export ADMIN_TOKEN=(\S+)/.exec(stdout)?.[1] as string;
       expect(stdout).toContain(`curl -H "Authorization: Bearer $TOKEN" ${base}/api/agents`);
+      expect(stdout).toContain('Session tokens valid for 10 minutes');
+      expect(stdout).toContain('Press Enter in this terminal for new ones (or restart npm start).');
+      for (const printed of [token, adminToken]) {
+        const { exp, iat } = claimsOf(printed);
+        expect(exp - iat).toBe(OFFLINE_TOKEN_SECONDS);
+      }
+      expect(OFFLINE_TOKEN_SECONDS).toBeLessThanOrEqual(600);
+
+      // Each curl line answers as labelled.
       const agents = await get(`${base}/api/agents`, token);
       expect(agents.status).toBe(200);
       expect(await agents.json()).toEqual({ agents: ['weather', 'research'], userId: 'user_offline_dev' });
@@ -159,9 +186,57 @@ describe('examples/server.ts run directly (what npm start runs)', () => {
       });
       expect(preflight.status).toBe(204);
       expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+
+      // Not on any other interface of this machine.
+      const others = Object.values(networkInterfaces()).flat().filter((address) => address !== undefined && !address.internal && address.family === 'IPv4');
+      for (const address of others) expect(await reachable(address!.address, port)).toBe(false);
+      expect(await reachable('127.0.0.1', port)).toBe(true);
+
+      // Enter prints new tokens, which work.
+      const before = stdout.length;
+      const renewed = new Promise<string>((resolve) => {
+        let more = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          more += chunk.toString();
+          if (/export ADMIN_TOKEN=\S+\n/.test(more)) resolve(more);
+        });
+      });
+      child.stdin.write('\n');
+      const fresh = await renewed;
+      expect(before).toBeGreaterThan(0);
+      expect(fresh).toContain('New session tokens, valid for 10 minutes');
+      const newToken = /export TOKEN=(\S+)/.exec(fresh)?.[1] as string;
+      const newAdmin = /export ADMIN_TOKEN=(\S+)/.exec(fresh)?.[1] as string;
+      // Minted now (identical to the first ones when still in the same second: RS256 is deterministic).
+      expect(claimsOf(newToken).exp).toBeGreaterThanOrEqual(claimsOf(token).exp);
+      expect(claimsOf(newToken).exp - claimsOf(newToken).iat).toBe(OFFLINE_TOKEN_SECONDS);
+      expect((await get(`${base}/api/agents`, newToken)).status).toBe(200);
+      expect((await get(`${base}/api/admin/usage`, newAdmin)).status).toBe(200);
     } finally {
       child.kill();
     }
+  }, 30_000);
+
+  it('exits on SIGTERM in offline mode (stdin, server and issuer all let go)', async () => {
+    const { child, done } = run({});
+    await done;
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), 15_000)));
+    try {
+      expect(await Promise.race([exited, hung])).not.toBe('hung');
+    } finally {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
+
+  it.each(['Production', ' production', 'PRODUCTION\t'])('refuses offline mode when NODE_ENV is %j', async (nodeEnv) => {
+    const { code, stderr, stdout } = await run({ NODE_ENV: nodeEnv }).done;
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('Refusing to start: NODE_ENV=production and none of');
   }, 30_000);
 
   it('refuses to start in production without keys', async () => {
@@ -170,6 +245,26 @@ describe('examples/server.ts run directly (what npm start runs)', () => {
     expect(stdout).toBe('');
     expect(stderr).toContain('Refusing to start: NODE_ENV=production and none of CLERK_JWT_KEY, CLERK_JWKS_URI, CLERK_PUBLISHABLE_KEY, CLERK_SECRET_KEY is set.');
   }, 30_000);
+
+  it('reads NODE_ENV, PORT and CORS_ORIGIN as a careful user expects', () => {
+    for (const value of ['production', 'Production', ' PRODUCTION ', '\tproduction\n']) expect(isProductionEnv({ NODE_ENV: value })).toBe(true);
+    for (const value of [undefined, '', 'development', 'test', 'productions', 'pre-production']) expect(isProductionEnv({ NODE_ENV: value })).toBe(false);
+
+    expect(readPort({})).toBe(3000);
+    expect(readPort({ PORT: '' })).toBe(3000); // PORT= in a .env template is unset
+    expect(readPort({ PORT: ' 8080 ' })).toBe(8080);
+    expect(readPort({ PORT: '0' })).toBe(0);
+    for (const value of ['abc', '80.5', '1e3', '-1', '65536', '0x50', '80 80']) {
+      expect(() => readPort({ PORT: value })).toThrow('PORT must be a port number (0 to 65535)');
+    }
+
+    expect(readCorsOrigins({})).toEqual(['http://localhost:5173']);
+    expect(readCorsOrigins({ CORS_ORIGIN: '  ' })).toEqual(['http://localhost:5173']);
+    expect(readCorsOrigins({ CORS_ORIGIN: 'https://a.example.com, http://localhost:3000' })).toEqual(['https://a.example.com', 'http://localhost:3000']);
+    for (const value of ['https://a.example.com,', ',https://a.example.com', 'https://a.example.com,,http://localhost:3000', 'https://a.example.com/', 'a.example.com', '*']) {
+      expect(() => readCorsOrigins({ CORS_ORIGIN: value })).toThrow(/^CORS_ORIGIN /);
+    }
+  });
 
   it('uses the Clerk keys it is given and never starts the dev issuer', async () => {
     const { child, done } = run({ CLERK_JWKS_URI: issuer.jwksUri, CORS_ORIGIN: 'https://app.example.com' }, /listening on .*\n/);

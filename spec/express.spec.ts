@@ -290,17 +290,28 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
     });
   });
 
-  it('lets CORS preflight requests through untouched', async () => {
+  it('authenticates CORS preflights like any request: CORS middleware mounted first answers them', async () => {
     const app = express();
     app.use('/api/agents', auth());
     app.options('/api/agents', (_req, res) => {
       res.set('Access-Control-Allow-Origin', 'http://localhost:3000').sendStatus(204);
     });
     const preflight = await request(app).options('/api/agents').set('Origin', 'http://localhost:3000').set('Access-Control-Request-Method', 'GET');
-    expect(preflight.status).toBe(204);
-    expect(jwks.server.requests).toBe(0);
+    expect(preflight.status).toBe(401);
+    expect(preflight.body.error).toBe('missing_token');
     expect((await request(app).options('/api/agents')).status).toBe(401);
-    expect((await request(app).options('/api/agents').set('Access-Control-Request-Method', 'GET')).status).toBe(401);
+
+    const corsFirst = express();
+    corsFirst.use((req, res, next) => {
+      if (req.method !== 'OPTIONS') return next();
+      res.set('Access-Control-Allow-Origin', 'http://localhost:3000').sendStatus(204);
+    });
+    corsFirst.use('/api/agents', auth());
+    corsFirst.get('/api/agents', whoAmI);
+    const answered = await request(corsFirst).options('/api/agents').set('Origin', 'http://localhost:3000').set('Access-Control-Request-Method', 'GET');
+    expect(answered.status).toBe(204);
+    expect(answered.headers['access-control-allow-origin']).toBe('http://localhost:3000');
+    expect(jwks.server.requests).toBe(0);
   });
 
   it('shares one verifier, and its key cache, between middlewares', async () => {

@@ -162,13 +162,17 @@ describe.each(EXPRESS_VERSIONS)('route guards on %s', (_, express) => {
     expect((await get(app, { ...admin, org_permissions: ['org:invoices:write'] }, '/both')).status).toBe(403);
   });
 
-  it('lets CORS preflights through, as clerkAuth() does', async () => {
+  it('refuses CORS preflights like any request without verified credentials', async () => {
+    const reached: string[] = [];
     const app = express();
-    app.options('/x', requireRole('admin'), (_req, res) => {
+    app.options('/x', requireRole('admin'), (req, res) => {
+      reached.push(req.method);
       res.sendStatus(204);
     });
     const response = await request(app).options('/x').set('Origin', 'https://app.example.com').set('Access-Control-Request-Method', 'POST');
-    expect(response.status).toBe(204);
+    expect(response.status).toBe(401);
+    expect(response.body.error).toBe('missing_token');
+    expect(reached).toEqual([]);
   });
 
   describe('requireAuthorization()', () => {
