@@ -97,6 +97,7 @@ const STRICTER = {
   uat: 'not a whole number',
   noIat: 'without `iat`',
   navigation: 'navigation from another origin',
+  issuer: 'is pinned to the publishable key',
   handshake: 'handshake in progress',
 } as const;
 
@@ -154,12 +155,14 @@ const SCENARIOS: Scenario[] = [
   { name: 'a token for another azp', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ azp: 'https://evil.example.com' }))) }), expect: 'invalid_authorized_party', optional: 'refused' },
   { name: 'a token without azp', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ azp: undefined }))) }), expect: 'invalid_authorized_party', optional: 'refused' },
   { name: 'a token without iat', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ iat: undefined }))) }), expect: 'invalid_claims', optional: 'refused', stricter: STRICTER.noIat },
+  { name: 'a token whose iss is the instance over http (Clerk checks no iss)', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ iss: `http://${c.instance.host}` }))) }), expect: 'invalid_issuer', optional: 'refused', stricter: STRICTER.issuer },
   { name: 'a pending session (v2)', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ v: 2, sts: 'pending' }))) }), expect: 'pending_session', optional: 'anonymous' },
   // Machine tokens and other categories in the cookie.
   { name: 'an M2M JWT (sub mch_)', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ sub: 'mch_2xyz', azp: APP }))) }), expect: 'token_type_mismatch', optional: 'refused' },
   { name: 'an M2M category', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({}, { cat: 'cl_B7d4PD333AAA' }))) }), expect: 'unsupported_category', optional: 'refused' },
   { name: 'a JWT template category', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({}, { cat: 'cl_B7d4PD222AAA' }))) }), expect: 'unsupported_category', optional: 'refused' },
   { name: 'an OAuth access-token JWT (typ at+jwt)', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({}, { typ: 'at+jwt' }))) }), expect: 'invalid_header', optional: 'refused' },
+  { name: 'an opaque machine token (mt_)', headers: async (c) => ({ cookie: cookie(await browser(c, `mt_${'a'.repeat(32)}`)) }), expect: 'malformed', optional: 'refused' },
   { name: 'the session category', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({}, { cat: 'cl_B7d4PD111AAA' }))) }), expect: 'accept' },
   // Development instances: the dev-browser cookie.
   { name: 'no dev-browser cookie', only: 'development', headers: async (c) => ({ cookie: cookie(`${S}=${await c.token()}`, `${U}=${c.iat}`) }), expect: 'session_refresh_required', optional: 'refused' },
