@@ -21,7 +21,16 @@ export {
   type ClerkOrganizationMembership,
 } from './backend-api';
 export { requireOrganizationMembership, requireVerifiedEmail, type ClerkPolicy } from './policies';
-export { readCookie, readSessionCookie, sessionCookieNames, sessionCookieSuffix } from './session-cookie';
+export { readCookie, sessionCookieSuffix } from './session-cookie';
+export {
+  createSessionCookieAuthenticator,
+  type SessionCookieAuthenticator,
+  type SessionCookieHeaders,
+  type SessionCookieOutcome,
+  type SessionCookieRefusal,
+  type SessionCookieRequest,
+  type SessionCookieToken,
+} from './authenticate-session-cookies';
 export { createMastraAuthProvider, type ClerkMastraAuthProvider, type MastraAuthProviderOptions } from './mastra-provider';
 export { extractBearerToken } from './extract-token';
 export { parsePublishableKey, type PublishableKeyInfo } from './publishable-key';

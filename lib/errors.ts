@@ -63,7 +63,28 @@ export type InvalidTokenReason =
   /** `azp` is missing or not one of `authorizedParties`. */
   | 'invalid_authorized_party'
   /** `sts` is `pending`: the session has unfinished tasks and counts as signed out. */
-  | 'pending_session';
+  | 'pending_session'
+  /**
+   * The token is a machine token (an M2M JWT, `sub` starting with `mch_`) or, in a session cookie,
+   * of another category than a session token: Clerk's token-type-mismatch.
+   */
+  | 'token_type_mismatch'
+  /**
+   * Session cookie (`sessionCookie: true`): the cookies do not prove a current session, in a case
+   * where Clerk would send a browser through a handshake (a redirect an API cannot make): the token
+   * was minted before the session last changed (`iat` older than `__client_uat`), `__client_uat`
+   * shows an active session but no `__session` came with it or is not a whole number, a
+   * development instance lacks the dev-browser cookie, a handshake is in progress, or a page of
+   * another origin navigated here. The client should get a fresh token (ClerkJS
+   * `getToken({ skipCache: true })`) and retry, or send it as `Authorization: Bearer <token>`.
+   */
+  | 'session_refresh_required'
+  /**
+   * Session cookie (`sessionCookie: true`): a `__session` cookie came without an active
+   * `__client_uat` (missing or `0`): the user signed out in this browser. With `optional: true` the
+   * request goes on anonymously.
+   */
+  | 'signed_out';
 
 /** The JSON body the middleware sends for every error. */
 export interface ClerkAuthErrorBody {
@@ -171,6 +192,9 @@ const TOKEN_PROBLEMS: Readonly<Record<InvalidTokenReason, string>> = {
   invalid_issuer: 'the token was issued by another Clerk instance (iss)',
   invalid_authorized_party: 'the token was issued to an origin that is not an authorized party (azp)',
   pending_session: 'the session is pending and counts as signed out',
+  token_type_mismatch: 'the token is a machine token, not a session token',
+  session_refresh_required: 'the session cookie does not prove a current session; get a fresh token (ClerkJS getToken({ skipCache: true })) and retry',
+  signed_out: 'the __session cookie came without an active __client_uat cookie: the user signed out in this browser',
 };
 
 /** 401: a token was sent and refused. */

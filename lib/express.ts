@@ -5,7 +5,7 @@ import { assertKnownOptions, checkBoolean, VERIFIER_OPTIONS, type ClerkLogger, t
 import { ClerkAuthError, ClerkConfigError, InvalidTokenError, MissingTokenError } from './errors';
 import { describeMissingBearer, extractBearerToken } from './extract-token';
 import { loggerOf, report } from './log-events';
-import { readSessionCookie, sessionCookieNames } from './session-cookie';
+import { createSessionCookieAuthenticator, type SessionCookieRequest, type SessionCookieToken } from './authenticate-session-cookies';
 import { cachedVerification, sharedOrNewVerifier, type ClerkVerifier } from './verify-token';
 
 declare global {
@@ -45,10 +45,14 @@ export interface ClerkAuthOptions extends ClerkVerifierOptions {
   verifier?: ClerkVerifier | undefined;
   /**
    * When true, a request without Bearer credentials may send the session token in Clerk's
-   * `__session` cookie (or `__session_<suffix>`, derived from the publishable key, read first),
-   * for same-origin apps. A Bearer header always wins. Needs `authorizedParties`, so that a page
-   * on a sibling subdomain cannot ride the cookie: the cookie is ignored on requests whose `Origin`
-   * header is not one of them. Default is false.
+   * cookies (`__session` + `__client_uat`, or the `_<suffix>` pair), for same-origin apps, with
+   * Clerk's own rules: the token must be newer than `__client_uat`, a signed-out browser
+   * (`__client_uat` 0) counts as signed out, development instances need the dev-browser cookie,
+   * and every case where Clerk would redirect for a handshake is a 401 `session_refresh_required`.
+   * A Bearer header always wins. Needs `publishableKey` and `authorizedParties` (a startup error
+   * otherwise); the cookies are ignored on requests whose `Origin` header is not an authorized
+   * party. With `optional`, a browser without a session cookie, or signed out, goes on
+   * anonymously; a session cookie that is presented and refused stays a 401. Default is false.
    */
   sessionCookie?: boolean | undefined;
 }
@@ -120,13 +124,7 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
   const verifier = sharedOrNewVerifier(shared, verifierOptions, 'clerkAuth');
   const realm = verifier.config.name;
   const settings: AdapterSettings = Object.freeze({ realm, forwardErrors, logger: loggerOf(verifier) });
-  const cookieNames = checkBoolean(cookieOption, 'sessionCookie') ? sessionCookieNames(verifier.config.publishableKey) : null;
-  if (cookieNames !== null && verifier.config.authorizedParties.length === 0) {
-    throw new ClerkConfigError(
-      'sessionCookie needs authorizedParties (CLERK_AUTHORIZED_PARTIES): without an azp check, a page on any sibling subdomain could ride the __session cookie.',
-      'sessionCookie',
-    );
-  }
+  const readCookies = checkBoolean(cookieOption, 'sessionCookie') ? createSessionCookieAuthenticator(verifier) : null;
 
   const peek = cachedVerification(verifier);
 
@@ -140,21 +138,27 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
     try {
       const authorization = authorizationOf(req);
       let token = extractBearerToken(authorization, realm);
-      if (token === null && cookieNames !== null && isAuthorizedOrigin(req, verifier.config.authorizedParties)) {
-        token = readSessionCookie(req.headers.cookie, cookieNames);
+      let check: SessionCookieToken['check'] | null = null;
+      if (token === null && readCookies !== null) {
+        const cookies = readCookies(cookieRequestOf(req));
+        if (cookies.token === null) {
+          if (optional && cookies.signedOut) return anonymous(req);
+          throw cookies.error;
+        }
+        ({ token, check } = cookies);
       }
       if (token === null) {
         if (optional) return anonymous(req);
         throw missingToken(realm, authorization);
       }
       const cached = peek(token);
-      return cached === undefined ? verifyThenAccept(req, token) : accept(req, cached);
+      return cached === undefined ? verifyThenAccept(req, token, check) : accept(req, cached, check);
     } catch (error) {
       return { error };
     }
   }
 
-  async function verifyThenAccept(req: Request & MarkedRequest, token: string): Promise<Outcome> {
+  async function verifyThenAccept(req: Request & MarkedRequest, token: string, check: SessionCookieToken['check'] | null): Promise<Outcome> {
     let user: ClerkUser;
     try {
       user = await verifier.verify(token);
@@ -165,10 +169,13 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
       }
       return { error };
     }
-    return accept(req, user);
+    return accept(req, user, check);
   }
 
-  function accept(req: Request & MarkedRequest, user: ClerkUser): Outcome | Promise<Outcome> {
+  /** `check`: the session-cookie rules on the verified claims (cached or not), before anything trusts them. */
+  function accept(req: Request & MarkedRequest, user: ClerkUser, check: SessionCookieToken['check'] | null): Outcome | Promise<Outcome> {
+    const refusal = check === null ? null : check(user);
+    if (refusal !== null) return { error: refusal };
     req.user = user as Express.User;
     req[VERIFIED] = user;
     if (authorizeUser === undefined) return null;
@@ -291,15 +298,14 @@ function requestIdOf(req: Request): string | undefined {
   return typeof candidate === 'string' && REQUEST_ID.test(candidate) && !TOKEN_LIKE.test(candidate) ? candidate : undefined;
 }
 
-/**
- * Whether the browser may have sent the session cookie on behalf of one of the authorized
- * parties: the request has no `Origin` (same-origin GET, non-browser clients) or an authorized
- * one. A page on a sibling subdomain is same-site, so `SameSite=Lax` still attaches the victim's
- * cookie to its POSTs, and the token inside passes the `azp` check; only `Origin` tells it apart.
- */
-function isAuthorizedOrigin(req: Request, authorizedParties: readonly string[]): boolean {
-  const origin = req.headers.origin;
-  return origin === undefined || authorizedParties.includes(origin);
+/** What the session-cookie rules read of an Express request: method, target, TLS, headers. */
+function cookieRequestOf(req: Request): SessionCookieRequest {
+  return {
+    method: req.method,
+    url: req.originalUrl ?? req.url,
+    secure: (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true,
+    headers: req.headers,
+  };
 }
 
 /** Optional mode without a session: whatever an earlier middleware put in req.user is not ours to vouch for. */

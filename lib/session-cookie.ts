@@ -13,43 +13,59 @@ export function sessionCookieSuffix(publishableKey: string): string {
 }
 
 /**
- * Names to read the session token from, in order: `__session_<suffix>` when the publishable key
- * is known, then `__session`, as Clerk does.
+ * The cookies of a `Cookie` header, read exactly as Clerk's SDK reads them (the `cookie` package,
+ * 1.1, inside `@clerk/backend`): pairs are split on `;`, a pair without `=` is skipped, names and
+ * values are trimmed of spaces and tabs only, the **first** pair of a name wins (even when its
+ * value is empty), and values are percent-decoded (a bad escape leaves the value as sent). Double
+ * quotes are **not** removed: Clerk keeps them, and so the token in `__session="…"` is malformed.
+ * The map holds raw values; {@link cookieValue} decodes one.
  */
-export function sessionCookieNames(publishableKey: string | null): readonly string[] {
-  return publishableKey === null ? [SESSION_COOKIE] : [`${SESSION_COOKIE}_${sessionCookieSuffix(publishableKey)}`, SESSION_COOKIE];
+export function parseCookieHeader(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  if (typeof header !== 'string' || header.length < 2) return cookies;
+  let start = 0;
+  while (start < header.length) {
+    let end = header.indexOf(';', start);
+    if (end === -1) end = header.length;
+    const equals = header.indexOf('=', start);
+    if (equals !== -1 && equals < end) {
+      const name = trimSpaces(header, start, equals);
+      if (!cookies.has(name)) cookies.set(name, trimSpaces(header, equals + 1, end));
+    }
+    start = end + 1;
+  }
+  return cookies;
 }
 
 /**
- * The value of the first cookie named `name` in a `Cookie` header, or `null`. Pairs are split on
- * `;`; names and values are trimmed; a value in double quotes is unquoted; percent escapes are
- * decoded, and a value with a bad escape is returned as sent (a token never holds `%`, so the
- * verifier then refuses it). Pairs without `=` are skipped. An empty value counts as absent.
+ * The decoded value of `name` in cookies from {@link parseCookieHeader}, or `null` when it is
+ * absent or empty (Clerk counts an empty cookie as absent).
  */
-export function readCookie(header: string | undefined, name: string): string | null {
-  if (typeof header !== 'string') return null;
-  for (const pair of header.split(';')) {
-    const equals = pair.indexOf('=');
-    if (equals === -1 || pair.slice(0, equals).trim() !== name) continue;
-    let value = pair.slice(equals + 1).trim();
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    if (value.includes('%')) {
-      try {
-        value = decodeURIComponent(value);
-      } catch {
-        // Kept as sent: see above.
-      }
+export function cookieValue(cookies: ReadonlyMap<string, string>, name: string): string | null {
+  const raw = cookies.get(name);
+  if (raw === undefined || raw === '') return null;
+  let value = raw;
+  if (value.includes('%')) {
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      // Kept as sent, as Clerk does.
     }
-    return value === '' ? null : value;
   }
-  return null;
+  return value === '' ? null : value;
 }
 
-/** The session token from the first of `names` present in the `Cookie` header, or `null`. */
-export function readSessionCookie(header: string | undefined, names: readonly string[]): string | null {
-  for (const name of names) {
-    const value = readCookie(header, name);
-    if (value !== null) return value;
-  }
-  return null;
+/**
+ * The value of the first cookie named `name` in a `Cookie` header, or `null` when it is absent or
+ * empty; parsed as Clerk parses it (see {@link parseCookieHeader}).
+ */
+export function readCookie(header: string | undefined, name: string): string | null {
+  return cookieValue(parseCookieHeader(header), name);
+}
+
+// The cookie package trims spaces and tabs only (not every Unicode space, as String#trim does).
+function trimSpaces(text: string, start: number, end: number): string {
+  while (start < end && (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9)) start++;
+  while (end > start && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--;
+  return text.slice(start, end);
 }
