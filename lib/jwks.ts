@@ -5,7 +5,7 @@ import {
   type CryptoKey,
   type FlattenedJWSInput,
   type JSONWebKeySet,
-} from 'jose';
+} from './jose';
 import type { ClerkConfig, ClerkLogger, KeyMaterial } from './config';
 import { label } from './env-vars';
 import { InvalidTokenError, JWKS_RETRY_AFTER_SECONDS, JwksUnavailableError } from './errors';

@@ -1,5 +1,5 @@
 import { KeyObject, verify as verifySignature } from 'node:crypto';
-import type { CompactJWSHeaderParameters, CryptoKey, FlattenedJWSInput } from 'jose';
+import type { CompactJWSHeaderParameters, CryptoKey, FlattenedJWSInput } from './jose';
 import type { KeyGetter } from './jwks';
 
 /** A token whose RS256 signature checked out: its header and payload text. */

@@ -4,7 +4,7 @@
  * import them.
  */
 import { randomBytes } from 'node:crypto';
-import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from './jose';
 import type { PublicJwk } from './test-issuer';
 
 /** A signing key of the issuer. */

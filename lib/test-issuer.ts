@@ -6,7 +6,7 @@
  */
 import http, { type RequestListener } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
-import { CompactSign, exportSPKI } from 'jose';
+import { CompactSign, exportSPKI } from './jose';
 import { assertKnownOptions, checkBoolean } from './config';
 import { ENV_VARS } from './env-vars';
 import { ClerkConfigError } from './errors';

@@ -1,4 +1,4 @@
-import { compactVerify, type CompactJWSHeaderParameters, type FlattenedJWSInput, type VerifyOptions } from 'jose';
+import { compactVerify, type CompactJWSHeaderParameters, type FlattenedJWSInput, type VerifyOptions } from './jose';
 import { checkClaims, type ClerkUser } from './claims';
 import { resolveConfig, type ClerkConfig, type ClerkVerifierOptions } from './config';
 import { ClerkAuthError, ClerkConfigError, InvalidTokenError, JwksUnavailableError, type InvalidTokenReason } from './errors';
