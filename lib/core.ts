@@ -22,7 +22,16 @@ export {
 } from './backend-api';
 export { requireOrganizationMembership, requireVerifiedEmail, type ClerkPolicy } from './policies';
 export { readCookie, readSessionCookie, sessionCookieNames, sessionCookieSuffix } from './session-cookie';
-export { createMastraAuthProvider, type ClerkMastraAuthProvider, type MastraAuthProviderOptions } from './mastra-provider';
+export {
+  createMastraAuthProvider,
+  type ClerkMastraAuthProvider,
+  type ClerkMastraProfile,
+  type ClerkMastraUser,
+  type MastraAuthProviderOptions,
+  type MastraRouteMethod,
+  type MastraRoutePattern,
+  type MastraRoutePatterns,
+} from './mastra-provider';
 export { extractBearerToken } from './extract-token';
 export { parsePublishableKey, type PublishableKeyInfo } from './publishable-key';
 export {
