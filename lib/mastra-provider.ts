@@ -177,8 +177,10 @@ export function createMastraAuthProvider(options: MastraAuthProviderOptions = {}
   const logger = loggerOf(verifier);
 
   /**
-   * The one place where a request's credentials are found and verified, for authenticateToken and
-   * getCurrentUser (`token` is undefined there). Refusals are `null`; outages throw.
+   * The one place where a request's credentials are found (credentialsOf) and verified, for
+   * authenticateToken and getCurrentUser (`token` is undefined there). Refusals are `null`;
+   * outages throw. Other credential sources (a session cookie) belong in credentialsOf, other
+   * token types in the verification here, so that both methods get them.
    */
   async function authenticate(token: string | undefined, request: unknown): Promise<ClerkUser | null> {
     try {
@@ -205,7 +207,8 @@ export function createMastraAuthProvider(options: MastraAuthProviderOptions = {}
     }
     const fromHeader = authorization === null ? null : extractBearerToken(authorization, realm);
     if (fromHeader === null) {
-      if (given !== '') {
+      // No Authorization header, yet a token: Mastra took it from the URL (?apiKey=).
+      if (authorization === null && given !== '') {
         throw new InvalidRequestError('the token must be sent in the Authorization header (Bearer), not in the URL', { realm });
       }
       throw new MissingTokenError({ realm });

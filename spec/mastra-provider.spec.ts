@@ -153,9 +153,13 @@ describe('createMastraAuthProvider()', () => {
       const expired = await token({ exp: Math.floor(Date.now() / 1000) - 60 });
       await mastra.authenticateToken(expired, fetchRequest({ authorization: `Bearer ${expired}`, 'x-request-id': 'req-1' }));
       await mastra.authenticateToken('', fetchRequest());
+      await mastra.authenticateToken('Basic YTpi', fetchRequest({ authorization: 'Basic YTpi' }));
+      await mastra.authenticateToken(expired, fetchRequest({}, `http://127.0.0.1/api/agents?apiKey=${expired}`));
       expect(events).toEqual([
         { type: 'request_refused', name: 'clerk', code: 'invalid_token', status: 401, reason: 'expired', requestId: 'req-1' },
         { type: 'request_refused', name: 'clerk', code: 'missing_token', status: 401 },
+        { type: 'request_refused', name: 'clerk', code: 'missing_token', status: 401 },
+        { type: 'request_refused', name: 'clerk', code: 'invalid_request', status: 401 },
       ]);
     });
   });
