@@ -189,6 +189,14 @@ describe('createMastraAuthProvider()', () => {
       expect(seen).toEqual([admin.request, member.request]);
     });
 
+    it('reports a refusal to the logger event hook as the 403 Mastra answers', async () => {
+      const events: ClerkLogEvent[] = [];
+      const mastra = provider({ authorizeUser: () => false, logger: { warn: () => undefined, event: (event) => void events.push(event) } });
+      const { bare, request } = await bearer();
+      await expect(mastra.authorizeUser((await mastra.authenticateToken(bare, request))!, request)).resolves.toBe(false);
+      expect(events).toEqual([{ type: 'request_refused', name: 'clerk', code: 'insufficient_scope', status: 403 }]);
+    });
+
     it('lets a Backend API outage in authorizeUser surface as an error, not a refusal', async () => {
       const mastra = provider({ authorizeUser: async () => Promise.reject(new BackendApiUnavailableError('it answered HTTP 500')) });
       const { bare, request } = await bearer();
