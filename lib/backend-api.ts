@@ -48,6 +48,8 @@ export interface ClerkBackendUser {
   readonly username: string | null;
   readonly firstName: string | null;
   readonly lastName: string | null;
+  /** Profile image URL (`image_url`); `null` when Clerk sent none. */
+  readonly imageUrl: string | null;
   readonly publicMetadata: Readonly<Record<string, unknown>>;
   readonly privateMetadata: Readonly<Record<string, unknown>>;
   readonly banned: boolean;
@@ -245,6 +247,7 @@ function toUser(body: unknown): ClerkBackendUser | null {
     username: stringOrNull(body['username']),
     firstName: stringOrNull(body['first_name']),
     lastName: stringOrNull(body['last_name']),
+    imageUrl: stringOrNull(body['image_url']),
     publicMetadata: recordOrEmpty(body['public_metadata']),
     privateMetadata: recordOrEmpty(body['private_metadata']),
     banned: body['banned'] === true,

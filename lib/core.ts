@@ -31,7 +31,16 @@ export {
   type SessionCookieRequest,
   type SessionCookieToken,
 } from './authenticate-session-cookies';
-export { createMastraAuthProvider, type ClerkMastraAuthProvider, type MastraAuthProviderOptions } from './mastra-provider';
+export {
+  createMastraAuthProvider,
+  type ClerkMastraAuthProvider,
+  type ClerkMastraProfile,
+  type ClerkMastraUser,
+  type MastraAuthProviderOptions,
+  type MastraRouteMethod,
+  type MastraRoutePattern,
+  type MastraRoutePatterns,
+} from './mastra-provider';
 export { extractBearerToken } from './extract-token';
 export { parsePublishableKey, type PublishableKeyInfo } from './publishable-key';
 export {

@@ -42,6 +42,7 @@ describe('createClerkBackendClient()', () => {
         username: null,
         firstName: 'Ada',
         lastName: 'Lovelace',
+        imageUrl: 'https://img.clerk.com/x',
         publicMetadata: { plan: 'pro' },
         privateMetadata: { internal: true },
         banned: false,
