@@ -50,6 +50,11 @@ const headerAtTheCap = (): Record<string, unknown> => {
 };
 const forged = Array.from({ length: 100 }, (_, i) => forge({ alg: 'RS256', kid: 'ins_bench', typ: 'JWT' }, i));
 const atTheCap = Array.from({ length: 100 }, (_, i) => forge(headerAtTheCap(), i));
+/** A forged token of nearly 16 KiB (MAX_TOKEN_LENGTH): the payload is hashed, never parsed, before the signature fails. */
+const longest = Array.from({ length: 100 }, (_, i) => {
+  const input = `${b64url({ alg: 'RS256', kid: 'ins_bench', typ: 'JWT' })}.${b64url({ sub: 'user_admin', exp: now + 3600, pad: 'x'.repeat(11_700 + i) })}`;
+  return `${input}.${sign('sha256', Buffer.from(input), attacker).toString('base64url')}`;
+});
 const oversized = Array.from({ length: 100 }, (_, i) => forge(oversizedHeader(), i));
 const options = { jwtKey, env: {}, logger: false as const, authorizedParties: ['http://localhost:3000'] };
 
@@ -91,6 +96,7 @@ async function main(): Promise<void> {
     POOL,
     (i) => refused(atTheCap[i % atTheCap.length] as string),
   );
+  await add(`verify(), forged, ${(longest[0] as string).length}-character token`, POOL, (i) => refused(longest[i % longest.length] as string));
   await add('extractBearerToken()', 100_000, () => extractBearerToken(`Bearer ${token}`));
 
   // The whole middleware on a minimal request, up to next(): what it adds to a request.

@@ -2,7 +2,7 @@ import { checkClaims, checkSessionHeader, tokenTypeOf, type ClerkUser } from './
 import { resolveConfig, type ClerkConfig, type ClerkVerifierOptions } from './config';
 import { ClerkConfigError, InvalidTokenError, type InvalidTokenReason } from './errors';
 import { createKeyGetter } from './jwks';
-import { createSignatureCheck, isCanonicalCompactJws, MAX_TOKEN_LENGTH } from './node-verify';
+import { createSignatureCheck, hasCanonicalSegments, isCanonicalCompactJws, MAX_TOKEN_LENGTH } from './node-verify';
 import { TokenCache } from './token-cache';
 import { attachLogger } from './log-events';
 
@@ -55,7 +55,8 @@ export function createVerifier(options: ClerkVerifierOptions, signatures: 'node'
   /** The claims of a token the cache vouches for and that still passes the claim rules; else `undefined`. */
   function peek(token: string): ClerkUser | undefined {
     // Only the one spelling of a token may ever match an entry (the cache is keyed by its text).
-    return typeof token === 'string' && isCanonicalCompactJws(token) ? lookUp(token) : undefined;
+    // Every key passed the whole check in verify(): here its O(1) part is enough, on the hot path.
+    return typeof token === 'string' && hasCanonicalSegments(token) ? lookUp(token) : undefined;
   }
 
   function lookUp(token: string): ClerkUser | undefined {
