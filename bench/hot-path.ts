@@ -6,7 +6,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { clerkAuth, extractBearerToken } from '../lib';
-import { MAX_HEADER_LENGTH } from '../lib/node-verify';
+import { MAX_HEADER_LENGTH } from '../lib/verify-token';
 import { createVerifier } from '../lib/verify-token';
 
 export interface HotPathRow {

@@ -4,17 +4,17 @@ import { InvalidTokenError, JwksUnavailableError, type InvalidTokenReason } from
 import { hasDuplicateNames, parseJsonObject } from './json-object';
 import { errorCode, type KeyGetter } from './jwks';
 
-/** Longest token accepted, in characters (Clerk session tokens are 1–3 KiB); longer is `malformed`. */
-export const MAX_TOKEN_LENGTH = 16 * 1024;
+/** Longest token accepted, in characters (Clerk session tokens are 1–3 KiB): `MAX_TOKEN_LENGTH`. */
+export const TOKEN_LIMIT = 16 * 1024;
 
 /**
- * Longest header segment accepted, in base64url characters, checked before the header is decoded;
- * longer is `malformed`. Clerk's headers (`alg`, `cat`, `kid`, `typ`) are about 120 characters;
+ * Longest header segment accepted, in base64url characters, checked before the header is decoded
+ * (`MAX_HEADER_LENGTH`). Clerk's headers (`alg`, `cat`, `kid`, `typ`) are about 120 characters;
  * 512 leaves room for four times that (a `kid` of some 300 characters) and bounds what a forged
  * header can cost to parse (the costliest header under it, 56 members, costs about 1.2 × a plain
  * forged token in bench/hot-path.ts).
  */
-export const MAX_HEADER_LENGTH = 512;
+export const HEADER_LIMIT = 512;
 
 /** The protected header of a token, parsed. */
 export type JoseHeader = CompactJWSHeaderParameters;
@@ -44,8 +44,8 @@ const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
 /**
  * Whether `token` is a compact JWS in the one spelling we accept, checked without decoding
- * anything: at most {@link MAX_TOKEN_LENGTH} characters, a header segment of at most
- * {@link MAX_HEADER_LENGTH}, three non-empty segments of base64url characters (no padding), and
+ * anything: at most {@link TOKEN_LIMIT} characters, a header segment of at most
+ * {@link HEADER_LIMIT}, three non-empty segments of base64url characters (no padding), and
  * each segment canonical: not of length 4n+1, and the bits its last character carries beyond the
  * encoded bytes (4 at length 4n+2, 2 at 4n+3) all zero. A lenient decoder ignores those bits, so
  * without this one signed token would have up to 16 spellings, each a different key for anything
@@ -62,9 +62,9 @@ export function isCanonicalCompactJws(token: string): boolean {
  * character. Enough before a look-up in the token cache, whose keys all passed the whole check.
  */
 export function hasCanonicalSegments(token: string): boolean {
-  if (token.length > MAX_TOKEN_LENGTH) return false;
+  if (token.length > TOKEN_LIMIT) return false;
   const first = token.indexOf('.');
-  if (first < 1 || first > MAX_HEADER_LENGTH) return false;
+  if (first < 1 || first > HEADER_LIMIT) return false;
   const second = token.indexOf('.', first + 1);
   if (second < first + 2 || second === token.length - 1 || token.indexOf('.', second + 1) !== -1) return false;
   return canonicalEnd(token, first, first) && canonicalEnd(token, second, second - first - 1) && canonicalEnd(token, token.length, token.length - second - 1);

@@ -2,11 +2,19 @@ import { checkClaims, checkSessionHeader, tokenTypeOf, type ClerkUser } from './
 import { resolveConfig, type ClerkConfig, type ClerkVerifierOptions } from './config';
 import { ClerkConfigError, InvalidTokenError, type InvalidTokenReason } from './errors';
 import { createKeyGetter } from './jwks';
-import { createSignatureCheck, hasCanonicalSegments, isCanonicalCompactJws, MAX_TOKEN_LENGTH } from './node-verify';
+import { createSignatureCheck, hasCanonicalSegments, isCanonicalCompactJws, HEADER_LIMIT, TOKEN_LIMIT } from './node-verify';
 import { TokenCache } from './token-cache';
 import { attachLogger } from './log-events';
 
-export { MAX_HEADER_LENGTH, MAX_TOKEN_LENGTH } from './node-verify';
+// Declared here rather than re-exported, so that the public declarations never import
+// node-verify's, which name jose's types (an ES module a CommonJS user cannot import).
+/** Longest token accepted, in characters (Clerk session tokens are 1–3 KiB); longer is `malformed`. */
+export const MAX_TOKEN_LENGTH: number = TOKEN_LIMIT;
+/**
+ * Longest header segment accepted, in base64url characters, checked before the header is decoded;
+ * longer is `malformed`. Clerk's headers are about 120 characters.
+ */
+export const MAX_HEADER_LENGTH: number = HEADER_LIMIT;
 
 /**
  * Verifies Clerk session tokens, with no tie to any web framework. Create one per configuration
@@ -70,7 +78,7 @@ export function createVerifier(options: ClerkVerifierOptions, signatures: 'node'
   }
 
   async function verify(token: string): Promise<ClerkUser> {
-    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw refuse('malformed');
+    if (typeof token !== 'string' || token.length > TOKEN_LIMIT) throw refuse('malformed');
     // An opaque machine token (mt_…, oat_…, ak_…) is no JWT at all.
     if (tokenTypeOf({ text: token }) !== 'session_token') throw refuse('token_type_mismatch');
     if (!isCanonicalCompactJws(token)) throw refuse('malformed');

@@ -5,7 +5,8 @@
 import fc from 'fast-check';
 import express from 'express';
 import { clerkAuth, createClerkVerifier, InvalidTokenError, type ClerkVerifier } from '../lib';
-import { hasCanonicalSegments, isCanonicalCompactJws, MAX_HEADER_LENGTH, MAX_TOKEN_LENGTH } from '../lib/node-verify';
+import { hasCanonicalSegments, isCanonicalCompactJws } from '../lib/node-verify';
+import { MAX_HEADER_LENGTH, MAX_TOKEN_LENGTH } from '../lib/verify-token';
 import { clerkTokenVerdicts, clerkVerifyToken } from './helpers/clerk-token-oracle';
 import { otherSpellings } from './helpers/token-spelling';
 import { send, serve, type TestServer } from './helpers/http-client';
