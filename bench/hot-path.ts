@@ -6,6 +6,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { clerkAuth, extractBearerToken } from '../lib';
+import { MAX_HEADER_LENGTH } from '../lib/verify-token';
 import { createVerifier } from '../lib/verify-token';
 
 export interface HotPathRow {
@@ -23,6 +24,38 @@ const mint = (i: number) => {
 };
 const POOL = 2000;
 const tokens = Array.from({ length: POOL }, (_, i) => mint(i));
+const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+/** A forged token: Clerk-shaped, the instance's kid, signed by another key. */
+const forge = (header: object, i: number) => {
+  const input = `${b64url(header)}.${b64url({ azp: 'http://localhost:3000', exp: now + 3600, iat: now, iss: 'https://clerk.example.com', nbf: now - 10, sid: `sess_${i}`, sub: 'user_admin' })}`;
+  return `${input}.${sign('sha256', Buffer.from(input), attacker).toString('base64url')}`;
+};
+/** The header of issue #11: about 11 KB encoded, 880 members, under Node's 16 KiB header limit. */
+export const oversizedHeader = (): Record<string, unknown> => {
+  const header: Record<string, unknown> = { alg: 'RS256', kid: 'ins_bench', typ: 'JWT' };
+  for (let m = 0; m < 880; m++) header[`m${String(m).padStart(3, '0')}`] = 0;
+  return header;
+};
+/** The most members a header can hold within MAX_HEADER_LENGTH: the worst header that gets parsed. */
+const headerAtTheCap = (): Record<string, unknown> => {
+  const header: Record<string, unknown> = { alg: 'RS256', kid: 'ins_bench', typ: 'JWT' };
+  for (let m = 0; ; m++) {
+    const name = m.toString(36);
+    header[name] = 0;
+    if (Buffer.from(JSON.stringify(header)).toString('base64url').length > MAX_HEADER_LENGTH) {
+      delete header[name];
+      return header;
+    }
+  }
+};
+const forged = Array.from({ length: 100 }, (_, i) => forge({ alg: 'RS256', kid: 'ins_bench', typ: 'JWT' }, i));
+const atTheCap = Array.from({ length: 100 }, (_, i) => forge(headerAtTheCap(), i));
+/** A forged token of nearly 16 KiB (MAX_TOKEN_LENGTH): the payload is hashed, never parsed, before the signature fails. */
+const longest = Array.from({ length: 100 }, (_, i) => {
+  const input = `${b64url({ alg: 'RS256', kid: 'ins_bench', typ: 'JWT' })}.${b64url({ sub: 'user_admin', exp: now + 3600, pad: 'x'.repeat(11_700 + i) })}`;
+  return `${input}.${sign('sha256', Buffer.from(input), attacker).toString('base64url')}`;
+});
+const oversized = Array.from({ length: 100 }, (_, i) => forge(oversizedHeader(), i));
 const options = { jwtKey, env: {}, logger: false as const, authorizedParties: ['http://localhost:3000'] };
 
 /** CPU microseconds per call of `operation`, the best of three rounds after a warm-up round. */
@@ -49,6 +82,21 @@ async function main(): Promise<void> {
   await add('verify(), cache miss (node:crypto signature check)', POOL, (i) => cached.verify(tokens[i % POOL] as string));
   await add('verify(), no cache, node:crypto', POOL, (i) => uncachedNode.verify(tokens[i % POOL] as string));
   await add('verify(), no cache, jose alone (WebCrypto)', POOL, (i) => uncachedJose.verify(tokens[i % POOL] as string));
+  // Bad tokens (issue #11): what an attacker makes each request cost. Never cached.
+  const refused = (token: string) => cached.verify(token).then(
+    () => {
+      throw new Error('a bad token was accepted');
+    },
+    () => undefined,
+  );
+  await add('verify(), forged signature (right kid, another key)', POOL, (i) => refused(forged[i % forged.length] as string));
+  await add(`verify(), forged, ${(oversized[0] as string).split('.')[0]?.length ?? 0}-char header (880 members)`, POOL, (i) => refused(oversized[i % oversized.length] as string));
+  await add(
+    `verify(), forged, ${(atTheCap[0] as string).split('.')[0]?.length ?? 0}-char header (${Object.keys(headerAtTheCap()).length} members, at the cap)`,
+    POOL,
+    (i) => refused(atTheCap[i % atTheCap.length] as string),
+  );
+  await add(`verify(), forged, ${(longest[0] as string).length}-character token`, POOL, (i) => refused(longest[i % longest.length] as string));
   await add('extractBearerToken()', 100_000, () => extractBearerToken(`Bearer ${token}`));
 
   // The whole middleware on a minimal request, up to next(): what it adds to a request.

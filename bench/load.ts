@@ -25,6 +25,8 @@ export interface LoadResult {
   p99: number;
   requests: number;
   non2xx: number;
+  /** Answers with a 401, the expected answer to a bad token. */
+  status401: number;
   errors: number;
   timeouts: number;
 }
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
     p99: result.latency.p99,
     requests: result.requests.total,
     non2xx: result.non2xx,
+    status401: (result.statusCodeStats as Record<string, { count: number } | undefined>)['401']?.count ?? 0,
     errors: result.errors,
     timeouts: result.timeouts,
   };

@@ -42,10 +42,19 @@ function spawnNode(pin: string[] | undefined, args: string[], options: Parameter
   return spawn(command[0] as string, command.slice(1), options);
 }
 
+/**
+ * What a step sends: `one` reused token, a `pool` of fresh valid tokens (round robin, never
+ * cached), or bad tokens (issue #11), each answered 401: `forged` (the instance's kid, signed by
+ * another key) and `oversized` (forged, with an 11 KB header of 880 members, under Node's 16 KiB
+ * header limit).
+ */
+type TokenSet = 'one' | 'pool' | 'forged' | 'oversized';
+const BAD_TOKENS: readonly TokenSet[] = ['forged', 'oversized'];
+
 interface Row {
   variant: Variant;
   label: string;
-  tokens: LoadSettings['mode'];
+  tokens: TokenSet;
   result: LoadResult | null;
   /** Server CPU time (user + system) per measured request, in microseconds. */
   cpuPerRequest: number | null;
@@ -64,12 +73,14 @@ const LABELS: Record<Variant, string> = {
 };
 
 /** The runs, in order: each variant with the token mode it is measured in. */
-const PLAN: { variant: Variant; tokens: LoadSettings['mode'] }[] = [
+const PLAN: { variant: Variant; tokens: TokenSet }[] = [
   // The ceiling gets the very same requests (the reused token's header, ignored), so that the
   // difference between the first two rows is the middleware's work and nothing else.
   { variant: 'bare', tokens: 'one' },
   { variant: 'ours', tokens: 'one' },
   { variant: 'ours', tokens: 'pool' },
+  { variant: 'ours', tokens: 'forged' },
+  { variant: 'ours', tokens: 'oversized' },
   { variant: 'ours-nocache', tokens: 'one' },
   { variant: 'express-jwt', tokens: 'pool' },
   { variant: 'oauth2-jwt-bearer', tokens: 'pool' },
@@ -90,8 +101,8 @@ function b64url(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-function mintToken(privateKey: KeyObject, kid: string, claims: Record<string, unknown>): string {
-  const input = `${b64url({ alg: 'RS256', kid, typ: 'JWT' })}.${b64url(claims)}`;
+function mintToken(privateKey: KeyObject, kid: string, claims: Record<string, unknown>, header: Record<string, unknown> = {}): string {
+  const input = `${b64url({ alg: 'RS256', kid, typ: 'JWT', ...header })}.${b64url(claims)}`;
   return `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
 }
 
@@ -187,10 +198,21 @@ function median(rows: Row[]): Row {
   return sorted[Math.floor(sorted.length / 2)] as Row;
 }
 
-/** The result of a step in one round, when it answered every request with a 2xx. */
-function resultIn(round: Row[], variant: Variant, tokens: LoadSettings['mode']): LoadResult | undefined {
-  const result = round.find((row) => row.variant === variant && row.tokens === tokens)?.result;
-  return result === null || result === undefined || result.non2xx > 0 || result.errors > 0 ? undefined : result;
+/** Whether a row got the answers it should: all 2xx, or all 401 for bad tokens; no errors. */
+function answeredAsExpected(row: Pick<Row, 'tokens'>, result: LoadResult): boolean {
+  if (result.errors > 0) return false;
+  return BAD_TOKENS.includes(row.tokens) ? result.status401 === result.requests : result.non2xx === 0;
+}
+
+/** The row of a step in one round, when it answered every request as expected. */
+function rowIn(round: Row[], variant: Variant, tokens: TokenSet): (Row & { result: LoadResult }) | undefined {
+  const row = round.find((candidate) => candidate.variant === variant && candidate.tokens === tokens);
+  return row === undefined || row.result === null || !answeredAsExpected(row, row.result) ? undefined : (row as Row & { result: LoadResult });
+}
+
+/** The result of a step in one round, when it answered every request as expected. */
+function resultIn(round: Row[], variant: Variant, tokens: TokenSet): LoadResult | undefined {
+  return rowIn(round, variant, tokens)?.result;
 }
 
 /**
@@ -207,20 +229,27 @@ function perRound(rounds: Row[][], figure: (round: Row[]) => number | undefined)
 const bareIn = (round: Row[]) => resultIn(round, 'bare', 'one');
 const bestPeerIn = (round: Row[]) => validPeers(round)[0]?.result;
 
+const TOKEN_LABELS: Record<TokenSet, (variant: Variant) => string> = {
+  one: (variant) => (variant === 'bare' ? 'one (ignored)' : 'one reused'),
+  pool: () => 'fresh per request',
+  forged: () => 'forged signature (401)',
+  oversized: () => 'forged, 11 KB header of 880 members (401)',
+};
+
 function table(rows: Row[], rounds: Row[][]): string {
   const lines = [
     '| variant | tokens | req/s | p50 ms | p99 ms | × bare | × best peer | server CPU µs/req | JWKS fetches | non-2xx / errors |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const row of rows) {
-    const tokens = row.tokens === 'none' ? '—' : row.variant === 'bare' ? 'one (ignored)' : row.tokens === 'one' ? 'one reused' : 'fresh per request';
+    const tokens = TOKEN_LABELS[row.tokens](row.variant);
     if (row.result === null) {
       lines.push(`| ${row.label} | ${tokens} | — | — | — | — | — | — | ${row.jwksFetches} | ${row.failure ?? 'failed'} |`);
       continue;
     }
     const r = row.result;
     const ratio = (reference: (round: Row[]) => LoadResult | undefined): string => {
-      if (row.variant === 'bare') return '—';
+      if (row.variant === 'bare' || BAD_TOKENS.includes(row.tokens)) return '—';
       const value = perRound(rounds, (round) => {
         const mine = resultIn(round, row.variant, row.tokens);
         const base = reference(round);
@@ -235,11 +264,11 @@ function table(rows: Row[], rounds: Row[][]): string {
   return lines.join('\n');
 }
 
-/** The targets of issue #6, checked against this run: each figure is the median of its per-round values. */
+/** The targets of issues #6 and #11, checked against this run: each figure is the median of its per-round values. */
 function targets(rounds: Row[][], connections: number): string[] {
   const out: string[] = [];
   const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
-  const against = (tokens: LoadSettings['mode'], reference: (round: Row[]) => LoadResult | undefined, figure: (mine: LoadResult, base: LoadResult) => number) =>
+  const against = (tokens: TokenSet, reference: (round: Row[]) => LoadResult | undefined, figure: (mine: LoadResult, base: LoadResult) => number) =>
     perRound(rounds, (round) => {
       const mine = resultIn(round, 'ours', tokens);
       const base = reference(round);
@@ -255,6 +284,17 @@ function targets(rounds: Row[][], connections: number): string[] {
   }
   if (freshRatio !== undefined) out.push(`- fresh tokens ≥ 1.3 × the best peer of each round: ${fmt(freshRatio, 2)} × (${verdict(freshRatio >= 1.3)})`);
   if (freshP99 !== undefined) out.push(`- added p99 latency, fresh tokens: ${fmt(freshP99, 1)} ms`);
+  // Issue #11: what a bad token costs, as server CPU per request, within each round.
+  const cpuRatio = (mine: TokenSet, base: TokenSet) =>
+    perRound(rounds, (round) => {
+      const a = rowIn(round, 'ours', mine);
+      const b = rowIn(round, 'ours', base);
+      return a?.cpuPerRequest == null || b?.cpuPerRequest == null || b.cpuPerRequest === 0 ? undefined : a.cpuPerRequest / b.cpuPerRequest;
+    });
+  const forged = cpuRatio('forged', 'pool');
+  const oversized = cpuRatio('oversized', 'forged');
+  if (forged !== undefined) out.push(`- forged token ≤ 1.5 × a valid uncached one (server CPU µs/req, issue #11): ${fmt(forged, 2)} × (${verdict(forged <= 1.5)})`);
+  if (oversized !== undefined) out.push(`- 11 KB header ≤ 2 × a plain forged token (server CPU µs/req, issue #11): ${fmt(oversized, 2)} × (${verdict(oversized <= 2)})`);
   if (rounds.length > 1) {
     out.push('', 'Per round (in run order; every other round runs the variants backwards):', '');
     rounds.forEach((round, index) => {
@@ -262,9 +302,13 @@ function targets(rounds: Row[][], connections: number): string[] {
       const reused = resultIn(round, 'ours', 'one');
       const fresh = resultIn(round, 'ours', 'pool');
       const best = validPeers(round)[0];
+      const cpu = (tokens: TokenSet) => rowIn(round, 'ours', tokens)?.cpuPerRequest ?? null;
+      const [pool, forgedCpu, oversizedCpu] = [cpu('pool'), cpu('forged'), cpu('oversized')];
       const parts = [
         bare && reused ? `reused ${fmt(reused.requestsPerSecond / bare.requestsPerSecond, 2)} × bare` : null,
         fresh && best ? `fresh ${fmt(fresh.requestsPerSecond / best.result.requestsPerSecond, 2)} × ${best.label}` : null,
+        pool && forgedCpu ? `forged ${fmt(forgedCpu / pool, 2)} × valid uncached (CPU)` : null,
+        forgedCpu && oversizedCpu ? `11 KB header ${fmt(oversizedCpu / forgedCpu, 2)} × forged (CPU)` : null,
         bare ? `bare ${fmt(bare.requestsPerSecond)} req/s` : null,
       ].filter((part) => part !== null);
       out.push(`- round ${index + 1}: ${parts.join('; ')}`);
@@ -331,6 +375,19 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'express-clerk-jwt-bench-'));
   const tokensFile = path.join(dir, 'tokens.txt');
   writeFileSync(tokensFile, tokens.join('\n'));
+  // Bad tokens (issue #11): the instance's kid, Clerk-shaped claims, signed by another key.
+  const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const oversizedHeader: Record<string, unknown> = {};
+  for (let m = 0; m < 880; m++) oversizedHeader[`m${String(m).padStart(3, '0')}`] = 0;
+  const forgedClaims = (i: number) => ({ azp: authorizedParty, exp: now + 3600, iat: now, iss: jwks.origin, nbf: now - 10, sid: `sess_forged${i}`, sub: 'user_admin' });
+  const tokenFiles: Record<TokenSet, string> = {
+    one: tokensFile,
+    pool: tokensFile,
+    forged: path.join(dir, 'forged.txt'),
+    oversized: path.join(dir, 'oversized.txt'),
+  };
+  writeFileSync(tokenFiles.forged, Array.from({ length: 100 }, (_, i) => mintToken(attacker, kid, forgedClaims(i))).join('\n'));
+  writeFileSync(tokenFiles.oversized, Array.from({ length: 100 }, (_, i) => mintToken(attacker, kid, forgedClaims(i), oversizedHeader)).join('\n'));
   process.stdout.write(`done.\n${connections} connections, ${warmup} s warm-up + ${duration} s measured per variant.\n`);
 
   // Each round measures every step once; a step's row is the round with its median req/s.
@@ -359,7 +416,12 @@ async function main(): Promise<void> {
     let server: { child: ChildProcess; port: number } | null = null;
     try {
       server = await startVariant(step.variant, env);
-      const settings = { url: `http://127.0.0.1:${server.port}/`, tokensFile, mode: step.tokens, connections };
+      const settings: Omit<LoadSettings, 'durationSeconds'> = {
+        url: `http://127.0.0.1:${server.port}/`,
+        tokensFile: tokenFiles[step.tokens],
+        mode: step.tokens === 'one' ? 'one' : 'pool',
+        connections,
+      };
       if (warmup > 0) await runLoad({ ...settings, durationSeconds: warmup });
       const cpuBefore = await cpuOf(server.port);
       row.result = await runLoad({ ...settings, durationSeconds: duration });
@@ -387,7 +449,7 @@ async function main(): Promise<void> {
     '',
     table(rows, byRound),
     '',
-    '## Targets (issue #6)',
+    '## Targets (issues #6 and #11)',
     '',
     ...targets(byRound, connections),
     '',

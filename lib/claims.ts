@@ -62,6 +62,63 @@ export interface ClerkUser {
   [claim: string]: unknown;
 }
 
+/**
+ * The kinds of token Clerk issues (the `TokenType` of Clerk's SDKs, without `any`): session tokens
+ * (JWTs), machine-to-machine tokens (`mt_…` or a JWT), OAuth access tokens (`oat_…` or a JWT) and
+ * API keys (`ak_…`).
+ */
+export type ClerkTokenType = 'session_token' | 'm2m_token' | 'oauth_token' | 'api_key';
+
+/** What is known of a token when it is classified; give only what is trusted at that time. */
+export interface TokenEvidence {
+  /** The token as sent. */
+  readonly text?: string;
+  /** Its protected header (may be read before the signature is checked). */
+  readonly header?: Readonly<Record<string, unknown>>;
+  /** Its payload: only once the signature is verified (no claim is read before). */
+  readonly claims?: Readonly<Record<string, unknown>>;
+}
+
+/** Header `cat` of Clerk's machine-to-machine JWTs. */
+export const M2M_TOKEN_CATEGORY = 'cl_B7d4PD333AAA';
+/** Header `typ` values of OAuth access-token JWTs (RFC 9068), compared exactly as Clerk does. */
+const OAUTH_JWT_TYPES: readonly unknown[] = ['at+jwt', 'application/at+jwt'];
+
+/**
+ * Which kind of Clerk token this is, told apart as Clerk's SDK does (`tokens/machine.ts`,
+ * `tokens/jwtCategories.ts`): opaque tokens by prefix (`mt_` M2M, `oat_` OAuth, `ak_` API key);
+ * JWTs by header (`cat` of the M2M category; `typ` `at+jwt` or `application/at+jwt`) and by claim
+ * (`sub` starting `mch_`, a machine). M2M wins over OAuth, as in Clerk's `getMachineTokenType`.
+ * Anything else is a session token, as far as its type goes.
+ */
+export function tokenTypeOf({ text, header, claims }: TokenEvidence): ClerkTokenType {
+  const sub = claims?.['sub'];
+  if (text?.startsWith('mt_') || (typeof sub === 'string' && sub.startsWith('mch_')) || header?.['cat'] === M2M_TOKEN_CATEGORY) return 'm2m_token';
+  if (text?.startsWith('oat_') || OAUTH_JWT_TYPES.includes(header?.['typ'])) return 'oauth_token';
+  if (text?.startsWith('ak_')) return 'api_key';
+  return 'session_token';
+}
+
+/** Header `cat` values of a session token: none (older tokens), session, and Clerk's "ignore" marker. */
+const SESSION_TOKEN_CATEGORIES: readonly unknown[] = [undefined, 'cl_B7d4PD111AAA', 'cl_I7d4PD111III'];
+/** Header `cat` of a token made from a JWT template, accepted with `acceptJwtTemplates`. */
+const JWT_TEMPLATE_CATEGORY = 'cl_B7d4PD222AAA';
+
+/**
+ * The header rules of a session token, after the JOSE rules every Clerk JWT passes: not a machine
+ * token by its header, `typ` absent or `JWT`, and `cat` a session category (or, with
+ * `acceptJwtTemplates`, the JWT-template one).
+ *
+ * @returns `null` when the header is acceptable.
+ */
+export function checkSessionHeader(header: Readonly<Record<string, unknown>>, acceptJwtTemplates: boolean): InvalidTokenReason | null {
+  if (tokenTypeOf({ header }) !== 'session_token') return 'token_type_mismatch';
+  if (header['typ'] !== undefined && header['typ'] !== 'JWT') return 'invalid_header';
+  const category = header['cat'];
+  if (!SESSION_TOKEN_CATEGORIES.includes(category) && !(acceptJwtTemplates && category === JWT_TEMPLATE_CATEGORY)) return 'unsupported_category';
+  return null;
+}
+
 /** The claim rules a verifier applies, from its configuration. */
 export interface ClaimRules {
   readonly issuer: string | null;

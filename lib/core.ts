@@ -3,7 +3,7 @@
  * needs no Express and no Express types; `express-clerk-jwt` re-exports all of it plus
  * `clerkAuth()`.
  */
-export { createClerkVerifier, MAX_TOKEN_LENGTH, type ClerkVerifier } from './verify-token';
+export { createClerkVerifier, MAX_HEADER_LENGTH, MAX_TOKEN_LENGTH, type ClerkVerifier } from './verify-token';
 export { type ClerkConfig, type ClerkKeySource, type ClerkLogger, type ClerkVerifierOptions } from './config';
 export { ENV_VARS } from './env-vars';
 export type { ClerkKeySetEvent, ClerkLogEvent, ClerkRequestRefusedEvent } from './log-events';

@@ -36,16 +36,28 @@ export type ClerkAuthErrorCode =
  */
 export type InvalidTokenReason =
   /**
-   * Not a compact JWS with a JSON header and a JSON object payload, longer than 16 KiB, or a header
-   * or payload that repeats a member name.
+   * Not a compact JWS with a JSON header and a JSON object payload: longer than 16 KiB
+   * (`MAX_TOKEN_LENGTH`), a header segment longer than 512 characters (`MAX_HEADER_LENGTH`; Clerk's
+   * are about 120), a segment that is not canonical base64url (padding, `+` or `/`, a length of
+   * 4n+1, or unused bits set in its last character: each token has one spelling), a header that is
+   * not strict UTF-8, or a header or payload that repeats a member name.
    */
   | 'malformed'
   /** Header `alg` is not RS256 (`none` and HMAC are never accepted). */
   | 'invalid_algorithm'
   /** Header `typ` present and not `JWT`, an unsupported `crit`/`b64` header, or a `kid` that is not a string. */
   | 'invalid_header'
-  /** Header `cat` marks a JWT-template or machine token, not a session token. */
+  /** Header `cat` marks a JWT-template token (refused unless `acceptJwtTemplates`) or an unknown category. */
   | 'unsupported_category'
+  /**
+   * A Clerk machine token sent where a session token is expected (Clerk's `token-type-mismatch`):
+   * an M2M token (opaque `mt_…`, or a JWT whose header `cat` is the M2M category or whose `sub`
+   * starts with `mch_`), an OAuth access token (opaque `oat_…`, or a JWT with header `typ`
+   * `at+jwt` / `application/at+jwt`) or an API key (`ak_…`). The `sub` of a JWT is read only once
+   * its signature is verified. In a session cookie, any category other than a session token
+   * (JWT templates included), as Clerk's `authenticateRequest` does.
+   */
+  | 'token_type_mismatch'
   /** No key in the key set matches the token's `kid`. */
   | 'unknown_key'
   /** The signature does not verify with the instance's key. */
@@ -64,11 +76,6 @@ export type InvalidTokenReason =
   | 'invalid_authorized_party'
   /** `sts` is `pending`: the session has unfinished tasks and counts as signed out. */
   | 'pending_session'
-  /**
-   * The token is a machine token (an M2M JWT, `sub` starting with `mch_`) or, in a session cookie,
-   * of another category than a session token: Clerk's token-type-mismatch.
-   */
-  | 'token_type_mismatch'
   /**
    * Session cookie (`sessionCookie: true`): the cookies do not prove a current session, in a case
    * where Clerk would send a browser through a handshake (a redirect an API cannot make): the token
@@ -182,7 +189,8 @@ const TOKEN_PROBLEMS: Readonly<Record<InvalidTokenReason, string>> = {
   malformed: 'the token is not a well-formed JWT',
   invalid_algorithm: 'the token is not signed with RS256',
   invalid_header: 'the token header is not that of a Clerk session token',
-  unsupported_category: 'the token is not a Clerk session token (JWT template or machine token)',
+  unsupported_category: 'the token is not a Clerk session token (JWT template or unknown category)',
+  token_type_mismatch: 'the token is a Clerk machine token (M2M, OAuth access token or API key), not a session token',
   unknown_key: 'no signing key of this Clerk instance matches the token kid',
   invalid_signature: 'the token signature is invalid',
   invalid_claims: 'the token claims are missing or malformed',
@@ -192,7 +200,6 @@ const TOKEN_PROBLEMS: Readonly<Record<InvalidTokenReason, string>> = {
   invalid_issuer: 'the token was issued by another Clerk instance (iss)',
   invalid_authorized_party: 'the token was issued to an origin that is not an authorized party (azp)',
   pending_session: 'the session is pending and counts as signed out',
-  token_type_mismatch: 'the token is a machine token, not a session token',
   session_refresh_required: 'the session cookie does not prove a current session; get a fresh token (ClerkJS getToken({ skipCache: true })) and retry',
   signed_out: 'the __session cookie came without an active __client_uat cookie: the user signed out in this browser',
 };

@@ -28,11 +28,20 @@ export function hasDuplicateNames(text: string): boolean {
     const char = text[i];
     if (char === '"') {
       let end = i + 1;
-      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      let escaped = false;
+      while (end < text.length && text[end] !== '"') {
+        if (text[end] === '\\') {
+          escaped = true;
+          end += 2;
+        } else {
+          end += 1;
+        }
+      }
       if (end >= text.length) return false; // not JSON: not ours to judge
       if (expectName) {
         const names = open[open.length - 1] as Set<string>;
-        const name = JSON.parse(text.slice(i, end + 1)) as string;
+        // Only a name with escapes needs unescaping (a parse); the others are their own text.
+        const name = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : text.slice(i + 1, end);
         if (names.has(name)) return true;
         names.add(name);
         expectName = false;

@@ -1,12 +1,20 @@
-import { compactVerify, type CompactJWSHeaderParameters, type FlattenedJWSInput, type VerifyOptions } from './jose';
-import { checkClaims, type ClerkUser } from './claims';
+import { checkClaims, checkSessionHeader, tokenTypeOf, type ClerkUser } from './claims';
 import { resolveConfig, type ClerkConfig, type ClerkVerifierOptions } from './config';
-import { ClerkAuthError, ClerkConfigError, InvalidTokenError, JwksUnavailableError, type InvalidTokenReason } from './errors';
-import { hasDuplicateNames, parseJsonObject } from './json-object';
-import { createKeyGetter, errorCode } from './jwks';
-import { createNodeSignatureCheck, type SignedToken } from './node-verify';
+import { ClerkConfigError, InvalidTokenError, type InvalidTokenReason } from './errors';
+import { createKeyGetter } from './jwks';
+import { createSignatureCheck, hasCanonicalSegments, isCanonicalCompactJws, HEADER_LIMIT, TOKEN_LIMIT } from './node-verify';
 import { TokenCache } from './token-cache';
 import { attachLogger } from './log-events';
+
+// Declared here rather than re-exported, so that the public declarations never import
+// node-verify's, which name jose's types (an ES module a CommonJS user cannot import).
+/** Longest token accepted, in characters (Clerk session tokens are 1–3 KiB); longer is `malformed`. */
+export const MAX_TOKEN_LENGTH: number = TOKEN_LIMIT;
+/**
+ * Longest header segment accepted, in base64url characters, checked before the header is decoded;
+ * longer is `malformed`. Clerk's headers are about 120 characters.
+ */
+export const MAX_HEADER_LENGTH: number = HEADER_LIMIT;
 
 /**
  * Verifies Clerk session tokens, with no tie to any web framework. Create one per configuration
@@ -24,18 +32,6 @@ export interface ClerkVerifier {
   verify(token: string): Promise<ClerkUser>;
 }
 
-/** Longest token accepted, in characters (Clerk session tokens are 1–3 KiB). */
-export const MAX_TOKEN_LENGTH = 16 * 1024;
-
-/** Header `cat` values of a session token: none (older tokens), session, and Clerk's "ignore" marker. */
-const SESSION_TOKEN_CATEGORIES: readonly (string | undefined)[] = [undefined, 'cl_B7d4PD111AAA', 'cl_I7d4PD111III'];
-/** Header `cat` of a token made from a JWT template, accepted with `acceptJwtTemplates`. */
-const JWT_TEMPLATE_CATEGORY = 'cl_B7d4PD222AAA';
-
-const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
-const VERIFY_OPTIONS: VerifyOptions = Object.freeze({ algorithms: ['RS256'] });
-const decoder = new TextDecoder();
-
 /**
  * Creates a verifier. Configuration is resolved and validated here, once; the key set is created
  * here too and fetched on first use.
@@ -47,9 +43,11 @@ export function createClerkVerifier(options: ClerkVerifierOptions = {}): ClerkVe
 }
 
 /**
- * {@link createClerkVerifier}, choosing how signatures are checked: `node` tries node:crypto first
- * and leaves every token it does not accept to jose; `jose` uses jose alone (the reference the
- * tests compare verdicts with).
+ * {@link createClerkVerifier}, choosing how signatures are checked: `node` parses the header once
+ * and checks the signature once with node:crypto (jose only for a key node:crypto cannot take);
+ * `jose` uses jose's `compactVerify` alone (the reference the tests compare verdicts with). Both
+ * share the checks made before (token form, one spelling, size caps, opaque machine tokens) and
+ * after the signature (token type, claims). See `createSignatureCheck`.
  */
 export function createVerifier(options: ClerkVerifierOptions, signatures: 'node' | 'jose'): ClerkVerifier {
   const { config, keys, logger } = resolveConfig(options);
@@ -59,31 +57,17 @@ export function createVerifier(options: ClerkVerifierOptions, signatures: 'node'
   const refuse = (reason: InvalidTokenReason, description?: string): InvalidTokenError =>
     new InvalidTokenError(reason, description === undefined ? { realm } : { realm, description });
 
-  // jose calls this after checking the token's form, `crit` and `alg`, and before the signature.
-  const headerProblem = (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => checkHeader(header, token, config.acceptJwtTemplates);
-  const resolveKey = (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => {
-    const problem = headerProblem(header, token);
-    if (problem !== null) throw refuse(problem);
-    return getKey(header, token);
-  };
-  const checkWithNode = signatures === 'node' ? createNodeSignatureCheck(getKey, headerProblem) : null;
-
-  async function checkWithJose(token: string): Promise<SignedToken> {
-    try {
-      const { payload, protectedHeader } = await compactVerify(token, resolveKey, VERIFY_OPTIONS);
-      return { header: protectedHeader, payload: decoder.decode(payload) };
-    } catch (error) {
-      if (error instanceof ClerkAuthError) throw error;
-      const reason = reasonFor(error);
-      // Every fault of the token has a jose code; anything else is the key's (e.g. too short).
-      // spec/fuzz.spec.ts holds this: no token-shaped string, signed or not, gets a 503.
-      if (reason === null) throw new JwksUnavailableError('a key of the JWKS could not be used', { realm, cause: error });
-      throw refuse(reason);
-    }
-  }
+  // The signature step (compact JWS → verified header and payload), then the session rules.
+  const checkSignature = createSignatureCheck(getKey, (header) => checkSessionHeader(header, config.acceptJwtTemplates), refuse, realm, signatures);
 
   /** The claims of a token the cache vouches for and that still passes the claim rules; else `undefined`. */
   function peek(token: string): ClerkUser | undefined {
+    // Only the one spelling of a token may ever match an entry (the cache is keyed by its text).
+    // Every key passed the whole check in verify(): here its O(1) part is enough, on the hot path.
+    return typeof token === 'string' && hasCanonicalSegments(token) ? lookUp(token) : undefined;
+  }
+
+  function lookUp(token: string): ClerkUser | undefined {
     const cached = cache.get(token);
     if (cached === undefined) return undefined;
     // A fresh object per request, and the claim rules against the clock every time.
@@ -94,15 +78,16 @@ export function createVerifier(options: ClerkVerifierOptions, signatures: 'node'
   }
 
   async function verify(token: string): Promise<ClerkUser> {
-    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
-      throw refuse('malformed');
-    }
-    const cached = peek(token);
+    if (typeof token !== 'string' || token.length > TOKEN_LIMIT) throw refuse('malformed');
+    // An opaque machine token (mt_…, oat_…, ak_…) is no JWT at all.
+    if (tokenTypeOf({ text: token }) !== 'session_token') throw refuse('token_type_mismatch');
+    if (!isCanonicalCompactJws(token)) throw refuse('malformed');
+    const cached = lookUp(token);
     if (cached !== undefined) return cached;
     const generation = getKey.generation();
-    const { header, payload: text } = (await checkWithNode?.(token)) ?? (await checkWithJose(token));
-    const claims = parseJsonObject(text);
-    if (claims === null) throw refuse('malformed');
+    const { header, payload: text, claims } = await checkSignature(token);
+    // Only now may a claim be read: an M2M JWT is told by its sub.
+    if (tokenTypeOf({ header, claims }) !== 'session_token') throw refuse('token_type_mismatch');
     const rejection = checkClaims(claims, config, Date.now());
     if (rejection !== null) throw refuse(rejection.reason, rejection.description);
     // A verified token's kid is a string or absent: jose's key set matches no other kind.
@@ -144,31 +129,4 @@ const NO_CACHE = (): undefined => undefined;
  */
 export function cachedVerification(verifier: ClerkVerifier): (token: string) => ClerkUser | undefined {
   return PEEKS.get(verifier) ?? NO_CACHE;
-}
-
-function checkHeader(header: CompactJWSHeaderParameters, token: FlattenedJWSInput, acceptJwtTemplates: boolean): InvalidTokenReason | null {
-  // jose has parsed the header already; JSON.parse keeps the last of repeated names.
-  if (typeof token.protected === 'string' && hasDuplicateNames(Buffer.from(token.protected, 'base64url').toString())) return 'malformed';
-  if (header.typ !== undefined && header.typ !== 'JWT') return 'invalid_header';
-  if (header.b64 !== undefined || header.crit !== undefined) return 'invalid_header';
-  // jose ignores a kid that is not a string and would pick a key by type alone.
-  if (header.kid !== undefined && typeof header.kid !== 'string') return 'invalid_header';
-  const category = header['cat'] as string | undefined;
-  if (!SESSION_TOKEN_CATEGORIES.includes(category) && !(acceptJwtTemplates && category === JWT_TEMPLATE_CATEGORY)) return 'unsupported_category';
-  return null;
-}
-
-function reasonFor(error: unknown): InvalidTokenReason | null {
-  switch (errorCode(error)) {
-    case 'ERR_JOSE_ALG_NOT_ALLOWED':
-      return 'invalid_algorithm';
-    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
-      return 'invalid_signature';
-    case 'ERR_JWS_INVALID':
-      return 'malformed';
-    case 'ERR_JOSE_NOT_SUPPORTED':
-      return 'invalid_header';
-    default:
-      return null;
-  }
 }

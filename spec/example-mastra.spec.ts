@@ -255,12 +255,11 @@ async function call(base: string, route: string, init: { token?: string; method?
       expect([answer.status, answer.body.error]).toEqual([401, 'invalid_token']);
     });
 
-    it('KNOWN GAP until machine tokens land (issue 13, part A): a session-category JWT with an mch_ sub passes, where Clerk answers token-type-mismatch', async () => {
-      // Clerk classifies any JWT whose sub starts with mch_ as an M2M token, whatever its cat, and
-      // refuses it on a session-token route. Once acceptsToken lands both answers must be 401.
+    it('refuses a session-category JWT with an mch_ sub on session routes, as Clerk does (token-type-mismatch)', async () => {
+      // Clerk classifies any JWT whose sub starts with mch_ as an M2M token, whatever its cat.
       const machineSub = await tokenFor('mch_agent', { sid: undefined });
-      expect((await call(example.base, '/me', { token: machineSub })).status).toBe(200);
-      expect((await call(example.base, '/api/agents', { token: machineSub })).status).toBe(200);
+      expect((await call(example.base, '/me', { token: machineSub })).status).toBe(401);
+      expect((await call(example.base, '/api/agents', { token: machineSub })).status).toBe(401);
     });
   });
 

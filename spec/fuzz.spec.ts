@@ -5,6 +5,10 @@
 import fc from 'fast-check';
 import express from 'express';
 import { clerkAuth, createClerkVerifier, InvalidTokenError, type ClerkVerifier } from '../lib';
+import { hasCanonicalSegments, isCanonicalCompactJws } from '../lib/node-verify';
+import { MAX_HEADER_LENGTH, MAX_TOKEN_LENGTH } from '../lib/verify-token';
+import { clerkTokenVerdicts, clerkVerifyToken } from './helpers/clerk-token-oracle';
+import { otherSpellings } from './helpers/token-spelling';
 import { send, serve, type TestServer } from './helpers/http-client';
 import { startJwksServer, type JwksServer } from './helpers/jwks-server';
 import { b64url, createTestKey, mint, mintRaw, sessionClaims, type TestKey } from './helpers/keys';
@@ -125,6 +129,83 @@ describe('fuzzing the verifier with token-shaped strings', () => {
   });
 });
 
+describe('fuzzing the one-spelling rule', () => {
+  /** The rule written the slow way: decode each segment and encode it again; the text must come back. */
+  function reencodes(token: string): boolean {
+    const parts = token.split('.');
+    if (token.length > MAX_TOKEN_LENGTH || parts.length !== 3 || (parts[0] as string).length > MAX_HEADER_LENGTH) return false;
+    return parts.every((part) => part !== '' && /^[\w-]+$/.test(part) && Buffer.from(part, 'base64url').toString('base64url') === part);
+  }
+  const segmentOf = (max: number) => fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/.'), maxLength: max });
+
+  it('isCanonicalCompactJws() agrees with decoding and re-encoding, on arbitrary strings', () => {
+    fc.assert(
+      fc.property(segmentOf(40), segmentOf(40), segmentOf(40), fc.constantFrom('.', '..', ''), (a, b, c, dots) => {
+        const token = `${a}.${b}${dots}${c}`;
+        expect(isCanonicalCompactJws(token)).toBe(reencodes(token));
+        // The cache's check skips the characters: the same answer whenever they are base64url.
+        if (/^[\w.-]*$/.test(token)) expect(hasCanonicalSegments(token)).toBe(reencodes(token));
+        else if (hasCanonicalSegments(token) === false) expect(isCanonicalCompactJws(token)).toBe(false);
+      }),
+      { numRuns: RUNS * 20 },
+    );
+  });
+
+  it('agrees at the header cap', () => {
+    for (let length = MAX_HEADER_LENGTH - 8; length <= MAX_HEADER_LENGTH + 8; length++) {
+      for (const last of ['A', 'B', 'Q', 'w']) {
+        const token = `${'e'.repeat(length - 1)}${last}.e30.AAAA`;
+        expect({ length, last, canonical: isCanonicalCompactJws(token) }).toEqual({ length, last, canonical: reencodes(token) });
+      }
+    }
+  });
+
+  it('refuses every other spelling of any segment of a valid token', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 40 }), fc.integer({ min: 0, max: 2 }), async (extra, index) => {
+        const token = await mint(key, sessionClaims(jwks.origin, { x: extra }), { x: extra });
+        const parts = token.split('.');
+        for (const spelling of otherSpellings(parts[index] as string)) {
+          const other = parts.map((part, i) => (i === index ? spelling : part)).join('.');
+          expect(isCanonicalCompactJws(other)).toBe(false);
+          expect(await verifier.verify(other).then(() => 'accepted', (error: InvalidTokenError) => error.reason)).toBe('malformed');
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+/** Headers that are often acceptable: Clerk's fields with good and bad values, plus arbitrary members and the hostile ones. */
+const plausibleHeader = fc
+  .record({
+    typ: fc.constantFrom(undefined, 'JWT', 'JWT', 'at+jwt', 'application/at+jwt', 'jwt'),
+    cat: fc.constantFrom(undefined, 'cl_B7d4PD111AAA', 'cl_I7d4PD111III', 'cl_B7d4PD222AAA', 'cl_B7d4PD333AAA'),
+    crit: fc.constantFrom(undefined, undefined, undefined, ['b64'], []),
+    kid: fc.constantFrom('ins_fuzz', 'ins_fuzz', 'ins_fuzz', 'ins_fuzz_other', ''),
+    extra: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
+    hostile: hostileHeader,
+  })
+  .map(({ typ, cat, crit, kid, extra, hostile }) => ({ ...extra, jku: hostile.jku, jwk: hostile.jwk, x5c: hostile.x5c, alg: 'RS256', kid, typ, cat, crit }));
+
+describe('fuzzing hostile headers against Clerk', () => {
+  it('accepts a token signed by the instance only when Clerk does (verifyToken and authenticateRequest)', async () => {
+    let accepted = 0;
+    await fc.assert(
+      fc.asyncProperty(plausibleHeader, async (fields) => {
+        const token = mintRaw(key, JSON.stringify(fields), JSON.stringify(sessionClaims(jwks.origin)));
+        const ours = await verifier.verify(token).then(() => true, () => false);
+        if (!ours) return;
+        accepted += 1;
+        const clerk = await clerkTokenVerdicts(token, { jwtKey: key.pem, authorizedParties: PARTIES });
+        expect({ fields, clerk: [clerk.verifyToken.accepted, clerk.authenticateRequest.accepted] }).toEqual({ fields, clerk: [true, true] });
+      }),
+      { numRuns: RUNS * 2 },
+    );
+    expect(accepted).toBeGreaterThan(0);
+  });
+});
+
 describe('fuzzing claim sets signed with the right key', () => {
   const NOW = 1_800_000_000_500; // a fixed clock, half a second past a whole second
   const SKEW = 5000;
@@ -183,6 +264,16 @@ describe('fuzzing claim sets signed with the right key', () => {
     return true;
   }
 
+  /**
+   * The README's "Stricter than Clerk's SDK" rules that apply to claims. Clerk compares times as
+   * Dates: a time outside a Date's range (±8.64e12 s) is an invalid Date, which passes every check.
+   */
+  function stricterThanClerk(claims: Record<string, unknown>, acceptPending: boolean): boolean {
+    const { sub, iss, exp, nbf, iat, sts } = claims;
+    const notADate = (value: unknown) => typeof value === 'number' && !(Math.abs(Math.trunc(value) * 1000) <= 8.64e15);
+    return sub === '' || iss !== ISSUER || notADate(exp) || notADate(nbf) || notADate(iat) || (sts === 'pending' && !acceptPending);
+  }
+
   it('accepts a claim set exactly when the documented rules do', async () => {
     let accepted = 0;
     let refused = 0;
@@ -198,6 +289,11 @@ describe('fuzzing claim sets signed with the right key', () => {
         const expected = oracle(claims, acceptPending);
         if ('error' in outcome) expect(outcome.error).toBeInstanceOf(InvalidTokenError);
         expect('user' in outcome).toBe(expected);
+        // Clerk is the floor: what we accept, Clerk accepts; what Clerk accepts and we do not is
+        // one of the README's stricter rules (iss pin, non-empty sub, finite times, pending).
+        const clerk = await clerkVerifyToken(token, { jwtKey: key.pem, authorizedParties: PARTIES, clockSkewInMs: SKEW });
+        if ('user' in outcome) expect({ claims, clerk: clerk.accepted }).toEqual({ claims, clerk: true });
+        else if (clerk.accepted) expect({ claims, stricter: stricterThanClerk(claims, acceptPending) }).toEqual({ claims, stricter: true });
         if (expected) accepted += 1;
         else refused += 1;
       }),

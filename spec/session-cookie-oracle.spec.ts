@@ -159,10 +159,10 @@ const SCENARIOS: Scenario[] = [
   { name: 'a pending session (v2)', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ v: 2, sts: 'pending' }))) }), expect: 'pending_session', optional: 'anonymous' },
   // Machine tokens and other categories in the cookie.
   { name: 'an M2M JWT (sub mch_)', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ sub: 'mch_2xyz', azp: APP }))) }), expect: 'token_type_mismatch', optional: 'refused' },
-  { name: 'an M2M category', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({}, { cat: 'cl_B7d4PD333AAA' }))) }), expect: 'unsupported_category', optional: 'refused' },
+  { name: 'an M2M category', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({}, { cat: 'cl_B7d4PD333AAA' }))) }), expect: 'token_type_mismatch', optional: 'refused' },
   { name: 'a JWT template category', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({}, { cat: 'cl_B7d4PD222AAA' }))) }), expect: 'unsupported_category', optional: 'refused' },
-  { name: 'an OAuth access-token JWT (typ at+jwt)', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({}, { typ: 'at+jwt' }))) }), expect: 'invalid_header', optional: 'refused' },
-  { name: 'an opaque machine token (mt_)', headers: async (c) => ({ cookie: cookie(await browser(c, `mt_${'a'.repeat(32)}`)) }), expect: 'malformed', optional: 'refused' },
+  { name: 'an OAuth access-token JWT (typ at+jwt)', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({}, { typ: 'at+jwt' }))) }), expect: 'token_type_mismatch', optional: 'refused' },
+  { name: 'an opaque machine token (mt_)', headers: async (c) => ({ cookie: cookie(await browser(c, `mt_${'a'.repeat(32)}`)) }), expect: 'token_type_mismatch', optional: 'refused' },
   { name: 'the session category', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({}, { cat: 'cl_B7d4PD111AAA' }))) }), expect: 'accept' },
   // Development instances: the dev-browser cookie.
   { name: 'no dev-browser cookie', only: 'development', headers: async (c) => ({ cookie: cookie(`${S}=${await c.token()}`, `${U}=${c.iat}`) }), expect: 'session_refresh_required', optional: 'refused' },

@@ -195,9 +195,11 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth({ sessionCookie: true }) on %s', (_, 
     expect(stale.body.message).toContain('older than __client_uat');
     const signedOut = await request(app).get('/me').set('Cookie', `${base}; __client_uat=0`);
     expect(signedOut.status).toBe(401);
-    // …and a machine token stays refused when cached through the Bearer path first.
+    // …and a machine token is refused on both paths (the verifier answers token_type_mismatch).
     const machine = await token({ sub: 'mch_2xyz' });
-    expect((await request(app).get('/me').set('Authorization', `Bearer ${machine}`)).status).toBe(200);
+    const bearer = await request(app).get('/me').set('Authorization', `Bearer ${machine}`);
+    expect(bearer.status).toBe(401);
+    expect(bearer.headers['www-authenticate']).toContain('machine token');
     const cookie = await request(app).get('/me').set('Cookie', `__session=${machine}; __client_uat=${earlier()}; __clerk_db_jwt=dvb_1`);
     expect(cookie.status).toBe(401);
     expect(cookie.body.error).toBe('invalid_token');

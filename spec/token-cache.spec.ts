@@ -29,10 +29,10 @@ async function warmVerifier(options: ClerkVerifierOptions = {}) {
 let signatureChecks = 0;
 beforeEach(() => {
   signatureChecks = 0;
-  const original = nodeVerify.createNodeSignatureCheck;
-  jest.spyOn(nodeVerify, 'createNodeSignatureCheck').mockImplementation((...args) => {
+  const original = nodeVerify.createSignatureCheck;
+  jest.spyOn(nodeVerify, 'createSignatureCheck').mockImplementation((...args) => {
     const check = original(...args);
-    return (token) => {
+    return (token: string) => {
       signatureChecks += 1;
       return check(token);
     };

@@ -24,9 +24,13 @@ describe('acceptJwtTemplates', () => {
     await expect(verifierFor({ acceptJwtTemplates: true }).verify(await mint(jwks.key, jwks.claims(), { cat }))).resolves.toMatchObject({ sub: 'user_2abc' });
   });
 
-  it.each(['cl_B7d4PD333AAA', 'cl_B7d4PD222aaa', 'other'])('still refuses the category %s when on', async (cat) => {
+  it.each([
+    ['cl_B7d4PD333AAA', 'token_type_mismatch'],
+    ['cl_B7d4PD222aaa', 'unsupported_category'],
+    ['other', 'unsupported_category'],
+  ])('still refuses the category %s when on', async (cat, reason) => {
     const error = await rejected(InvalidTokenError, verifierFor({ acceptJwtTemplates: true }).verify(await mint(jwks.key, jwks.claims(), { cat })));
-    expect(error.reason).toBe('unsupported_category');
+    expect(error.reason).toBe(reason);
   });
 
   it('applies every other check to template tokens', async () => {

@@ -89,10 +89,12 @@ describe('verify: refused tokens', () => {
   });
 
   it.each([
-    ['typ at+jwt', { typ: 'at+jwt' }],
-    ['typ jwt (lower case)', { typ: 'jwt' }],
-  ])('refuses %s before fetching keys', async (_, header) => {
-    expect(await reasonOf(verifierFor().verify(await mint(jwks.key, claims(), header)))).toBe('invalid_header');
+    ['typ at+jwt (an OAuth access token)', { typ: 'at+jwt' }, 'token_type_mismatch'],
+    ['typ application/at+jwt (an OAuth access token)', { typ: 'application/at+jwt' }, 'token_type_mismatch'],
+    ['typ AT+JWT (not how Clerk spells it)', { typ: 'AT+JWT' }, 'invalid_header'],
+    ['typ jwt (lower case)', { typ: 'jwt' }, 'invalid_header'],
+  ])('refuses %s before fetching keys', async (_, header, reason) => {
+    expect(await reasonOf(verifierFor().verify(await mint(jwks.key, claims(), header)))).toBe(reason);
     expect(jwks.server.requests).toBe(0);
   });
 
@@ -105,12 +107,12 @@ describe('verify: refused tokens', () => {
   });
 
   it.each([
-    ['JWT template', 'cl_B7d4PD222AAA'],
-    ['machine', 'cl_B7d4PD333AAA'],
-    ['unknown', 'cl_something'],
-    ['non-string', 7],
-  ])('refuses the %s category', async (_, cat) => {
-    expect(await reasonOf(verifierFor().verify(await mint(jwks.key, claims(), { cat })))).toBe('unsupported_category');
+    ['JWT template', 'cl_B7d4PD222AAA', 'unsupported_category'],
+    ['machine (M2M)', 'cl_B7d4PD333AAA', 'token_type_mismatch'],
+    ['unknown', 'cl_something', 'unsupported_category'],
+    ['non-string', 7, 'unsupported_category'],
+  ])('refuses the %s category', async (_, cat, reason) => {
+    expect(await reasonOf(verifierFor().verify(await mint(jwks.key, claims(), { cat })))).toBe(reason);
   });
 
   it('refuses a kid the key set does not hold', async () => {
