@@ -6,7 +6,7 @@ import { ClerkAuthError, ClerkConfigError, InvalidTokenError, MissingTokenError 
 import { describeMissingBearer, extractBearerToken } from './extract-token';
 import { loggerOf, report } from './log-events';
 import { createSessionCookieAuthenticator, type SessionCookieRequest, type SessionCookieToken } from './authenticate-session-cookies';
-import { isSessionOnly, type AcceptedTypes, type AcceptsToken, type ClerkMachineUser, type ClerkPrincipal, type ClerkPrincipalOf } from './machine-tokens';
+import { assertCookieAccepted, isSessionOnly, type AcceptedTypes, type AcceptsToken, type ClerkMachineUser, type ClerkPrincipal, type ClerkPrincipalOf } from './machine-tokens';
 import { acceptedTypesFor, acceptingVerification, cachedVerification, sharedOrNewVerifier, type ClerkVerifier } from './verify-token';
 
 declare global {
@@ -340,9 +340,7 @@ function cookieRequestOf(req: Request): SessionCookieRequest {
  * session token, so the route must accept session tokens.
  */
 function createCookieReader(verifier: ClerkVerifier, accepted: AcceptedTypes): ReturnType<typeof createSessionCookieAuthenticator> {
-  if (!accepted.has('session_token')) {
-    throw new ClerkConfigError("sessionCookie reads Clerk's __session cookie, which holds a session token, but acceptsToken does not let session tokens in: add 'session_token' or drop sessionCookie.", 'sessionCookie');
-  }
+  assertCookieAccepted(accepted);
   return createSessionCookieAuthenticator(verifier);
 }
 

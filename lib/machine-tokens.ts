@@ -259,3 +259,18 @@ export function machineUser(fields: {
 export function isMachineUser(user: unknown): user is ClerkMachineUser {
   return typeof user === 'object' && user !== null && typeof (user as { tokenType?: unknown }).tokenType === 'string';
 }
+
+/**
+ * A `sessionCookie` reader only ever finds a session token (Clerk's `__session` cookie), so a route
+ * that reads it must accept session tokens.
+ *
+ * @throws {ClerkConfigError} naming `sessionCookie` otherwise.
+ */
+export function assertCookieAccepted(accepted: AcceptedTypes): void {
+  if (!accepted.has('session_token')) {
+    throw new ClerkConfigError(
+      "sessionCookie reads Clerk's __session cookie, which holds a session token, but acceptsToken does not let session tokens in: add 'session_token' or drop sessionCookie.",
+      'sessionCookie',
+    );
+  }
+}
