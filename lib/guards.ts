@@ -3,6 +3,7 @@ import { toAuth, type ClerkAuth } from './auth-object';
 import { ClerkConfigError, InsufficientScopeError } from './errors';
 import { adapterSettings, clerkAuth, settle, unverifiedRequestError, verifiedClaims, type ClerkAuthOptions } from './express';
 import { prefixWithOrg } from './has';
+import type { AcceptsToken } from './machine-tokens';
 import { assertKnownOptions } from './config';
 import { checkName, type ClerkPolicy } from './policies';
 
@@ -25,15 +26,15 @@ export interface RequireAuthorizationOptions {
  *
  * @throws {ClerkConfigError} when the options cannot work, or ask for `optional: true`.
  */
-export function requireAuth(options?: Omit<ClerkAuthOptions, 'optional'>): RequestHandler {
+export function requireAuth<const A extends AcceptsToken = 'session_token'>(options?: Omit<ClerkAuthOptions<A>, 'optional'>): RequestHandler {
   if (options === undefined) return guard(null, () => true);
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new ClerkConfigError('requireAuth() options must be an object (or nothing, for a guard behind clerkAuth({ optional: true })).');
   }
-  if ((options as ClerkAuthOptions).optional === true) {
+  if ((options as { optional?: unknown }).optional === true) {
     throw new ClerkConfigError('requireAuth() cannot be optional: use clerkAuth({ optional: true }) instead.', 'optional');
   }
-  return clerkAuth(options);
+  return clerkAuth<A>(options);
 }
 
 /**

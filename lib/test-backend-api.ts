@@ -73,6 +73,8 @@ export interface TestBackendApi {
   readonly requests: number;
   /** Verify requests received so far, by token type. */
   readonly requestsByType: Readonly<Record<ClerkMachineTokenType, number>>;
+  /** Verify requests received so far, by the key they were authorized with (`none`: another or no key). */
+  readonly requestsByKey: Readonly<Record<'secretKey' | 'machineSecretKey' | 'none', number>>;
   /** Makes a new opaque token of `type` (`mt_…`, `ak_…`, `oat_…`) that the fake knows. */
   issue(type: ClerkMachineTokenType, options?: TestMachineTokenOptions): string;
   /** Marks a token revoked (`revoked: true`). */
@@ -129,6 +131,7 @@ export async function createTestBackendApi(options: TestBackendApiOptions = {}):
   const machineSecretKey = ['ak', randomBytes(24).toString('hex')].join('_');
   const tokens = new Map<string, TokenRecord>();
   const requestsByType: Record<ClerkMachineTokenType, number> = { m2m_token: 0, api_key: 0, oauth_token: 0 };
+  const requestsByKey: Record<'secretKey' | 'machineSecretKey' | 'none', number> = { secretKey: 0, machineSecretKey: 0, none: 0 };
   const timers = new Set<NodeJS.Timeout>();
   const state = { behaviour: 'ok' as TestBackendApiBehaviour, slowMs: 10_000, closed: false };
 
@@ -144,6 +147,7 @@ export async function createTestBackendApi(options: TestBackendApiOptions = {}):
     if (req.method !== 'POST' || route === undefined) return clerkError(res, 404, 'resource_not_found', 'not found');
     requestsByType[route.type] += 1;
     const authorization = req.headers.authorization;
+    requestsByKey[authorization === `Bearer ${secretKey}` ? 'secretKey' : authorization === `Bearer ${machineSecretKey}` ? 'machineSecretKey' : 'none'] += 1;
     const keyOk = authorization === `Bearer ${secretKey}` || (route.type === 'm2m_token' && authorization === `Bearer ${machineSecretKey}`);
     switch (state.behaviour) {
       case 'error':
@@ -260,6 +264,9 @@ export async function createTestBackendApi(options: TestBackendApiOptions = {}):
     },
     get requestsByType() {
       return { ...requestsByType };
+    },
+    get requestsByKey() {
+      return { ...requestsByKey };
     },
     issue,
     revoke(token) {

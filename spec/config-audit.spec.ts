@@ -24,6 +24,7 @@ import {
   requirePolicy,
   requireRole,
   requireVerifiedEmail,
+  type AcceptsToken,
   type ClerkAuthOptions,
   type ClerkBackendClientOptions,
   type ClerkVerifierOptions,
@@ -188,7 +189,7 @@ describe('createClerkVerifier() / clerkAuth(): options and environment', () => {
 });
 
 describe('clerkAuth() and the Mastra provider: their own options', () => {
-  const auth = (options: ClerkAuthOptions) => clerkAuth({ publishableKey: PK, env: {}, logger: false, ...options });
+  const auth = (options: ClerkAuthOptions<AcceptsToken>) => clerkAuth({ publishableKey: PK, env: {}, logger: false, ...options });
   const ROWS: Row[] = [
     ["optional: 'false'", () => auth({ optional: 'false' as never }), 'optional', ['true or false']],
     ['forwardErrors: 1', () => auth({ forwardErrors: 1 as never }), 'forwardErrors', []],
