@@ -41,7 +41,9 @@ export type InvalidTokenReason =
    * (`MAX_TOKEN_LENGTH`), a header segment longer than 512 characters (`MAX_HEADER_LENGTH`; Clerk's
    * are about 120), a segment that is not canonical base64url (padding, `+` or `/`, a length of
    * 4n+1, or unused bits set in its last character: each token has one spelling), a header that is
-   * not strict UTF-8, or a header or payload that repeats a member name.
+   * not strict UTF-8, or a header or payload that repeats a member name. An opaque machine token
+   * (`mt_…`, `ak_…`, `oat_…`) shorter than 16 characters after its prefix, longer than 512 in all,
+   * or outside RFC 6750's token alphabet.
    */
   | 'malformed'
   /** Header `alg` is not RS256 (`none` and HMAC are never accepted). */
@@ -56,7 +58,9 @@ export type InvalidTokenReason =
    * starts with `mch_`), an OAuth access token (opaque `oat_…`, or a JWT with header `typ`
    * `at+jwt` / `application/at+jwt`) or an API key (`ak_…`). The `sub` of a JWT is read only once
    * its signature is verified. In a session cookie, any category other than a session token
-   * (JWT templates included), as Clerk's `authenticateRequest` does.
+   * (JWT templates included), as Clerk's `authenticateRequest` does. On a route with
+   * `acceptsToken`, any token of a type it does not list (the description names the type found
+   * and those accepted), or an opaque M2M/OAuth token where `opaqueTokens` is false.
    */
   | 'token_type_mismatch'
   /**
@@ -75,9 +79,15 @@ export type InvalidTokenReason =
   | 'unknown_key'
   /** The signature does not verify with the instance's key. */
   | 'invalid_signature'
-  /** A required claim is missing or of the wrong type (`sub`, `exp`, `nbf`, `iat`). */
+  /**
+   * A required claim is missing or of the wrong type (`sub`, `exp`, `nbf`, `iat`); an M2M token
+   * whose `sub` is not a machine id; a session token with a `tokenType` claim (reserved).
+   */
   | 'invalid_claims'
-  /** `exp` is in the past (beyond the clock skew). */
+  /**
+   * `exp` is in the past (beyond the clock skew); for an opaque machine token, the Backend API says
+   * `expired: true` or its `expiration` has passed.
+   */
   | 'expired'
   /** `nbf` is in the future (beyond the clock skew). */
   | 'not_yet_valid'
