@@ -225,8 +225,8 @@ function stringList(value: unknown, split: boolean): string[] | null {
  * = `scopes` split on spaces, else `aud`; OAuth scopes = `scp`, else `scope` split on spaces.
  */
 export function principalFromJwt(type: 'm2m_token' | 'oauth_token', payload: Readonly<Record<string, unknown>>): ClerkMachineUser {
-  const claims: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(payload)) if (!REGISTERED_CLAIMS.has(name)) claims[name] = value;
+  // fromEntries defines own properties: a "__proto__" claim stays a claim, never the object's prototype.
+  const claims: Record<string, unknown> = Object.fromEntries(Object.entries(payload).filter(([name]) => !REGISTERED_CLAIMS.has(name)));
   const scopes =
     type === 'm2m_token' ? (stringList(payload['scopes'], true) ?? stringList(payload['aud'], false) ?? []) : (stringList(payload['scp'], false) ?? stringList(payload['scope'], true) ?? []);
   const clientId = payload['client_id'];

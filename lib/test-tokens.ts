@@ -79,7 +79,7 @@ export function buildSessionClaims(input: SessionClaimsInput, overrides: Readonl
   if (input.organization !== undefined) {
     Object.assign(claims, version === 2 ? organizationClaimsV2(input.organization) : organizationClaimsV1(input.organization));
   }
-  Object.assign(claims, overrides);
+  assignOwn(claims, overrides);
   for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
   return claims;
 }
@@ -184,7 +184,12 @@ export function buildMachineClaims(type: 'm2m_token' | 'oauth_token', input: Mac
       : { iss: input.issuer, sub: 'user_test', client_id: 'client_test', jti: `oat_${randomBytes(16).toString('hex')}`, iat, nbf: iat - 10, exp: iat + Math.trunc(lifetime) };
   if (scopes !== undefined) claims[type === 'm2m_token' ? 'scopes' : 'scp'] = type === 'm2m_token' ? scopes.join(' ') : [...scopes];
   if (audience !== undefined) claims['aud'] = typeof audience === 'string' ? audience : [...audience];
-  Object.assign(claims, overrides);
+  assignOwn(claims, overrides);
   for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
   return claims;
+}
+
+/** `Object.assign` that defines own properties: a `__proto__` claim becomes a claim, not the prototype. */
+function assignOwn(target: Record<string, unknown>, source: Readonly<Record<string, unknown>>): void {
+  for (const [name, value] of Object.entries(source)) Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
 }

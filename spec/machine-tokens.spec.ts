@@ -331,6 +331,14 @@ describe('M2M JWTs: categories and claims, against Clerk', () => {
     expect(await reasonOf(verifier().verify(await issuer.mint({ azp: 'https://evil.example.com' }), { acceptsToken: both }))).toBe('invalid_authorized_party');
   });
 
+  it('keeps a "__proto__" claim a claim, never the prototype of the principal\'s claims', async () => {
+    const user = (await verifier().verify(await issuer.mintM2M(JSON.parse('{"__proto__": {"admin": true}, "team": "x"}') as Record<string, unknown>), { acceptsToken: 'm2m_token' })) as ClerkMachineUser;
+    expect(Object.getPrototypeOf(user.claims)).toBe(Object.prototype);
+    expect((user.claims as { admin?: unknown }).admin).toBeUndefined();
+    expect(Object.hasOwn(user.claims, '__proto__')).toBe(true);
+    expect(user.claims['team']).toBe('x');
+  });
+
   it('refuses a machine JWT before fetching keys when its header already shows a type the route refuses', async () => {
     const fresh = verifierWith({ tokenCacheSize: 0 });
     const jwksBefore = issuer.jwksRequests;
@@ -421,8 +429,9 @@ describe('opaque tokens and the Backend API', () => {
     expect(await reasonOf(verifier.verify(expired, { acceptsToken: 'm2m_token' }))).toBe('expired');
     const lapsed = api.issue('oauth_token', { expiresInSeconds: -5 });
     expect(await reasonOf(verifier.verify(lapsed, { acceptsToken: 'oauth_token' }))).toBe('expired');
-    // Clerk refuses the unknown one too (its SDK trusts the Backend API's answer about the others).
+    // Clerk refuses the unknown one too. Its SDK takes any 200 as valid, revoked or not: stricter here on purpose.
     expect((await oracle(unknown, { acceptsToken: 'api_key' })).accepted).toBe(false);
+    expect((await oracle(revoked, { acceptsToken: 'api_key' })).accepted).toBe(true);
   });
 
   it('never accepts what Clerk refuses, and agrees on the principal of a valid token', async () => {
