@@ -1,11 +1,14 @@
 import type { ClerkUser } from './claims';
 import { InsufficientScopeError } from './errors';
+import type { ClerkPrincipal } from './machine-tokens';
 
 /**
  * Decides whether a verified user may go on. Return `true` to allow; any other value (including
  * truthy non-booleans) denies with 403. A throw or rejection is a server error, never a 401/403.
+ * `TUser` is what the route's `acceptsToken` lets in: session claims ({@link ClerkUser}, the
+ * default) and/or a machine principal (`ClerkMachineUser`, told apart by its `tokenType`).
  */
-export type AuthorizeUser<TRequest = unknown> = (user: ClerkUser, req: TRequest) => boolean | Promise<boolean>;
+export type AuthorizeUser<TRequest = unknown, TUser extends ClerkPrincipal = ClerkUser> = (user: TUser, req: TRequest) => boolean | Promise<boolean>;
 
 /**
  * Runs `authorizeUser`, failing closed. When the predicate has a `requirement` string (the
@@ -14,9 +17,9 @@ export type AuthorizeUser<TRequest = unknown> = (user: ClerkUser, req: TRequest)
  * @throws {InsufficientScopeError} (403) unless the predicate returned exactly `true`.
  * @throws whatever the predicate throws, unchanged.
  */
-export async function authorize<TRequest>(
-  authorizeUser: AuthorizeUser<TRequest>,
-  user: ClerkUser,
+export async function authorize<TRequest, TUser extends ClerkPrincipal>(
+  authorizeUser: AuthorizeUser<TRequest, TUser>,
+  user: TUser,
   req: TRequest,
   realm?: string,
 ): Promise<void> {

@@ -59,6 +59,11 @@ export interface ClerkUser {
   pla?: string;
   /** v2: token id. */
   jti?: string;
+  /**
+   * Always absent: it is what tells a machine principal (`ClerkMachineUser`, whose `tokenType` is
+   * set) apart from session claims, so a session token carrying a `tokenType` claim is refused.
+   */
+  tokenType?: undefined;
   [claim: string]: unknown;
 }
 
@@ -125,6 +130,8 @@ export interface ClaimRules {
   readonly authorizedParties: readonly string[];
   readonly clockSkewInMs: number;
   readonly acceptPendingSessions: boolean;
+  /** Accepted `aud` values; an `aud` the token carries must name one. Absent or empty: no rule. */
+  readonly audience?: readonly string[] | undefined;
 }
 
 /** Why a claim set was refused. */
@@ -152,6 +159,8 @@ export function checkClaims(payload: Readonly<Record<string, unknown>>, rules: C
   if (rules.authorizedParties.length > 0 && (typeof azp !== 'string' || !rules.authorizedParties.includes(azp))) {
     return { reason: 'invalid_authorized_party' };
   }
+  const audience = rules.audience === undefined ? null : checkAudience(payload['aud'], rules.audience, false);
+  if (audience !== null) return audience;
   if (!isTime(exp)) return { reason: 'invalid_claims', description: 'the exp claim is missing or not a number' };
   if (toMs(exp) <= now - rules.clockSkewInMs) return { reason: 'expired' };
   if (nbf !== undefined) {
@@ -164,6 +173,40 @@ export function checkClaims(payload: Readonly<Record<string, unknown>>, rules: C
   }
   if (payload.sts === 'pending' && !rules.acceptPendingSessions) return { reason: 'pending_session' };
   return null;
+}
+
+/**
+ * {@link checkClaims} for a session token, plus the rule that keeps session claims and machine
+ * principals apart: no `tokenType` claim (a machine principal's `tokenType` is how `req.user` tells
+ * them apart; a custom session claim of that name would blur it).
+ */
+export function checkSessionClaims(payload: Readonly<Record<string, unknown>>, rules: ClaimRules, now: number): ClaimRejection | null {
+  const rejection = checkClaims(payload, rules, now);
+  if (rejection !== null) return rejection;
+  if (Object.hasOwn(payload, 'tokenType')) {
+    return { reason: 'invalid_claims', description: 'the token has a tokenType claim, a name reserved to tell machine principals apart' };
+  }
+  return null;
+}
+
+/**
+ * The `aud` rule when `audience` is set (an empty list: no rule). For an OAuth access token, as
+ * Clerk's `assertOAuthAudienceClaim`: `aud` is required, a non-empty string or a non-empty list of
+ * non-empty strings, and one of them is in `audience`. For other tokens, as Clerk's
+ * `assertAudienceClaim`, only when the token has an `aud`; stricter than Clerk, an `aud` of any
+ * other shape (a number, `[]`, a list holding a non-string) is refused rather than ignored.
+ */
+export function checkAudience(aud: unknown, audience: readonly string[], required: boolean): { reason: InvalidTokenReason; description: string } | null {
+  if (audience.length === 0) return null;
+  if (aud === undefined && !required) return null;
+  const list = typeof aud === 'string' ? [aud] : aud;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((entry) => typeof entry === 'string' && entry !== '')) {
+    return {
+      reason: 'invalid_audience',
+      description: aud === undefined ? 'the token has no audience (aud), and this API requires one' : 'the token audience (aud) is not a string or a list of strings',
+    };
+  }
+  return list.some((entry) => audience.includes(entry as string)) ? null : { reason: 'invalid_audience', description: 'the token audience (aud) names none of the audiences this API accepts' };
 }
 
 function isTime(value: unknown): value is number {

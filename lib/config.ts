@@ -5,6 +5,7 @@ import { parseJwtKey } from './jwt-key';
 import type { ClerkLogEvent } from './log-events';
 import { parsePublishableKey, type PublishableKeyInfo } from './publishable-key';
 import { DEFAULT_TOKEN_CACHE_SIZE } from './token-cache';
+import type { ClerkMachineTokenType } from './machine-tokens';
 
 /**
  * Where the package writes its few operational messages (key-set outages and recoveries), and,
@@ -120,6 +121,36 @@ export interface ClerkVerifierOptions {
    */
   logger?: ClerkLogger | false | undefined;
   /**
+   * Accepted audiences (`aud`), for Clerk OAuth access tokens above all: when set, an OAuth access
+   * token must carry an `aud` naming one of them, and any other token that carries an `aud` (a
+   * session token, a JWT-template token, an M2M JWT) must name one too, as in Clerk's SDK. A
+   * string or a non-empty list of strings; a blank value, an empty list or a duplicate is a startup
+   * error. Default is none (`aud` is not checked).
+   */
+  audience?: string | readonly string[] | undefined;
+  /**
+   * A machine secret key (`ak_…`, Clerk Dashboard → Machines), to verify opaque M2M tokens
+   * (`mt_…`) with the Backend API when `secretKey` is not set (`secretKey` can verify them too).
+   * Never printed. Default is `CLERK_MACHINE_SECRET_KEY`.
+   */
+  machineSecretKey?: string | undefined;
+  /**
+   * Whether opaque machine tokens (`mt_…`, `ak_…`, `oat_…`) are verified through Clerk's Backend
+   * API (`apiUrl`; `secretKey`, or `machineSecretKey` for M2M tokens). Set false when your machines
+   * and OAuth clients send JWTs only: then accepting `m2m_token` or `oauth_token` needs no key, and
+   * opaque tokens are refused (401 `token_type_mismatch`) without any request. Default is true.
+   */
+  opaqueTokens?: boolean | undefined;
+  /**
+   * How long a Backend API answer about an opaque machine token is reused, in milliseconds, from 0
+   * (every request asks Clerk; concurrent requests with the same token still share one call) to
+   * 300000 (5 minutes). Never past the token's expiration; it bounds how long a revoked token keeps
+   * working. Default is 10000 (10 seconds).
+   */
+  opaqueTokenCacheTtlInMs?: number | undefined;
+  /** Timeout of one Backend API request for an opaque machine token, in milliseconds. Default is 5000 (5 seconds). */
+  apiTimeoutInMs?: number | undefined;
+  /**
    * Where environment variables are read (an unset, empty or blank variable is unset). Default is
    * `process.env`, read once at factory time.
    */
@@ -153,6 +184,20 @@ export interface ClerkConfig {
   readonly jwksStaleWindowInMs: number;
   /** Verified tokens remembered; 0 when the cache is off. */
   readonly tokenCacheSize: number;
+  /** Backend API base URL (no credentials), without a trailing slash. */
+  readonly apiUrl: string;
+  /** Accepted `aud` values; empty when `aud` is not checked. */
+  readonly audience: readonly string[];
+  /** Whether opaque machine tokens may be verified through the Backend API. */
+  readonly opaqueTokens: boolean;
+  /**
+   * The machine token types whose opaque form this verifier has a key for (`m2m_token` with
+   * `machineSecretKey` or `secretKey`; `api_key` and `oauth_token` with `secretKey`); empty with
+   * `opaqueTokens: false`.
+   */
+  readonly opaqueTokenTypes: readonly ClerkMachineTokenType[];
+  readonly opaqueTokenCacheTtlInMs: number;
+  readonly apiTimeoutInMs: number;
 }
 
 /** Key material. Internal: the remote headers may hold the secret key. */
@@ -160,9 +205,16 @@ export type KeyMaterial =
   | { readonly kind: 'static'; readonly key: KeyObject }
   | { readonly kind: 'remote'; readonly url: URL; readonly headers: Readonly<Record<string, string>> };
 
+/** Keys for the Backend API's opaque-token endpoints. Internal: never in config, messages or logs. */
+export interface OpaqueTokenKeys {
+  readonly secretKey: string | null;
+  readonly machineSecretKey: string | null;
+}
+
 export interface ResolvedConfig {
   readonly config: ClerkConfig;
   readonly keys: KeyMaterial;
+  readonly opaqueTokenKeys: OpaqueTokenKeys;
   /** `null` when logging is off. */
   readonly logger: ClerkLogger | null;
 }
@@ -188,6 +240,11 @@ const VERIFIER_OPTION_SET: Record<keyof ClerkVerifierOptions, true> = {
   jwksStaleWindowInMs: true,
   tokenCacheSize: true,
   logger: true,
+  audience: true,
+  machineSecretKey: true,
+  opaqueTokens: true,
+  opaqueTokenCacheTtlInMs: true,
+  apiTimeoutInMs: true,
   env: true,
 };
 
@@ -198,6 +255,9 @@ export const VERIFIER_OPTIONS = Object.keys(VERIFIER_OPTION_SET) as (keyof Clerk
 export const DEFAULT_API_URL = 'https://api.clerk.com';
 const JWKS_PATH = '/.well-known/jwks.json';
 const SECRET_KEY = /^sk_(test|live)_[A-Za-z0-9+/=_-]+$/;
+const MACHINE_SECRET_KEY = /^ak_[A-Za-z0-9+/=_-]+$/;
+/** Largest `opaqueTokenCacheTtlInMs`: 5 minutes, how long a revoked opaque token may keep working at most. */
+export const MAX_OPAQUE_TOKEN_CACHE_TTL_MS = 300_000;
 const REALM = /^[\x20-\x7e]{1,100}$/;
 // setTimeout (and so AbortSignal.timeout) cannot wait longer.
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -264,6 +324,8 @@ export function resolveConfig(options: ClerkVerifierOptions = {}): ResolvedConfi
     );
   }
 
+  const machineSecretKey = read('machineSecretKey');
+  if (machineSecretKey !== undefined) checkMachineSecretKey(machineSecretKey);
   const apiUrl = parseApiUrl(read('apiUrl') ?? DEFAULT_API_URL);
   const jwksUriValue = read('jwksUri');
   const jwksUri = jwksUriValue === undefined ? null : parseJwksUri(jwksUriValue, publishable, apiUrl, secretKey);
@@ -293,6 +355,16 @@ export function resolveConfig(options: ClerkVerifierOptions = {}): ResolvedConfi
     );
   }
 
+  // The opaque forms each key can verify (Clerk's Backend API: M2M with either key, the others with the secret key).
+  const opaqueTokens = options.opaqueTokens === undefined ? true : checkBoolean(options.opaqueTokens, 'opaqueTokens');
+  const opaqueTokenTypes: ClerkMachineTokenType[] = !opaqueTokens
+    ? []
+    : secretKey !== undefined
+      ? ['m2m_token', 'api_key', 'oauth_token']
+      : machineSecretKey !== undefined
+        ? ['m2m_token']
+        : [];
+
   const config: ClerkConfig = Object.freeze({
     name,
     keySource,
@@ -310,8 +382,15 @@ export function resolveConfig(options: ClerkVerifierOptions = {}): ResolvedConfi
     jwksCacheMaxAgeInMs: checkNumber(options.jwksCacheMaxAgeInMs, 'jwksCacheMaxAgeInMs', 600_000, { min: 1, max: MAX_KEY_SET_MS }),
     jwksStaleWindowInMs: checkNumber(options.jwksStaleWindowInMs, 'jwksStaleWindowInMs', 3_600_000, { min: 0, max: MAX_KEY_SET_MS }),
     tokenCacheSize: checkCount(options.tokenCacheSize, 'tokenCacheSize', DEFAULT_TOKEN_CACHE_SIZE, MAX_TOKEN_CACHE_SIZE),
+    apiUrl: apiUrl.href.replace(/\/$/, ''),
+    audience: resolveAudience(options.audience),
+    opaqueTokens,
+    opaqueTokenTypes: Object.freeze(opaqueTokenTypes),
+    opaqueTokenCacheTtlInMs: checkNumber(options.opaqueTokenCacheTtlInMs, 'opaqueTokenCacheTtlInMs', 10_000, { min: 0, max: MAX_OPAQUE_TOKEN_CACHE_TTL_MS, integer: true }),
+    apiTimeoutInMs: checkNumber(options.apiTimeoutInMs, 'apiTimeoutInMs', 5000, { min: 1, max: MAX_TIMER_MS, integer: true }),
   });
-  return Object.freeze({ config, keys: Object.freeze(keys), logger: resolveLogger(options.logger) });
+  const opaqueTokenKeys = Object.freeze({ secretKey: secretKey ?? null, machineSecretKey: machineSecretKey ?? null });
+  return Object.freeze({ config, keys: Object.freeze(keys), opaqueTokenKeys, logger: resolveLogger(options.logger) });
 }
 
 /** Reads an optional boolean option. */
@@ -372,10 +451,50 @@ export function checkSecretKey(secretKey: string): 'development' | 'production' 
   if (/^pk_(test|live)_/.test(secretKey)) {
     throw new ClerkConfigError(`${label('secretKey')} holds a publishable key (pk_…); the secret key starts with sk_test_ or sk_live_.`, 'secretKey');
   }
+  if (MACHINE_SECRET_KEY.test(secretKey)) {
+    throw new ClerkConfigError(`${label('secretKey')} holds a machine secret key (ak_…): put it in ${label('machineSecretKey')}; the instance secret key starts with sk_test_ or sk_live_.`, 'secretKey');
+  }
   if (!SECRET_KEY.test(secretKey)) {
     throw new ClerkConfigError(`${label('secretKey')} is not a Clerk secret key: expected sk_test_… or sk_live_… followed by base64 characters (Clerk Dashboard → API Keys).`, 'secretKey');
   }
   return secretKey.startsWith('sk_live_') ? 'production' : 'development';
+}
+
+/** Checks the shape of a machine secret key (`ak_…`), never printing it. */
+function checkMachineSecretKey(machineSecretKey: string): void {
+  if (SECRET_KEY.test(machineSecretKey)) {
+    throw new ClerkConfigError(
+      `${label('machineSecretKey')} holds an instance secret key (sk_…): put it in ${label('secretKey')}, which verifies opaque M2M tokens too; a machine secret key starts with ak_.`,
+      'machineSecretKey',
+    );
+  }
+  if (!MACHINE_SECRET_KEY.test(machineSecretKey)) {
+    throw new ClerkConfigError(`${label('machineSecretKey')} is not a Clerk machine secret key: expected ak_ followed by base64 characters (Clerk Dashboard → Machines).`, 'machineSecretKey');
+  }
+}
+
+/**
+ * `audience`: a string or a non-empty list of strings, none blank, with surrounding spaces or
+ * listed twice. No environment variable: a blank value is a mistake, not "no audience".
+ */
+function resolveAudience(given: unknown): readonly string[] {
+  const option = 'audience';
+  if (given === undefined) return Object.freeze([]);
+  const entries = typeof given === 'string' ? [given] : given;
+  if (!Array.isArray(entries) || !entries.every((entry) => typeof entry === 'string')) {
+    throw new ClerkConfigError(`${option} must be a string or a list of strings, e.g. 'https://api.example.com'.`, option);
+  }
+  if (entries.length === 0) {
+    throw new ClerkConfigError(`${option} is an empty list, which would accept no OAuth access token at all: list the audiences of this API, or leave the option undefined (then aud is not checked).`, option);
+  }
+  const audience: string[] = [];
+  entries.forEach((entry: string, index) => {
+    if (entry.trim() === '') throw new ClerkConfigError(`${option} ${entries.length === 1 ? 'is' : `entry ${index + 1} is`} blank: put the audience of this API there, or leave the option undefined.`, option);
+    if (entry.trim() !== entry || entry.length > 500) throw new ClerkConfigError(`${option} entry ${index + 1} has surrounding spaces or is over 500 characters: aud is compared exactly.`, option);
+    if (audience.includes(entry)) throw new ClerkConfigError(`${option}: "${entry}" is listed twice. List each audience once.`, option);
+    audience.push(entry);
+  });
+  return Object.freeze(audience);
 }
 
 function parseJwksUri(value: string, publishable: PublishableKeyInfo | null, apiUrl: URL, secretKey: string | undefined): URL {

@@ -1,15 +1,26 @@
 /**
- * The framework-free core: verify Clerk session tokens anywhere (Hono, Fastify, workers…). It
+ * The framework-free core: verify Clerk session and machine tokens anywhere (Hono, Fastify, workers…). It
  * needs no Express and no Express types; `express-clerk-jwt` re-exports all of it plus
  * `clerkAuth()`.
  */
-export { createClerkVerifier, MAX_HEADER_LENGTH, MAX_TOKEN_LENGTH, type ClerkVerifier } from './verify-token';
+export { createClerkVerifier, MAX_HEADER_LENGTH, MAX_TOKEN_LENGTH, type ClerkVerifier, type ClerkVerifyOptions } from './verify-token';
+export {
+  isMachineUser,
+  type AbsentSessionClaims,
+  type AcceptedTokenTypes,
+  type AcceptsToken,
+  type ClerkMachineTokenType,
+  type ClerkMachineUser,
+  type ClerkPrincipal,
+  type ClerkPrincipalOf,
+} from './machine-tokens';
+export { MAX_OPAQUE_TOKEN_LENGTH } from './verify-opaque-token';
 export { type ClerkConfig, type ClerkKeySource, type ClerkLogger, type ClerkVerifierOptions } from './config';
 export { ENV_VARS } from './env-vars';
 export type { ClerkKeySetEvent, ClerkLogEvent, ClerkRequestRefusedEvent } from './log-events';
-export type { ClerkUser, ClerkOrganizationClaim } from './claims';
+export type { ClerkUser, ClerkOrganizationClaim, ClerkTokenType } from './claims';
 export { authorize, type AuthorizeUser } from './authorize';
-export { getAuth, toAuth, type ClerkAuth } from './auth-object';
+export { getAuth, toAuth, type ClerkAuth, type ClerkAuthBase, type ClerkMachineAuth, type ClerkSessionAuth } from './auth-object';
 export { checkHas, prefixWithOrg, type ClerkHasParams } from './has';
 export { decodeOrgPermissions, parseScopedNames, type ClerkScopedNames } from './permissions';
 export {

@@ -3,6 +3,7 @@ export const ENV_VARS = {
   jwksUri: 'CLERK_JWKS_URI',
   publishableKey: 'CLERK_PUBLISHABLE_KEY',
   secretKey: 'CLERK_SECRET_KEY',
+  machineSecretKey: 'CLERK_MACHINE_SECRET_KEY',
   jwtKey: 'CLERK_JWT_KEY',
   apiUrl: 'CLERK_API_URL',
   authorizedParties: 'CLERK_AUTHORIZED_PARTIES',

@@ -18,7 +18,8 @@
  * - `insufficient_scope` (403): the token is valid but `authorizeUser` or a guard said no.
  * - `jwks_unavailable` (503): the signing keys could not be loaded; retry later.
  * - `backend_api_unavailable` (503): Clerk's Backend API could not answer a lookup (user,
- *   memberships) an authorization policy needs; retry later.
+ *   memberships) an authorization policy needs, or the verification of an opaque machine token
+ *   (`mt_…`, `ak_…`, `oat_…`); retry later.
  * - the `webhook_…` codes of {@link WebhookVerificationError} (`clerkWebhook()`).
  */
 export type ClerkAuthErrorCode =
@@ -40,7 +41,9 @@ export type InvalidTokenReason =
    * (`MAX_TOKEN_LENGTH`), a header segment longer than 512 characters (`MAX_HEADER_LENGTH`; Clerk's
    * are about 120), a segment that is not canonical base64url (padding, `+` or `/`, a length of
    * 4n+1, or unused bits set in its last character: each token has one spelling), a header that is
-   * not strict UTF-8, or a header or payload that repeats a member name.
+   * not strict UTF-8, or a header or payload that repeats a member name. An opaque machine token
+   * (`mt_…`, `ak_…`, `oat_…`) shorter than 16 characters after its prefix, longer than 512 in all,
+   * or outside RFC 6750's token alphabet.
    */
   | 'malformed'
   /** Header `alg` is not RS256 (`none` and HMAC are never accepted). */
@@ -55,16 +58,36 @@ export type InvalidTokenReason =
    * starts with `mch_`), an OAuth access token (opaque `oat_…`, or a JWT with header `typ`
    * `at+jwt` / `application/at+jwt`) or an API key (`ak_…`). The `sub` of a JWT is read only once
    * its signature is verified. In a session cookie, any category other than a session token
-   * (JWT templates included), as Clerk's `authenticateRequest` does.
+   * (JWT templates included), as Clerk's `authenticateRequest` does. On a route with
+   * `acceptsToken`, any token of a type it does not list (the description names the type found
+   * and those accepted), or an opaque M2M/OAuth token where `opaqueTokens` is false.
    */
   | 'token_type_mismatch'
+  /**
+   * An opaque machine token (`mt_…`, `ak_…`, `oat_…`) that Clerk's Backend API does not know (404):
+   * never issued, deleted, or mistyped.
+   */
+  | 'token_not_found'
+  /** A machine token that was revoked (the Backend API says `revoked: true`). */
+  | 'token_revoked'
+  /**
+   * `aud` is not one of `audience`: an OAuth access token without `aud`, or any token whose `aud`
+   * names none of them (or is not a string or a list of strings).
+   */
+  | 'invalid_audience'
   /** No key in the key set matches the token's `kid`. */
   | 'unknown_key'
   /** The signature does not verify with the instance's key. */
   | 'invalid_signature'
-  /** A required claim is missing or of the wrong type (`sub`, `exp`, `nbf`, `iat`). */
+  /**
+   * A required claim is missing or of the wrong type (`sub`, `exp`, `nbf`, `iat`); an M2M token
+   * whose `sub` is not a machine id; a session token with a `tokenType` claim (reserved).
+   */
   | 'invalid_claims'
-  /** `exp` is in the past (beyond the clock skew). */
+  /**
+   * `exp` is in the past (beyond the clock skew); for an opaque machine token, the Backend API says
+   * `expired: true` or its `expiration` has passed.
+   */
   | 'expired'
   /** `nbf` is in the future (beyond the clock skew). */
   | 'not_yet_valid'
@@ -191,6 +214,9 @@ const TOKEN_PROBLEMS: Readonly<Record<InvalidTokenReason, string>> = {
   invalid_header: 'the token header is not that of a Clerk session token',
   unsupported_category: 'the token is not a Clerk session token (JWT template or unknown category)',
   token_type_mismatch: 'the token is a Clerk machine token (M2M, OAuth access token or API key), not a session token',
+  token_not_found: 'Clerk does not know this token',
+  token_revoked: 'the token has been revoked',
+  invalid_audience: 'the token is not meant for this API (aud)',
   unknown_key: 'no signing key of this Clerk instance matches the token kid',
   invalid_signature: 'the token signature is invalid',
   invalid_claims: 'the token claims are missing or malformed',
@@ -265,13 +291,19 @@ export class BackendApiUnavailableError extends ClerkAuthError {
   /** What went wrong, e.g. `the request timed out after 5000 ms`. */
   readonly problem: string;
 
-  constructor(problem: string, options?: ClerkAuthErrorOptions & { retryAfterSeconds?: number }) {
+  constructor(problem: string, options?: ClerkAuthErrorOptions & { retryAfterSeconds?: number; lookup?: 'user' | 'token' | undefined }) {
     super(
       'backend_api_unavailable',
       503,
       `Clerk's Backend API could not answer: ${problem}.`,
       { 'Retry-After': String(options?.retryAfterSeconds ?? JWKS_RETRY_AFTER_SECONDS) },
-      { ...options, publicMessage: "Could not check the user with Clerk's Backend API. Try again shortly." },
+      {
+        ...options,
+        publicMessage:
+          options?.lookup === 'token'
+            ? "Could not verify the token with Clerk's Backend API. Try again shortly."
+            : "Could not check the user with Clerk's Backend API. Try again shortly.",
+      },
     );
     this.problem = problem;
   }

@@ -6,27 +6,45 @@ import { ClerkAuthError, ClerkConfigError, InvalidTokenError, MissingTokenError 
 import { describeMissingBearer, extractBearerToken } from './extract-token';
 import { loggerOf, report } from './log-events';
 import { createSessionCookieAuthenticator, type SessionCookieRequest, type SessionCookieToken } from './authenticate-session-cookies';
-import { cachedVerification, sharedOrNewVerifier, type ClerkVerifier } from './verify-token';
+import { assertCookieAccepted, isSessionOnly, type AcceptedTypes, type AcceptsToken, type ClerkMachineUser, type ClerkPrincipal, type ClerkPrincipalOf } from './machine-tokens';
+import { acceptedTypesFor, acceptingVerification, cachedVerification, sharedOrNewVerifier, type ClerkVerifier } from './verify-token';
 
 declare global {
   // Types `req.user` in every Express app that imports this package.
   namespace Express {
     interface User extends ClerkUser {}
     interface Request {
-      /** Verified Clerk session claims, set by `clerkAuth()`. */
-      user?: User | undefined;
+      /**
+       * Set by `clerkAuth()`: the verified Clerk session claims (`User`), or, on a route whose
+       * `acceptsToken` lets machine tokens in, a `ClerkMachineUser` (it has `tokenType`; session
+       * claims never do).
+       */
+      user?: User | ClerkMachineUser | undefined;
     }
   }
 }
 
-/** Options of {@link clerkAuth}: those of the verifier plus how the middleware behaves. */
-export interface ClerkAuthOptions extends ClerkVerifierOptions {
+/**
+ * Options of {@link clerkAuth}: those of the verifier plus how the middleware behaves. `A` is the
+ * `acceptsToken` value, which types `authorizeUser`'s first argument.
+ */
+export interface ClerkAuthOptions<A extends AcceptsToken = 'session_token'> extends ClerkVerifierOptions {
   /**
-   * Runs after verification with the claims and the request; return `true` to allow. Anything else
-   * answers 403 `insufficient_scope`; a throw goes to `next(err)` (your 500). Default allows every
-   * verified user.
+   * Which Clerk tokens this middleware accepts: `'session_token'`, `'m2m_token'`, `'api_key'`,
+   * `'oauth_token'`, `'any'`, or a list of the first four (e.g. `['session_token', 'm2m_token']`).
+   * A token of another type is a 401 `invalid_token` (reason `token_type_mismatch`). A machine
+   * token becomes a `ClerkMachineUser` in `req.user`. Opaque machine tokens need keys (see the
+   * README, "Machine tokens"): a type accepted without them is a startup error. An unknown name,
+   * an empty list or a repeated type is a startup error. Default is `'session_token'`.
    */
-  authorizeUser?: AuthorizeUser<Request> | undefined;
+  acceptsToken?: A | undefined;
+  /**
+   * Runs after verification with the verified principal (session claims, or a machine principal
+   * on routes that accept machine tokens) and the request; return `true` to allow. Anything else
+   * answers 403 `insufficient_scope`; a throw goes to `next(err)` (your 500). Default allows every
+   * verified principal of an accepted type.
+   */
+  authorizeUser?: AuthorizeUser<Request, ClerkPrincipalOf<NoInfer<A>>> | undefined;
   /**
    * When true, a request without Bearer credentials (or with a pending session) goes on with
    * `req.user` undefined (even if an earlier middleware had set it) and `authorizeUser` is not
@@ -65,7 +83,7 @@ export interface AdapterSettings {
   readonly logger: ClerkLogger | null;
 }
 
-const ADAPTER_OPTIONS: readonly (keyof ClerkAuthOptions)[] = ['authorizeUser', 'optional', 'forwardErrors', 'verifier', 'sessionCookie'];
+const ADAPTER_OPTIONS: readonly (keyof ClerkAuthOptions)[] = ['acceptsToken', 'authorizeUser', 'optional', 'forwardErrors', 'verifier', 'sessionCookie'];
 const DEFAULT_SETTINGS: AdapterSettings = Object.freeze({ realm: 'clerk', forwardErrors: false, logger: null });
 // What clerkAuth() leaves on a request for the guards behind it. Symbol-keyed properties rather
 // than WeakMaps: a WeakMap entry per request is an ephemeron the garbage collector must trace,
@@ -77,7 +95,7 @@ const PENDING = Symbol('express-clerk-jwt.pending');
 
 interface MarkedRequest {
   [SETTINGS]?: AdapterSettings | undefined;
-  [VERIFIED]?: ClerkUser | undefined;
+  [VERIFIED]?: ClerkPrincipal | undefined;
   [PENDING]?: true | undefined;
 }
 
@@ -90,25 +108,28 @@ export function adapterSettings(req: Request): AdapterSettings {
 }
 
 /**
- * The claims a `clerkAuth()` verified for `req`, whatever `req.user` holds now: another auth
- * middleware, or one that decodes tokens without verifying them, may set `req.user` too.
+ * The principal (session claims or machine) a `clerkAuth()` verified for `req`, whatever
+ * `req.user` holds now: another auth middleware, or one that decodes tokens without verifying
+ * them, may set `req.user` too.
  */
-export function verifiedClaims(req: Request): ClerkUser | undefined {
+export function verifiedClaims(req: Request): ClerkPrincipal | undefined {
   return (req as MarkedRequest)[VERIFIED];
 }
 
 /**
- * Express middleware that requires a valid Clerk session token: `Authorization: Bearer <token>` →
- * verified claims in `req.user` → `authorizeUser(user, req)` → `next()`. Refusals are answered
- * with the status and JSON body of their {@link ClerkAuthError}. Every method is authenticated,
- * `OPTIONS` included: mount CORS middleware before it, so that it answers preflights (which carry
- * no credentials) itself. Configuration is resolved and checked here, once.
+ * Express middleware that requires a valid Clerk session token (or, with `acceptsToken`, a machine
+ * token): `Authorization: Bearer <token>` → verified claims (or machine principal) in `req.user`
+ * → `authorizeUser(user, req)` → `next()`. Refusals are answered with the status and JSON body of
+ * their {@link ClerkAuthError}. Every method is authenticated, `OPTIONS` included: mount CORS
+ * middleware before it, so that it answers preflights (which carry no credentials) itself.
+ * Configuration is resolved and checked here, once.
  *
  * @throws {ClerkConfigError} when the options or environment cannot work.
  */
-export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
+export function clerkAuth<const A extends AcceptsToken = 'session_token'>(options: ClerkAuthOptions<A> = {}): RequestHandler {
   assertKnownOptions(options, [...VERIFIER_OPTIONS, ...ADAPTER_OPTIONS], 'clerkAuth');
   const {
+    acceptsToken,
     authorizeUser,
     optional: optionalOption,
     forwardErrors: forwardOption,
@@ -123,10 +144,14 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
   const forwardErrors = checkBoolean(forwardOption, 'forwardErrors');
   const verifier = sharedOrNewVerifier(shared, verifierOptions, 'clerkAuth');
   const realm = verifier.config.name;
+  const accepted: AcceptedTypes = acceptedTypesFor(verifier.config, acceptsToken);
   const settings: AdapterSettings = Object.freeze({ realm, forwardErrors, logger: loggerOf(verifier) });
-  const readCookies = checkBoolean(cookieOption, 'sessionCookie') ? createSessionCookieAuthenticator(verifier) : null;
+  const readCookies = checkBoolean(cookieOption, 'sessionCookie') ? createCookieReader(verifier, accepted) : null;
 
-  const peek = cachedVerification(verifier);
+  // Session tokens alone (the default): the session path, with its synchronous cache hits.
+  const sessionOnly = isSessionOnly(accepted);
+  const peek = accepted.has('session_token') ? cachedVerification(verifier) : () => undefined;
+  const verifyAccepted = acceptingVerification(verifier);
 
   /**
    * Synchronous as far as it can be: a token the verifier's cache vouches for, with no
@@ -159,9 +184,10 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
   }
 
   async function verifyThenAccept(req: Request & MarkedRequest, token: string, check: SessionCookieToken['check'] | null): Promise<Outcome> {
-    let user: ClerkUser;
+    let user: ClerkPrincipal;
     try {
-      user = await verifier.verify(token);
+      // A cookie holds a session token or nothing, whatever the route accepts (Clerk's rule).
+      user = sessionOnly || check !== null ? await verifier.verify(token) : await verifyAccepted(token, accepted);
     } catch (error) {
       if (optional && error instanceof InvalidTokenError && error.reason === 'pending_session') {
         req[PENDING] = true;
@@ -173,13 +199,14 @@ export function clerkAuth(options: ClerkAuthOptions = {}): RequestHandler {
   }
 
   /** `check`: the session-cookie rules on the verified claims (cached or not), before anything trusts them. */
-  function accept(req: Request & MarkedRequest, user: ClerkUser, check: SessionCookieToken['check'] | null): Outcome | Promise<Outcome> {
-    const refusal = check === null ? null : check(user);
+  function accept(req: Request & MarkedRequest, user: ClerkPrincipal, check: SessionCookieToken['check'] | null): Outcome | Promise<Outcome> {
+    const refusal = check === null ? null : check(user as ClerkUser);
     if (refusal !== null) return { error: refusal };
-    req.user = user as Express.User;
+    req.user = user as Express.User | ClerkMachineUser;
     req[VERIFIED] = user;
     if (authorizeUser === undefined) return null;
-    return authorize(authorizeUser, user, req, realm).then(
+    // The principal's type is one acceptsToken lets in: what AuthorizeUser<Request, ClerkPrincipalOf<A>> expects.
+    return authorize(authorizeUser as AuthorizeUser<Request, ClerkPrincipal>, user, req, realm).then(
       () => null,
       (error: unknown) => ({ error }),
     );
@@ -306,6 +333,15 @@ function cookieRequestOf(req: Request): SessionCookieRequest {
     secure: (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true,
     headers: req.headers,
   };
+}
+
+/**
+ * The session-cookie reader of a `clerkAuth({ sessionCookie: true })`: a cookie only ever holds a
+ * session token, so the route must accept session tokens.
+ */
+function createCookieReader(verifier: ClerkVerifier, accepted: AcceptedTypes): ReturnType<typeof createSessionCookieAuthenticator> {
+  assertCookieAccepted(accepted);
+  return createSessionCookieAuthenticator(verifier);
 }
 
 /** Optional mode without a session: whatever an earlier middleware put in req.user is not ours to vouch for. */

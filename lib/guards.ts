@@ -3,6 +3,7 @@ import { toAuth, type ClerkAuth } from './auth-object';
 import { ClerkConfigError, InsufficientScopeError } from './errors';
 import { adapterSettings, clerkAuth, settle, unverifiedRequestError, verifiedClaims, type ClerkAuthOptions } from './express';
 import { prefixWithOrg } from './has';
+import type { AcceptsToken } from './machine-tokens';
 import { assertKnownOptions } from './config';
 import { checkName, type ClerkPolicy } from './policies';
 
@@ -25,15 +26,15 @@ export interface RequireAuthorizationOptions {
  *
  * @throws {ClerkConfigError} when the options cannot work, or ask for `optional: true`.
  */
-export function requireAuth(options?: Omit<ClerkAuthOptions, 'optional'>): RequestHandler {
+export function requireAuth<const A extends AcceptsToken = 'session_token'>(options?: Omit<ClerkAuthOptions<A>, 'optional'>): RequestHandler {
   if (options === undefined) return guard(null, () => true);
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new ClerkConfigError('requireAuth() options must be an object (or nothing, for a guard behind clerkAuth({ optional: true })).');
   }
-  if ((options as ClerkAuthOptions).optional === true) {
+  if ((options as { optional?: unknown }).optional === true) {
     throw new ClerkConfigError('requireAuth() cannot be optional: use clerkAuth({ optional: true }) instead.', 'optional');
   }
-  return clerkAuth(options);
+  return clerkAuth<A>(options);
 }
 
 /**
@@ -105,7 +106,19 @@ export function requirePolicy(policy: ClerkPolicy): RequestHandler {
   if (typeof policy !== 'function' || typeof policy.requirement !== 'string') {
     throw new ClerkConfigError('requirePolicy() needs a policy such as requireVerifiedEmail(client).', 'policy');
   }
-  return guard(policy.requirement, (auth, req) => policy(auth.sessionClaims, req));
+  return guard(policy.requirement, (auth, req) => (auth.sessionClaims === null ? false : policy(auth.sessionClaims, req)));
+}
+
+/**
+ * Requires this scope among those of a machine token (`getAuth(req).scopes`): an M2M token's
+ * `scopes` (for Clerk's M2M tokens, the machine ids it may call), an API key's `scopes`, an OAuth
+ * access token's `scp`/`scope`. Session tokens carry no scopes, so they get 403: put this guard
+ * behind a `clerkAuth({ acceptsToken })` that lets machine tokens in.
+ */
+export function requireScope(scope: string): RequestHandler {
+  oneArgument(arguments.length, 'requireScope', 'scope', 'scope');
+  const wanted = checkName(scope, 'scope');
+  return guard(`the scope "${wanted}" is required`, (auth) => auth.scopes.includes(wanted));
 }
 
 /**
@@ -114,7 +127,12 @@ export function requirePolicy(policy: ClerkPolicy): RequestHandler {
  */
 function oneArgument(count: number, factory: string, option: string, what: string): void {
   if (count > 1) {
-    const either = option === 'idOrSlug' ? "auth.orgSlug === 'a' || auth.orgSlug === 'b'" : `auth.has({ ${option}: 'a' }) || auth.has({ ${option}: 'b' })`;
+    const either =
+      option === 'idOrSlug'
+        ? "auth.orgSlug === 'a' || auth.orgSlug === 'b'"
+        : option === 'scope'
+          ? "auth.scopes.includes('a') || auth.scopes.includes('b')"
+          : `auth.has({ ${option}: 'a' }) || auth.has({ ${option}: 'b' })`;
     throw new ClerkConfigError(
       `${factory}() takes one ${what}: for any of several, use requireAuthorization((auth) => ${either}); for all of them, chain the guards.`,
       option,
@@ -150,7 +168,7 @@ function guard(requirement: string | null, check: AuthorizationCheck): RequestHa
     const { realm } = settings;
     const outcome = (async () => {
       try {
-        // Only claims a clerkAuth() verified for this request: not any req.user with a sub.
+        // Only what a clerkAuth() verified for this request: not any req.user with a sub.
         const user = verifiedClaims(req);
         if (user === undefined) throw unverifiedRequestError(req, realm);
         const auth = toAuth(user);

@@ -15,6 +15,7 @@ export {
   requirePlan,
   requirePolicy,
   requireRole,
+  requireScope,
   type AuthorizationCheck,
   type RequireAuthorizationOptions,
 } from './guards';

@@ -1,13 +1,15 @@
 import { toAuth } from './auth-object';
+import { createSessionCookieAuthenticator, type SessionCookieAuthenticator, type SessionCookieRequest, type SessionCookieToken } from './authenticate-session-cookies';
 import { authorize, type AuthorizeUser } from './authorize';
 import { createClerkBackendClient, type ClerkBackendClient, type ClerkBackendUser } from './backend-api';
-import type { ClerkUser } from './claims';
-import { assertKnownOptions, blankToUndefined, VERIFIER_OPTIONS, type ClerkLogger, type ClerkVerifierOptions } from './config';
+import type { ClerkTokenType, ClerkUser } from './claims';
+import { assertKnownOptions, blankToUndefined, checkBoolean, VERIFIER_OPTIONS, type ClerkLogger, type ClerkVerifierOptions } from './config';
 import { ENV_VARS } from './env-vars';
 import { BackendApiUnavailableError, ClerkAuthError, ClerkConfigError, InsufficientScopeError, InvalidRequestError, InvalidTokenError, MissingTokenError } from './errors';
 import { extractBearerToken } from './extract-token';
 import { loggerOf, report } from './log-events';
-import { sharedOrNewVerifier, type ClerkVerifier } from './verify-token';
+import { assertCookieAccepted, isMachineUser, isSessionOnly, type AcceptsToken, type ClerkPrincipal, type ClerkPrincipalOf } from './machine-tokens';
+import { acceptedTypesFor, acceptingVerification, sharedOrNewVerifier, type ClerkVerifier } from './verify-token';
 
 /** A method of a Mastra route rule. (`ALL` is in Mastra's type but matches no request in these lists.) */
 export type MastraRouteMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
@@ -40,6 +42,8 @@ export interface ClerkMastraProfile {
 
 /** The signed-in user of a request ({@link ClerkMastraAuthProvider.getCurrentUser}): the profile plus what the token says. */
 export interface ClerkMastraUser extends ClerkMastraProfile {
+  /** `session_token`, or the machine token type (then `id` is the token's `sub`, and there is no profile). */
+  tokenType: ClerkTokenType;
   /** Session id (`sid`); `null` for tokens without one. */
   sessionId: string | null;
   /** Active organization id (v1 `org_id`, v2 `o.id`); `null` without one. */
@@ -52,15 +56,31 @@ export interface ClerkMastraUser extends ClerkMastraProfile {
 
 /**
  * Options of {@link createMastraAuthProvider}: those of the verifier (or a shared `verifier`),
- * `authorizeUser`, Mastra's own provider options (`public`, `protected`, `mapUserToResourceId`)
- * and `backendClient` for Studio's user profile.
+ * `acceptsToken`, `sessionCookie`, `authorizeUser`, Mastra's own provider options (`public`,
+ * `protected`, `mapUserToResourceId`) and `backendClient` for Studio's user profile. `A` is the
+ * `acceptsToken` value, which types the users the provider hands Mastra.
  */
-export interface MastraAuthProviderOptions extends ClerkVerifierOptions {
+export interface MastraAuthProviderOptions<A extends AcceptsToken = 'session_token'> extends ClerkVerifierOptions {
   /**
-   * Runs after verification with the claims and Mastra's request; only `true` allows (Mastra
-   * answers 403 otherwise). Default allows every verified user.
+   * Which Clerk tokens the provider accepts, as `clerkAuth()`'s option: `'session_token'`,
+   * `'m2m_token'`, `'api_key'`, `'oauth_token'`, `'any'`, or a list of the first four. Agents and
+   * services calling Mastra with machine tokens need e.g. `['session_token', 'm2m_token']`. A token
+   * of another type is refused (Mastra answers 401). Default is `'session_token'`.
    */
-  authorizeUser?: AuthorizeUser<unknown> | undefined;
+  acceptsToken?: A | undefined;
+  /**
+   * When true, a request without a Bearer `Authorization` header may carry the session token in
+   * Clerk's cookies (`__session` + `__client_uat`), judged by the same rules as
+   * `clerkAuth({ sessionCookie: true })` (Mastra Studio served from your app's origin). Needs
+   * `publishableKey`, `authorizedParties`, and session tokens among `acceptsToken`. Default is false.
+   */
+  sessionCookie?: boolean | undefined;
+  /**
+   * Runs after verification with the verified principal (session claims, or a machine principal
+   * when `acceptsToken` lets machine tokens in) and Mastra's request; only `true` allows (Mastra
+   * answers 403 otherwise). Default allows every verified principal of an accepted type.
+   */
+  authorizeUser?: AuthorizeUser<unknown, ClerkPrincipalOf<NoInfer<A>>> | undefined;
   /** A verifier from `createClerkVerifier()` to share with `clerkAuth()`. Default creates one. */
   verifier?: ClerkVerifier | undefined;
   /**
@@ -79,9 +99,11 @@ export interface MastraAuthProviderOptions extends ClerkVerifierOptions {
    * The Mastra resource id of a verified user: memory threads, working memory and workflow runs
    * belong to it, and Mastra refuses a request for another resource's thread or run. Return ids
    * that cannot collide between users and organizations (Clerk's `user_` and `org_` ids cannot).
-   * Default is the user id, `sub`: every user has their own threads.
+   * Default is the user id, `sub`: every user has their own threads. For machine tokens `sub` too:
+   * an M2M token gets the machine's own threads (`mch_…`), an API key or OAuth access token those
+   * of the user (or organization) it belongs to.
    */
-  mapUserToResourceId?: ((user: ClerkUser) => string | null | undefined) | undefined;
+  mapUserToResourceId?: ((user: ClerkPrincipalOf<NoInfer<A>>) => string | null | undefined) | undefined;
   /**
    * Where {@link ClerkMastraAuthProvider.getCurrentUser} and `getUser` read profiles (name, email,
    * image): a client from `createClerkBackendClient()`, cached per user. `false` never calls the
@@ -94,8 +116,9 @@ export interface MastraAuthProviderOptions extends ClerkVerifierOptions {
 /**
  * The auth provider Mastra's server calls, as `server.auth` (Mastra 1.x). Mastra recognises a
  * provider by its methods, so this plain object works without `@mastra/core` as a dependency.
+ * `TUser` is what `acceptsToken` lets in: session claims by default.
  */
-export interface ClerkMastraAuthProvider {
+export interface ClerkMastraAuthProvider<TUser extends ClerkPrincipal = ClerkUser> {
   /** The provider name (the verifier's `name`). */
   readonly name: string;
   /** Extra public paths, when the `public` option was given. */
@@ -103,29 +126,32 @@ export interface ClerkMastraAuthProvider {
   /** Extra protected paths, when the `protected` option was given. */
   readonly protected?: MastraRoutePattern[];
   /**
-   * The verified claims, or `null` when the request carries no acceptable token (Mastra then
-   * answers 401). The token is the one of the request's `Authorization: Bearer` header: Mastra's
-   * `token` argument must be that one, and a token Mastra took from elsewhere (the `?apiKey=`
-   * query parameter) is refused. Without a readable request, `token` alone counts (a `Bearer `
-   * prefix is tolerated).
+   * The verified claims (or machine principal), or `null` when the request carries no acceptable
+   * token (Mastra then answers 401). The token is the one of the request's `Authorization: Bearer`
+   * header: Mastra's `token` argument must be that one, and a token Mastra took from elsewhere
+   * (the `?apiKey=` query parameter) is refused. With `sessionCookie`, a request without a Bearer
+   * header may carry the session token in Clerk's cookies. Without a readable request, `token`
+   * alone counts (a `Bearer ` prefix is tolerated).
    *
-   * @throws {JwksUnavailableError} (503) when the signing keys cannot be loaded: an outage is not
-   *   a bad token. (Mastra's server logs it and answers its own 401.)
+   * @throws {JwksUnavailableError} (503) when the signing keys cannot be loaded, and
+   *   {@link BackendApiUnavailableError} (503) when the Backend API cannot judge an opaque machine
+   *   token: an outage is not a bad token. (Mastra's server logs it and answers its own 401.)
    */
-  authenticateToken(token: string, request?: unknown): Promise<ClerkUser | null>;
+  authenticateToken(token: string, request?: unknown): Promise<TUser | null>;
   /**
    * Whether the user may go on (Mastra answers 403 on `false`).
    *
    * @throws whatever `authorizeUser` throws, such as a Backend API 503; Mastra answers 500.
    */
-  authorizeUser(user: ClerkUser, request?: unknown): Promise<boolean>;
+  authorizeUser(user: TUser, request?: unknown): Promise<boolean>;
   /** The resource id Mastra scopes memory and workflow runs with: `mapUserToResourceId`, default `sub`. */
-  mapUserToResourceId(user: ClerkUser): string | null | undefined;
+  mapUserToResourceId(user: TUser): string | null | undefined;
   /**
    * For Mastra Studio (`GET /api/auth/me`): the signed-in user of `request`, authenticated as
    * `authenticateToken` does, with the Backend API profile when there is a client. `null` when
    * the request has no acceptable token, or Clerk no longer knows the user. A Backend API outage
-   * leaves the profile fields out; it never changes who is signed in.
+   * leaves the profile fields out; it never changes who is signed in. For a machine token: its
+   * `sub` as `id` and its `tokenType`, without a profile or organization.
    *
    * @throws {JwksUnavailableError} (503) when the signing keys cannot be loaded.
    */
@@ -139,7 +165,7 @@ export interface ClerkMastraAuthProvider {
   getUser(userId: string): Promise<ClerkMastraProfile | null>;
 }
 
-const PROVIDER_OPTIONS = ['authorizeUser', 'verifier', 'public', 'protected', 'mapUserToResourceId', 'backendClient'] as const;
+const PROVIDER_OPTIONS = ['acceptsToken', 'sessionCookie', 'authorizeUser', 'verifier', 'public', 'protected', 'mapUserToResourceId', 'backendClient'] as const;
 const BEARER = /^bearer\s+/i;
 const METHODS: readonly string[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 // Paths every Mastra server serves behind auth; a `public` entry matching all of them opens the API.
@@ -152,9 +178,13 @@ const MASTRA_ROUTES = ['/api/agents', '/api/agents/weather/generate', '/api/memo
  *
  * @throws {ClerkConfigError} when the options or environment cannot work.
  */
-export function createMastraAuthProvider(options: MastraAuthProviderOptions = {}): ClerkMastraAuthProvider {
+export function createMastraAuthProvider<const A extends AcceptsToken = 'session_token'>(
+  options: MastraAuthProviderOptions<A> = {},
+): ClerkMastraAuthProvider<ClerkPrincipalOf<A>> {
   assertKnownOptions(options, [...VERIFIER_OPTIONS, ...PROVIDER_OPTIONS], 'createMastraAuthProvider');
   const {
+    acceptsToken,
+    sessionCookie: cookieOption,
     authorizeUser,
     verifier: shared,
     public: publicOption,
@@ -172,19 +202,30 @@ export function createMastraAuthProvider(options: MastraAuthProviderOptions = {}
   const publicPaths = checkRoutePatterns(publicOption, 'public');
   const protectedPaths = checkRoutePatterns(protectedOption, 'protected');
   const verifier = sharedOrNewVerifier(shared, verifierOptions, 'createMastraAuthProvider');
+  const accepted = acceptedTypesFor(verifier.config, acceptsToken);
+  const readCookies: SessionCookieAuthenticator | null = checkBoolean(cookieOption, 'sessionCookie') ? (assertCookieAccepted(accepted), createSessionCookieAuthenticator(verifier)) : null;
+  const sessionOnly = isSessionOnly(accepted);
+  const verifyAccepted = acceptingVerification(verifier);
   const backend = resolveBackendClient(clientOption, shared === undefined ? verifierOptions : {});
   const realm = verifier.config.name;
   const logger = loggerOf(verifier);
+  type User = ClerkPrincipalOf<A>;
 
   /**
    * The one place where a request's credentials are found (credentialsOf) and verified, for
    * authenticateToken and getCurrentUser (`token` is undefined there). Refusals are `null`;
-   * outages throw. Other credential sources (a session cookie) belong in credentialsOf, other
-   * token types in the verification here, so that both methods get them.
+   * outages throw. A cookie holds a session token only, whatever `acceptsToken` says.
    */
-  async function authenticate(token: string | undefined, request: unknown): Promise<ClerkUser | null> {
+  async function authenticate(token: string | undefined, request: unknown): Promise<User | null> {
     try {
-      return await verifier.verify(credentialsOf(token, request));
+      const found = credentialsOf(token, request);
+      if (found.check !== null) {
+        const claims = await verifier.verify(found.token);
+        const refusal = found.check(claims);
+        if (refusal !== null) throw refusal;
+        return claims as User;
+      }
+      return (sessionOnly ? await verifier.verify(found.token) : await verifyAccepted(found.token, accepted)) as User;
     } catch (error) {
       if (!(error instanceof InvalidTokenError || error instanceof MissingTokenError || error instanceof InvalidRequestError)) throw error;
       refused(logger, realm, error, request);
@@ -194,16 +235,18 @@ export function createMastraAuthProvider(options: MastraAuthProviderOptions = {}
 
   /**
    * The token to verify. With a request whose headers can be read, it is the Bearer token of its
-   * `Authorization` header and nothing else; otherwise Mastra's `token` argument.
+   * `Authorization` header and nothing else, or with `sessionCookie` (and no Bearer header) the
+   * session token of Clerk's cookies, with the checks its claims must pass; otherwise Mastra's
+   * `token` argument.
    *
-   * @throws {MissingTokenError | InvalidRequestError} when there is none, or it is malformed.
+   * @throws {MissingTokenError | InvalidRequestError | InvalidTokenError} when there is none, or it is malformed.
    */
-  function credentialsOf(token: string | undefined, request: unknown): string {
+  function credentialsOf(token: string | undefined, request: unknown): { token: string; check: SessionCookieToken['check'] | null } {
     const given = typeof token === 'string' ? token.trim().replace(BEARER, '').trim() : '';
     const authorization = headerOf(request, 'authorization');
     if (authorization === undefined) {
       if (given === '') throw new MissingTokenError({ realm });
-      return given;
+      return { token: given, check: null };
     }
     const fromHeader = authorization === null ? null : extractBearerToken(authorization, realm);
     if (fromHeader === null) {
@@ -211,23 +254,27 @@ export function createMastraAuthProvider(options: MastraAuthProviderOptions = {}
       if (authorization === null && given !== '') {
         throw new InvalidRequestError('the token must be sent in the Authorization header (Bearer), not in the URL', { realm });
       }
-      throw new MissingTokenError({ realm });
+      const cookieRequest = readCookies === null ? null : cookieRequestOf(request);
+      if (readCookies === null || cookieRequest === null) throw new MissingTokenError({ realm });
+      const cookies = readCookies(cookieRequest);
+      if (cookies.token === null) throw cookies.error;
+      return { token: cookies.token, check: cookies.check };
     }
     if (token !== undefined && given !== fromHeader) {
       throw new InvalidRequestError('the token Mastra passed is not the Bearer token of the Authorization header', { realm });
     }
-    return fromHeader;
+    return { token: fromHeader, check: null };
   }
 
-  async function authenticateToken(token: string, request?: unknown): Promise<ClerkUser | null> {
+  async function authenticateToken(token: string, request?: unknown): Promise<User | null> {
     return authenticate(typeof token === 'string' ? token : '', request);
   }
 
-  async function authorizeUserFn(user: ClerkUser, request?: unknown): Promise<boolean> {
+  async function authorizeUserFn(user: User, request?: unknown): Promise<boolean> {
     if (typeof user !== 'object' || user === null || typeof user.sub !== 'string' || user.sub === '') return false;
     if (authorizeUser === undefined) return true;
     try {
-      await authorize(authorizeUser, user, request, realm);
+      await authorize(authorizeUser as AuthorizeUser<unknown, User>, user, request, realm);
       return true;
     } catch (error) {
       if (!(error instanceof InsufficientScopeError)) throw error;
@@ -236,8 +283,8 @@ export function createMastraAuthProvider(options: MastraAuthProviderOptions = {}
     }
   }
 
-  function mapUserToResourceId(user: ClerkUser): string | null | undefined {
-    return mapOption === undefined ? user.sub : mapOption(user);
+  function mapUserToResourceId(user: User): string | null | undefined {
+    return mapOption === undefined ? user.sub : (mapOption as (user: User) => string | null | undefined)(user);
   }
 
   /** The profile of `userId`: `null` when Clerk does not know the user; without profile fields during an outage when `lenient`. */
@@ -255,12 +302,14 @@ export function createMastraAuthProvider(options: MastraAuthProviderOptions = {}
   }
 
   async function getCurrentUser(request: unknown): Promise<ClerkMastraUser | null> {
-    const user = await authenticate(undefined, request);
+    const user: ClerkPrincipal | null = await authenticate(undefined, request);
     if (user === null) return null;
+    // A machine has no Clerk user profile to show (an API key's or OAuth token's owner is not who is at the keyboard).
+    if (isMachineUser(user)) return { id: user.sub, tokenType: user.tokenType, sessionId: null, orgId: null, orgRole: null, orgSlug: null };
     const profile = await profileOf(user.sub, true);
     if (profile === null) return null;
     const auth = toAuth(user);
-    return { ...profile, id: user.sub, sessionId: auth.sessionId, orgId: auth.orgId, orgRole: auth.orgRole, orgSlug: auth.orgSlug };
+    return { ...profile, id: user.sub, tokenType: 'session_token', sessionId: auth.sessionId, orgId: auth.orgId, orgRole: auth.orgRole, orgSlug: auth.orgSlug };
   }
 
   async function getUser(userId: string): Promise<ClerkMastraProfile | null> {
@@ -278,6 +327,21 @@ export function createMastraAuthProvider(options: MastraAuthProviderOptions = {}
     getCurrentUser,
     getUser,
   });
+}
+
+/**
+ * What the session-cookie rules read of the request Mastra passes: its Fetch `Request` (Mastra's
+ * Hono and Express adapters both pass one, wrapped as `{ raw, headers, header() }`), or a Node
+ * request (`method`, `originalUrl`/`url`, `headers`). `null` when it is neither.
+ */
+function cookieRequestOf(request: unknown): SessionCookieRequest | null {
+  if (typeof request !== 'object' || request === null) return null;
+  const raw = request instanceof Request ? request : (request as { raw?: unknown }).raw;
+  if (raw instanceof Request) return { method: raw.method, url: raw.url, headers: raw.headers };
+  const { method, url, originalUrl, headers, socket } = request as { method?: unknown; url?: unknown; originalUrl?: unknown; headers?: unknown; socket?: { encrypted?: unknown } };
+  const target = typeof originalUrl === 'string' ? originalUrl : url;
+  if (typeof method !== 'string' || typeof target !== 'string' || typeof headers !== 'object' || headers === null) return null;
+  return { method, url: target, secure: socket?.encrypted === true, headers: headers as SessionCookieRequest['headers'] };
 }
 
 /**

@@ -2,14 +2,16 @@ import { toAuth } from './auth-object';
 import type { ClerkBackendClient } from './backend-api';
 import type { ClerkUser } from './claims';
 import { ClerkConfigError } from './errors';
+import { isMachineUser, type ClerkPrincipal } from './machine-tokens';
 
 /**
  * A ready-made authorization rule: usable as `authorizeUser` (of `clerkAuth()` or the Mastra
  * provider) and, through `requirePolicy()`, as a route guard. `requirement` says in words what it
- * asks for; it is the `error_description` of the 403.
+ * asks for; it is the `error_description` of the 403. The ready-made policies are about users
+ * signed in to a session: a machine principal (M2M token, API key, OAuth access token) is refused.
  */
 export interface ClerkPolicy {
-  (user: ClerkUser, req?: unknown): Promise<boolean>;
+  (user: ClerkPrincipal, req?: unknown): Promise<boolean>;
   readonly requirement: string;
 }
 
@@ -66,7 +68,7 @@ export function checkName(value: unknown, option: string): string {
 }
 
 function policy(requirement: string, check: (user: ClerkUser) => Promise<boolean>): ClerkPolicy {
-  const run = async (user: ClerkUser, _req?: unknown, next?: unknown): Promise<boolean> => {
+  const run = async (user: ClerkPrincipal, _req?: unknown, next?: unknown): Promise<boolean> => {
     // Mounted as middleware by mistake, (req, res, next): fail that request loudly rather than
     // leave it hanging (or reject where Express 4 would not catch it).
     if (typeof next === 'function') {
@@ -74,7 +76,9 @@ function policy(requirement: string, check: (user: ClerkUser) => Promise<boolean
       return false;
     }
     if (typeof user !== 'object' || user === null || typeof user.sub !== 'string' || user.sub === '') return false;
-    return (await check(user)) === true;
+    // Session users only: a machine has no email and no memberships of its own.
+    if (isMachineUser(user)) return false;
+    return (await check(user as ClerkUser)) === true;
   };
   return Object.freeze(Object.assign(run, { requirement }));
 }

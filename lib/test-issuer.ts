@@ -11,7 +11,7 @@ import { assertKnownOptions, checkBoolean } from './config';
 import { ENV_VARS } from './env-vars';
 import { ClerkConfigError } from './errors';
 import { createSigningKey, type SigningKey } from './signing-key';
-import { buildSessionClaims, type MintOptions } from './test-tokens';
+import { buildMachineClaims, buildSessionClaims, type MachineMintOptions, type MintOptions } from './test-tokens';
 
 /** A public RSA key as a JWKS serves it. */
 export interface PublicJwk {
@@ -74,6 +74,26 @@ export interface TestIssuer {
    * @throws {TypeError} when the options cannot be expressed (e.g. `pending` in a v1 token).
    */
   mint(claims?: Readonly<Record<string, unknown>>, options?: MintOptions): Promise<string>;
+  /**
+   * Signs a Clerk-shaped M2M token (JWT format), for routes with `acceptsToken` including
+   * `m2m_token`: header `cat: cl_B7d4PD333AAA` (see `category`), `sub: "mch_test"`,
+   * `jti: "mt_…"`, `iss`, `iat` now, `nbf` ten seconds ago, `exp` in an hour, `scopes` and `aud`
+   * when asked. `claims` win (e.g. `{ sub: 'mch_reports' }`); an `undefined` claim is removed.
+   *
+   * @throws {ClerkConfigError} for an unknown option.
+   * @throws {TypeError} when the options cannot be expressed.
+   */
+  mintM2M(claims?: Readonly<Record<string, unknown>>, options?: MachineMintOptions): Promise<string>;
+  /**
+   * Signs a Clerk-shaped OAuth access token (JWT format, RFC 9068), for routes with
+   * `acceptsToken` including `oauth_token`: header `typ: at+jwt`, `sub: "user_test"`,
+   * `client_id: "client_test"`, `jti: "oat_…"`, `iss`, `iat`, `nbf`, `exp` in an hour, `scp` and
+   * `aud` when asked. `claims` win; an `undefined` claim is removed.
+   *
+   * @throws {ClerkConfigError} for an unknown option.
+   * @throws {TypeError} when the options cannot be expressed.
+   */
+  mintOAuth(claims?: Readonly<Record<string, unknown>>, options?: MachineMintOptions): Promise<string>;
   /**
    * Makes a new signing key (a new `kid`) and serves it. The old key stops being served unless
    * `keepPrevious` is true. Returns the new `kid`.
@@ -148,6 +168,9 @@ export async function startLoopbackServer(handler: RequestListener, options: Loo
 
 const TEST_ISSUER_OPTIONS: readonly (keyof TestIssuerOptions)[] = ['host', 'port', 'kid', 'authorizedParty', 'version'];
 const MINT_OPTIONS: readonly (keyof MintOptions)[] = ['version', 'expiresInSeconds', 'organization', 'pending', 'kid'];
+const M2M_MINT_OPTIONS: readonly (keyof MachineMintOptions)[] = ['scopes', 'audience', 'expiresInSeconds', 'kid', 'category'];
+const OAUTH_MINT_OPTIONS: readonly (keyof MachineMintOptions)[] = ['scopes', 'audience', 'expiresInSeconds', 'kid', 'type'];
+const M2M_TOKEN_CATEGORY = 'cl_B7d4PD333AAA';
 const JWKS_PATH = '/.well-known/jwks.json';
 const SESSION_TOKEN_CATEGORY = 'cl_B7d4PD111AAA';
 
@@ -205,6 +228,9 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     [ENV_VARS.secretKey]: '',
   });
 
+  const sign = (payload: Record<string, unknown>, header: Record<string, string>): Promise<string> =>
+    new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'RS256', ...header }).sign(current.privateKey);
+
   return {
     issuer,
     jwksUri,
@@ -228,6 +254,22 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
         .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid, cat: SESSION_TOKEN_CATEGORY })
         .sign(current.privateKey);
+    },
+    async mintM2M(claims = {}, mintOptions = {}) {
+      assertKnownOptions(mintOptions, M2M_MINT_OPTIONS, 'mintM2M');
+      checkKid(mintOptions.kid);
+      const category = mintOptions.category === undefined ? M2M_TOKEN_CATEGORY : mintOptions.category;
+      if (category !== null && (typeof category !== 'string' || category === '')) throw new ClerkConfigError('category must be a non-empty string, or null to leave cat out.', 'category');
+      const payload = buildMachineClaims('m2m_token', { ...mintOptions, issuer }, claims);
+      return sign(payload, { typ: 'JWT', kid: mintOptions.kid ?? current.kid, ...(category === null ? {} : { cat: category }) });
+    },
+    async mintOAuth(claims = {}, mintOptions = {}) {
+      assertKnownOptions(mintOptions, OAUTH_MINT_OPTIONS, 'mintOAuth');
+      checkKid(mintOptions.kid);
+      const type = mintOptions.type ?? 'at+jwt';
+      if (type !== 'at+jwt' && type !== 'application/at+jwt') throw new ClerkConfigError("type must be 'at+jwt' or 'application/at+jwt'.", 'type');
+      const payload = buildMachineClaims('oauth_token', { ...mintOptions, issuer }, claims);
+      return sign(payload, { typ: type, kid: mintOptions.kid ?? current.kid });
     },
     async rotateKey(rotateOptions = {}) {
       assertKnownOptions(rotateOptions, ['keepPrevious'], 'rotateKey');

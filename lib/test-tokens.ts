@@ -79,7 +79,7 @@ export function buildSessionClaims(input: SessionClaimsInput, overrides: Readonl
   if (input.organization !== undefined) {
     Object.assign(claims, version === 2 ? organizationClaimsV2(input.organization) : organizationClaimsV1(input.organization));
   }
-  Object.assign(claims, overrides);
+  assignOwn(claims, overrides);
   for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
   return claims;
 }
@@ -123,4 +123,73 @@ function organizationClaimsV2(organization: TestOrganization): Record<string, un
     o['fpm'] = features.map((feature) => String(masks.get(feature))).join(',');
   }
   return { o, fea: features.length > 0 ? features.map((feature) => `o:${feature}`).join(',') : undefined };
+}
+
+/**
+ * How {@link TestIssuer.mintM2M} and {@link TestIssuer.mintOAuth} shape a machine JWT; the claims
+ * given still win.
+ */
+export interface MachineMintOptions {
+  /**
+   * Scopes: for an M2M token the `scopes` claim (space-separated; Clerk's M2M scopes are the
+   * machine ids it may call, e.g. `['mch_billing']`), for an OAuth access token the `scp` claim.
+   * Default is none (the claim is left out).
+   */
+  scopes?: readonly string[] | undefined;
+  /** `aud`: one audience or a list. Default is none. */
+  audience?: string | readonly string[] | undefined;
+  /** Lifetime from now, in seconds; zero or negative makes an expired token. Default is 3600 (1 hour). */
+  expiresInSeconds?: number | undefined;
+  /** `kid` put in the header instead of the current key's. Default is the current key's id. */
+  kid?: string | undefined;
+  /**
+   * M2M tokens: header `cat`. Default is Clerk's M2M category, `cl_B7d4PD333AAA`; `null` leaves it
+   * out (Clerk accepts an M2M JWT without `cat`); any other value makes a token Clerk refuses.
+   */
+  category?: string | null | undefined;
+  /** OAuth access tokens: header `typ`, `at+jwt` or `application/at+jwt`. Default is `at+jwt`. */
+  type?: 'at+jwt' | 'application/at+jwt' | undefined;
+}
+
+/** What a machine JWT payload is built from. */
+export interface MachineClaimsInput extends MachineMintOptions {
+  issuer: string;
+}
+
+const SCOPE = /^[\x21-\x7e]+$/;
+
+/**
+ * A Clerk-shaped M2M or OAuth access-token JWT payload. M2M: `sub: "mch_test"`, `jti: "mt_…"`,
+ * `scopes`. OAuth: `sub: "user_test"`, `client_id: "client_test"`, `jti: "oat_…"`, `scp`. Both:
+ * `iss`, `iat` now, `nbf` ten seconds ago, `exp`, and `aud` when asked. `overrides` win; an
+ * `undefined` override removes the claim.
+ *
+ * @throws {TypeError} when the options cannot be expressed.
+ */
+export function buildMachineClaims(type: 'm2m_token' | 'oauth_token', input: MachineClaimsInput, overrides: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
+  const lifetime = input.expiresInSeconds ?? 3600;
+  if (typeof lifetime !== 'number' || !Number.isFinite(lifetime)) throw new TypeError('expiresInSeconds must be a finite number.');
+  const scopes = input.scopes;
+  if (scopes !== undefined && (!Array.isArray(scopes) || !scopes.every((scope) => typeof scope === 'string' && SCOPE.test(scope)))) {
+    throw new TypeError('scopes must be a list of non-empty strings without spaces, e.g. ["mch_billing"] or ["read:invoices"].');
+  }
+  const audience = input.audience;
+  if (audience !== undefined && typeof audience !== 'string' && !(Array.isArray(audience) && audience.every((entry) => typeof entry === 'string'))) {
+    throw new TypeError('audience must be a string or a list of strings.');
+  }
+  const iat = Math.floor(Date.now() / 1000);
+  const claims: Record<string, unknown> =
+    type === 'm2m_token'
+      ? { iss: input.issuer, sub: 'mch_test', jti: `mt_${randomBytes(16).toString('hex')}`, iat, nbf: iat - 10, exp: iat + Math.trunc(lifetime) }
+      : { iss: input.issuer, sub: 'user_test', client_id: 'client_test', jti: `oat_${randomBytes(16).toString('hex')}`, iat, nbf: iat - 10, exp: iat + Math.trunc(lifetime) };
+  if (scopes !== undefined) claims[type === 'm2m_token' ? 'scopes' : 'scp'] = type === 'm2m_token' ? scopes.join(' ') : [...scopes];
+  if (audience !== undefined) claims['aud'] = typeof audience === 'string' ? audience : [...audience];
+  assignOwn(claims, overrides);
+  for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
+  return claims;
+}
+
+/** `Object.assign` that defines own properties: a `__proto__` claim becomes a claim, not the prototype. */
+function assignOwn(target: Record<string, unknown>, source: Readonly<Record<string, unknown>>): void {
+  for (const [name, value] of Object.entries(source)) Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
 }

@@ -24,6 +24,7 @@ import {
   requirePolicy,
   requireRole,
   requireVerifiedEmail,
+  type AcceptsToken,
   type ClerkAuthOptions,
   type ClerkBackendClientOptions,
   type ClerkVerifierOptions,
@@ -126,7 +127,24 @@ describe('createClerkVerifier() / clerkAuth(): options and environment', () => {
     ['clockSkewInMS', () => verifier({ clockSkewInMS: 1000 } as never), 'clockSkewInMS', ['did you mean "clockSkewInMs"']],
     ['jwksURI', () => verifier({ jwksURI: 'https://x' } as never), 'jwksURI', ['did you mean "jwksUri"']],
     ['clockTolerance', () => verifier({ clockTolerance: 5 } as never), 'clockTolerance', ['unknown option']],
-    ['audience (Clerk session tokens have none)', () => verifier({ audience: 'x' } as never), 'audience', ['unknown option']],
+    ['audiance', () => verifier({ audiance: 'x' } as never), 'audiance', ['did you mean "audience"']],
+    // audience: no env var, so a blank value, an empty list or a duplicate is a mistake (not "no aud check").
+    ["audience: ''", () => verifier({ audience: '' }), 'audience', ['blank']],
+    ["audience: [' ']", () => verifier({ audience: [' '] }), 'audience', ['blank']],
+    ['audience: []', () => verifier({ audience: [] }), 'audience', ['empty list']],
+    ["audience: ['a', 'a']", () => verifier({ audience: ['a', 'a'] }), 'audience', ['listed twice']],
+    ["audience: [' a']", () => verifier({ audience: [' a'] }), 'audience', ['surrounding spaces']],
+    ['audience: 42', () => verifier({ audience: 42 as never }), 'audience', ['string or a list of strings']],
+    ['audience: null', () => verifier({ audience: null as never }), 'audience', []],
+    // Machine tokens: keys of the right kind, booleans and bounds.
+    ['machineSecretKey: an sk_ key', () => verifier({ machineSecretKey: fakeSecretKey() }), 'machineSecretKey', ['instance secret key', label('secretKey')]],
+    ["machineSecretKey: 'x'", () => verifier({ machineSecretKey: 'x' }), 'machineSecretKey', ['ak_']],
+    ['CLERK_MACHINE_SECRET_KEY malformed', () => verifier({}, { CLERK_MACHINE_SECRET_KEY: 'mch_123' }), 'machineSecretKey', ['ak_']],
+    ['secretKey: an ak_ key', () => verifier({ secretKey: ['ak', 'x'.repeat(30)].join('_') }), 'secretKey', ['machine secret key', label('machineSecretKey')]],
+    ["opaqueTokens: 'false'", () => verifier({ opaqueTokens: 'false' as never }), 'opaqueTokens', ['true or false']],
+    ['opaqueTokenCacheTtlInMs: 300001', () => verifier({ opaqueTokenCacheTtlInMs: 300_001 }), 'opaqueTokenCacheTtlInMs', ['from 0 to 300000']],
+    ['opaqueTokenCacheTtlInMs: Infinity', () => verifier({ opaqueTokenCacheTtlInMs: Infinity }), 'opaqueTokenCacheTtlInMs', []],
+    ['apiTimeoutInMs: 0', () => verifier({ apiTimeoutInMs: 0 }), 'apiTimeoutInMs', []],
   ];
 
   it.each(ROWS)('%s', (_name, run, option, words = []) => {
@@ -149,7 +167,7 @@ describe('createClerkVerifier() / clerkAuth(): options and environment', () => {
     expect(parties({ authorizedParties: [A] }, { CLERK_AUTHORISED_PARTIES: B })).toEqual([A]);
     expect(parties({}, { CLERK_AUTHORIZED_PARTIES: A, CLERK_AUTHORIZED_PARTY: B })).toEqual([A]);
     // Clerk's own variables are not near misses.
-    expect(parties({}, { CLERK_API_KEY: 'x', CLERK_API_VERSION: 'v1', CLERK_MACHINE_SECRET_KEY: 'x', CLERK_ENCRYPTION_KEY: 'x', CLERK_DOMAIN: 'x' })).toEqual([]);
+    expect(parties({}, { CLERK_API_KEY: 'x', CLERK_API_VERSION: 'v1', CLERK_ENCRYPTION_KEY: 'x', CLERK_DOMAIN: 'x' })).toEqual([]);
     // Key sources: a blank option or env variable is unset.
     expect(verifier({ jwksUri: '  ' }, { CLERK_JWKS_URI: '' }).config.keySource).toBe('publishableKey');
     // Bounds are inclusive.
@@ -171,11 +189,25 @@ describe('createClerkVerifier() / clerkAuth(): options and environment', () => {
 });
 
 describe('clerkAuth() and the Mastra provider: their own options', () => {
-  const auth = (options: ClerkAuthOptions) => clerkAuth({ publishableKey: PK, env: {}, logger: false, ...options });
+  const auth = (options: ClerkAuthOptions<AcceptsToken>) => clerkAuth({ publishableKey: PK, env: {}, logger: false, ...options });
   const ROWS: Row[] = [
     ["optional: 'false'", () => auth({ optional: 'false' as never }), 'optional', ['true or false']],
     ['forwardErrors: 1', () => auth({ forwardErrors: 1 as never }), 'forwardErrors', []],
     ["sessionCookie: 'true'", () => auth({ sessionCookie: 'true' as never }), 'sessionCookie', []],
+    ["acceptsToken: 'm2m'", () => auth({ acceptsToken: 'm2m' as never }), 'acceptsToken', ['not a Clerk token type']],
+    ['acceptsToken: []', () => auth({ acceptsToken: [] as never }), 'acceptsToken', ['empty list']],
+    ["acceptsToken: ['m2m_token', 'm2m_token']", () => auth({ acceptsToken: ['m2m_token', 'm2m_token'], opaqueTokens: false }), 'acceptsToken', ['twice']],
+    ["acceptsToken: ['any']", () => auth({ acceptsToken: ['any'] as never }), 'acceptsToken', ["'any' stands alone"]],
+    ['acceptsToken: null', () => auth({ acceptsToken: null as never }), 'acceptsToken', []],
+    ["acceptsToken: 'api_key' without a secret key", () => auth({ acceptsToken: 'api_key' }), 'secretKey', [label('secretKey')]],
+    ["acceptsToken: 'any' without a secret key", () => auth({ acceptsToken: 'any' }), 'secretKey', [label('secretKey')]],
+    ["acceptsToken: 'm2m_token' without a key for opaque tokens", () => auth({ acceptsToken: 'm2m_token' }), 'machineSecretKey', [label('machineSecretKey'), 'opaqueTokens: false']],
+    ["acceptsToken: 'oauth_token' without a secret key", () => auth({ acceptsToken: 'oauth_token' }), 'secretKey', ['opaqueTokens: false']],
+    ["acceptsToken: 'api_key' with opaqueTokens: false", () => auth({ acceptsToken: 'api_key', secretKey: fakeSecretKey(), opaqueTokens: false }), 'opaqueTokens', []],
+    ["sessionCookie with acceptsToken: 'm2m_token'", () => auth({ acceptsToken: 'm2m_token', opaqueTokens: false, sessionCookie: true, authorizedParties: [A] }), 'sessionCookie', ['session_token']],
+    ["Mastra: acceptsToken: 'api_key' without a secret key", () => createMastraAuthProvider({ publishableKey: PK, env: {}, acceptsToken: 'api_key' }), 'secretKey', []],
+    ["Mastra: sessionCookie: 'yes'", () => createMastraAuthProvider({ publishableKey: PK, env: {}, sessionCookie: 'yes' as never }), 'sessionCookie', []],
+    ['Mastra: sessionCookie without authorizedParties', () => createMastraAuthProvider({ publishableKey: PK, env: {}, sessionCookie: true }), 'sessionCookie', ['authorizedParties']],
     ["authorizeUser: 'admin'", () => auth({ authorizeUser: 'admin' as never }), 'authorizeUser', []],
     ['authorizeUser: null', () => auth({ authorizeUser: null as never }), 'authorizeUser', []],
     ['verifier: null', () => clerkAuth({ verifier: null as never }), 'verifier', []],

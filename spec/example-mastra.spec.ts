@@ -167,9 +167,23 @@ async function call(base: string, route: string, init: { token?: string; method?
       expect(answer.status).toBe(401);
     });
 
-    it('refuses a machine (M2M) JWT on session routes: 401', async () => {
-      const m2m = await mint(key, sessionClaims(jwks.origin, { sub: 'mch_agent', sid: undefined, fva: undefined, scopes: 'read' }), { cat: 'cl_B7d4PD333AAA' });
-      expect((await call(example.base, '/api/agents', { token: m2m })).status).toBe(401);
+    it("accepts an M2M JWT on Mastra's routes (acceptsToken), and keeps the machine's threads to itself", async () => {
+      const m2mFor = (sub: string, header: Record<string, unknown> = { cat: 'cl_B7d4PD333AAA' }) =>
+        mint(key, { iss: jwks.origin, sub, jti: `mt_${sub}`, iat: now(), nbf: now() - 10, exp: now() + 600, scopes: 'mch_mastra' }, header);
+      const agent = await m2mFor('mch_agent');
+      expect((await call(example.base, '/api/agents', { token: agent })).status).toBe(200);
+      expect((await call(example.base, '/api/agents', { token: await m2mFor('mch_agent', {}) })).status).toBe(200); // cat absent
+      const thread = `agent-${entry.replace(/\W/g, '')}`;
+      expect((await call(example.base, '/api/agents/assistant/generate', { token: agent, body: { messages: 'Hi from a machine', memory: { thread } } })).status).toBe(200);
+      const own = await call(example.base, `/api/memory/threads/${thread}/messages?agentId=assistant`, { token: agent });
+      expect(own.body.messages.map((message: { resourceId: string }) => message.resourceId)).toEqual(['mch_agent', 'mch_agent']);
+      expect((await call(example.base, `/api/memory/threads/${thread}/messages?agentId=assistant`, { token: await m2mFor('mch_other') })).status).toBe(403);
+      expect((await call(example.base, `/api/memory/threads/${thread}/messages?agentId=assistant`, { token: await tokenFor('user_alice') })).status).toBe(403);
+      // Refused as Clerk refuses them: another category with a machine sub, an expired one, an opaque one without a key to verify it.
+      expect((await call(example.base, '/api/agents', { token: await m2mFor('mch_agent', { cat: 'cl_B7d4PD222AAA' }) })).status).toBe(401);
+      expect((await call(example.base, '/api/agents', { token: await mint(key, { iss: jwks.origin, sub: 'mch_agent', iat: now() - 120, exp: now() - 60 }, { cat: 'cl_B7d4PD333AAA' }) })).status).toBe(401);
+      expect((await call(example.base, '/api/agents', { token: `mt_${'a'.repeat(32)}` })).status).toBe(401);
+      expect((await call(example.base, '/api/auth/me', { token: agent })).body).toMatchObject({ id: 'mch_agent' });
     });
 
     it('keeps each user\'s threads to themselves (mapUserToResourceId defaults to the user id)', async () => {
@@ -255,7 +269,7 @@ async function call(base: string, route: string, init: { token?: string; method?
       expect([answer.status, answer.body.error]).toEqual([401, 'invalid_token']);
     });
 
-    it('refuses a session-category JWT with an mch_ sub on session routes, as Clerk does (token-type-mismatch)', async () => {
+    it('refuses a session-category JWT with an mch_ sub, as Clerk does: a type mismatch on /me, a wrong M2M category on /api', async () => {
       // Clerk classifies any JWT whose sub starts with mch_ as an M2M token, whatever its cat.
       const machineSub = await tokenFor('mch_agent', { sid: undefined });
       expect((await call(example.base, '/me', { token: machineSub })).status).toBe(401);
@@ -277,7 +291,7 @@ async function call(base: string, route: string, init: { token?: string; method?
     });
     afterAll(() => example?.stop());
 
-    it('listens on 127.0.0.1 only and prints short-lived user, admin and M2M tokens', () => {
+    it('listens on 127.0.0.1 only and prints short-lived user, admin and M2M tokens (a JWT and an opaque one)', () => {
       expect(example.base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(example.output()).toContain('OFFLINE DEVELOPMENT MODE');
       expect(example.output()).not.toContain(MAPPING_WARNING);
@@ -286,6 +300,8 @@ async function call(base: string, route: string, init: { token?: string; method?
         expect((claims['exp'] as number) - (claims['iat'] as number)).toBeLessThanOrEqual(10 * 60);
       }
       expect(claimsOf(printed('M2M_TOKEN'))['sub']).toMatch(/^mch_/);
+      expect(printed('M2M_OPAQUE_TOKEN')).toMatch(/^mt_/);
+      expect(example.output()).toContain('curl -H "Authorization: Bearer $M2M_TOKEN"');
     });
 
     it('answers the printed curl lines as the banner says', async () => {
@@ -302,6 +318,15 @@ async function call(base: string, route: string, init: { token?: string; method?
       expect((await call(example.base, '/api/memory/threads/alice-1/messages?agentId=assistant', { token: admin })).status).toBe(403);
       const run = await call(example.base, '/api/workflows/greeting/start-async', { token, body: { inputData: { name: 'Alice' } } });
       expect([run.status, run.body.result]).toEqual([200, { message: 'HELLO, ALICE!' }]);
+      // The machines: both M2M tokens on Mastra's routes, neither on the app's session-only /me.
+      const m2m = printed('M2M_TOKEN');
+      const opaque = printed('M2M_OPAQUE_TOKEN');
+      expect((await call(example.base, '/api/agents', { token: m2m })).status).toBe(200);
+      expect((await call(example.base, '/api/agents', { token: opaque })).status).toBe(200);
+      expect((await call(example.base, '/api/agents/assistant/generate', { token: m2m, body: { messages: 'Hi', memory: { thread: 'agent-1' } } })).status).toBe(200);
+      const me = await call(example.base, '/me', { token: m2m });
+      expect([me.status, me.body.error]).toEqual([401, 'invalid_token']);
+      expect((await call(example.base, '/me', { token: opaque })).status).toBe(401);
     });
 
     it('refuses to start offline with NODE_ENV=production', async () => {

@@ -135,7 +135,7 @@ describe.each(EXPRESS_VERSIONS)('route guards on %s', (_, express) => {
       '/x',
       auth(),
       (req, _res, next) => {
-        req.user = { ...req.user!, org_role: 'org:admin', org_id: 'org_1', org_permissions: [] };
+        req.user = { ...(req.user as Express.User), org_role: 'org:admin', org_id: 'org_1', org_permissions: [] };
         next();
       },
       requireRole('admin'),

@@ -270,6 +270,7 @@ describe('createMastraAuthProvider()', () => {
       const value = await token({ org_id: 'org_acme', org_role: 'org:admin', org_slug: 'acme' });
       await expect(provider().getCurrentUser(fetchRequest({ authorization: `Bearer ${value}` }))).resolves.toEqual({
         id: 'user_2abc',
+        tokenType: 'session_token',
         sessionId: 'sess_2abc',
         orgId: 'org_acme',
         orgRole: 'org:admin',
@@ -291,6 +292,7 @@ describe('createMastraAuthProvider()', () => {
         email: 'ada@example.com',
         name: 'Ada Lovelace',
         avatarUrl: 'https://img.clerk.com/x',
+        tokenType: 'session_token',
         sessionId: 'sess_2abc',
         orgId: null,
         orgRole: null,
@@ -324,6 +326,7 @@ describe('createMastraAuthProvider()', () => {
       await expect(withProfiles().getCurrentUser(fetchRequest({ authorization: `Bearer ${await token()}` }))).resolves.toEqual({
         id: 'user_2abc',
         name: 'ada',
+        tokenType: 'session_token',
         sessionId: 'sess_2abc',
         orgId: null,
         orgRole: null,
@@ -334,7 +337,7 @@ describe('createMastraAuthProvider()', () => {
     it('keeps the user, without the profile, during a Backend API outage: the token decides who is signed in', async () => {
       api.behaviour = 'error500';
       const user = await withProfiles().getCurrentUser(fetchRequest({ authorization: `Bearer ${await token()}` }));
-      expect(user).toEqual({ id: 'user_2abc', sessionId: 'sess_2abc', orgId: null, orgRole: null, orgSlug: null });
+      expect(user).toEqual({ id: 'user_2abc', tokenType: 'session_token', sessionId: 'sess_2abc', orgId: null, orgRole: null, orgSlug: null });
     });
 
     it('is null when Clerk no longer knows the user (deleted since the token was minted)', async () => {

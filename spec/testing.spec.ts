@@ -7,7 +7,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import request from 'supertest';
 import * as main from '../lib';
 import { ClerkConfigError, clerkAuth, createClerkVerifier, InvalidTokenError, toAuth, type ClerkAuthOptions, type ClerkVerifierOptions } from '../lib';
-import { createTestIssuer, type TestIssuer } from '../lib/testing';
+import { createTestBackendApi, createTestIssuer, type TestIssuer } from '../lib/testing';
 import { rejected } from './helpers/expect-error';
 
 let issuer: TestIssuer;
@@ -257,5 +257,135 @@ describe('createTestIssuer()', () => {
 
   it('is not exported from the main entry point', () => {
     expect(Object.keys(main)).not.toContain('createTestIssuer');
+    expect(Object.keys(main)).not.toContain('createTestBackendApi');
+  });
+});
+
+describe('machine JWTs from the test issuer', () => {
+  const machineApp = (acceptsToken: ClerkAuthOptions<'m2m_token' | 'oauth_token' | ['m2m_token', 'oauth_token']>['acceptsToken'], options: ClerkVerifierOptions = {}) => {
+    const app = express();
+    app.get('/api/me', clerkAuth({ env: issuer.env, logger: false, opaqueTokens: false, acceptsToken, ...options }), (req, res) => void res.json(req.user));
+    return app;
+  };
+
+  it("mints an M2M JWT with Clerk's header and claims, accepted where acceptsToken lists m2m_token", async () => {
+    const token = await issuer.mintM2M({ sub: 'mch_reports' }, { scopes: ['mch_billing', 'mch_audit'] });
+    expect(decodeProtectedHeader(token)).toEqual({ alg: 'RS256', typ: 'JWT', kid: issuer.kid, cat: 'cl_B7d4PD333AAA' });
+    const claims = decodeJwt(token);
+    expect(claims).toEqual({ iss: issuer.issuer, sub: 'mch_reports', jti: expect.stringMatching(/^mt_[0-9a-f]{32}$/), iat: expect.any(Number), nbf: (claims.iat as number) - 10, exp: (claims.iat as number) + 3600, scopes: 'mch_billing mch_audit' });
+    const response = await call(machineApp('m2m_token'), token);
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ tokenType: 'm2m_token', sub: 'mch_reports', scopes: ['mch_billing', 'mch_audit'] });
+    expect((await call(appWith(), token)).status).toBe(401);
+  });
+
+  it('mints an OAuth access-token JWT (typ at+jwt), with aud and scp when asked', async () => {
+    const token = await issuer.mintOAuth({ sub: 'user_9' }, { scopes: ['email', 'profile'], audience: 'https://api.example.com', type: 'application/at+jwt' });
+    expect(decodeProtectedHeader(token)).toEqual({ alg: 'RS256', typ: 'application/at+jwt', kid: issuer.kid });
+    expect(decodeJwt(token)).toMatchObject({ sub: 'user_9', client_id: 'client_test', scp: ['email', 'profile'], aud: 'https://api.example.com', jti: expect.stringMatching(/^oat_/) });
+    const response = await call(machineApp(['m2m_token', 'oauth_token'], { audience: 'https://api.example.com' }), token);
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ tokenType: 'oauth_token', sub: 'user_9', scopes: ['email', 'profile'], clientId: 'client_test' });
+  });
+
+  it('shapes tokens Clerk refuses when asked: no cat, another cat, expired, another kid', async () => {
+    expect(decodeProtectedHeader(await issuer.mintM2M({}, { category: null }))).not.toHaveProperty('cat');
+    expect((await call(machineApp('m2m_token'), await issuer.mintM2M({}, { category: 'cl_B7d4PD222AAA' }))).status).toBe(401);
+    expect((await call(machineApp('m2m_token'), await issuer.mintM2M({}, { expiresInSeconds: -10 }))).status).toBe(401); // beyond the 5 s skew
+    expect((await call(machineApp('oauth_token'), await issuer.mintOAuth({}, { kid: 'ins_other' }))).status).toBe(401);
+  });
+
+  it.each([
+    ['mintM2M', { scope: ['a'] }, 'scope'],
+    ['mintM2M', { type: 'at+jwt' }, 'type'],
+    ['mintOAuth', { category: null }, 'category'],
+    ['mintM2M', { category: '' }, 'category'],
+    ['mintOAuth', { type: 'JWT' }, 'type'],
+    ['mintM2M', { kid: ' ' }, 'kid'],
+  ] as const)('%s refuses the option %j', async (method, options, option) => {
+    const error = await rejected(ClerkConfigError, issuer[method]({}, options as never));
+    expect(error.option).toBe(option);
+  });
+
+  it('refuses scopes or an audience it cannot express', async () => {
+    await expect(issuer.mintM2M({}, { scopes: ['a b'] })).rejects.toBeInstanceOf(TypeError);
+    await expect(issuer.mintOAuth({}, { audience: [1] as never })).rejects.toBeInstanceOf(TypeError);
+    await expect(issuer.mintOAuth({}, { expiresInSeconds: Number.NaN })).rejects.toBeInstanceOf(TypeError);
+  });
+});
+
+describe('createTestBackendApi()', () => {
+  it('issues opaque tokens of each type that a verifier pointed at it accepts, and reports what it was asked', async () => {
+    const api = await createTestBackendApi();
+    try {
+      expect(api.apiUrl).toBe(`http://127.0.0.1:${api.port}`);
+      expect(api.env).toEqual({ CLERK_API_URL: api.apiUrl, CLERK_SECRET_KEY: api.secretKey, CLERK_MACHINE_SECRET_KEY: '' });
+      expect(api.secretKey).toMatch(/^sk_test_[0-9a-f]{48}$/);
+      expect(api.machineSecretKey).toMatch(/^ak_[0-9a-f]{48}$/);
+      const app = express();
+      app.get('/api/me', clerkAuth({ env: { ...issuer.env, ...api.env }, logger: false, acceptsToken: 'any' }), (req, res) => void res.json(req.user));
+      const m2m = api.issue('m2m_token', { scopes: ['mch_a'], claims: { team: 'x' } });
+      const key = api.issue('api_key', { subject: 'org_1', name: 'ci', expiresInSeconds: null });
+      const oauth = api.issue('oauth_token', { clientId: 'client_9' });
+      expect(m2m).toMatch(/^mt_[A-Za-z0-9_-]{32}$/);
+      expect(key).toMatch(/^ak_[A-Za-z0-9+/]{44}$/);
+      expect(oauth).toMatch(/^oat_[A-Za-z0-9_-]{32}$/);
+      expect((await call(app, m2m)).body).toMatchObject({ tokenType: 'm2m_token', sub: 'mch_test', scopes: ['mch_a'], claims: { team: 'x' } });
+      expect((await call(app, key)).body).toMatchObject({ tokenType: 'api_key', sub: 'org_1', name: 'ci', expiration: null });
+      expect((await call(app, oauth)).body).toMatchObject({ tokenType: 'oauth_token', sub: 'user_test', clientId: 'client_9' });
+      expect(api.requests).toBe(3);
+      expect(api.requestsByType).toEqual({ m2m_token: 1, api_key: 1, oauth_token: 1 });
+      expect(api.requestsByKey).toEqual({ secretKey: 3, machineSecretKey: 0, none: 0 });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('answers like Clerk: 404 for tokens it did not issue or forgot, revoked and expired flags, 401 for a wrong key', async () => {
+    const api = await createTestBackendApi();
+    const post = (path: string, body: unknown, key = api.secretKey) =>
+      fetch(`${api.apiUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    try {
+      const token = api.issue('m2m_token');
+      const ok = (await (await post('/v1/m2m_tokens/verify', { token })).json()) as Record<string, unknown>;
+      expect(ok).toMatchObject({ object: 'machine_to_machine_token', subject: 'mch_test', revoked: false, expired: false });
+      // Clerk's SDK calls the same endpoints without /v1; both work, and the M2M one takes the machine secret key too.
+      expect((await post('/m2m_tokens/verify', { token }, api.machineSecretKey)).status).toBe(200);
+      expect((await post('/v1/api_keys/verify', { secret: token })).status).toBe(404); // another type's endpoint
+      expect((await post('/v1/api_keys/verify', { secret: api.issue('api_key') }, api.machineSecretKey)).status).toBe(401);
+      api.revoke(token);
+      expect(await (await post('/v1/m2m_tokens/verify', { token })).json()).toMatchObject({ revoked: true });
+      const key = api.issue('api_key');
+      api.expire(key);
+      expect(await (await post('/v1/api_keys/verify', { secret: key })).json()).toMatchObject({ expired: true });
+      api.forget(key);
+      expect((await post('/v1/api_keys/verify', { secret: key })).status).toBe(404);
+      expect(() => api.revoke('ak_never_issued')).toThrow(TypeError);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('goes down and comes back on the same port; closes for good', async () => {
+    const api = await createTestBackendApi();
+    const verifier = createClerkVerifier({ env: { ...issuer.env, ...api.env }, logger: false, opaqueTokenCacheTtlInMs: 0 });
+    const token = api.issue('api_key');
+    await api.stop();
+    await expect(verifier.verify(token, { acceptsToken: 'api_key' })).rejects.toMatchObject({ code: 'backend_api_unavailable' });
+    await api.start();
+    await expect(verifier.verify(token, { acceptsToken: 'api_key' })).resolves.toMatchObject({ tokenType: 'api_key' });
+    await api.close();
+    await api.close();
+    await expect(api.start()).rejects.toThrow('closed');
+  });
+
+  it.each([
+    [{ host: '0.0.0.0' }, 'host'],
+    [{ host: 'localhost' }, 'host'],
+    [{ port: 70000 }, 'port'],
+    [{ secretKey: 'x' }, 'secretKey'],
+  ])('refuses bad options %j', async (options, option) => {
+    const error = await rejected(ClerkConfigError, createTestBackendApi(options as never));
+    expect(error.option).toBe(option);
   });
 });

@@ -7,11 +7,12 @@ import { serve } from '@hono/node-server';
 import { MastraServer } from '@mastra/hono';
 import { Hono } from 'hono';
 // In your app: from 'express-clerk-jwt'.
-import { createMastraAuthProvider } from '../../../lib';
+import { createClerkVerifier } from '../../../lib';
+import { createProvider, machineTokenOptions } from './app';
 import { createMastra } from './mastra';
 
 async function main(): Promise<void> {
-  const mastra = createMastra(createMastraAuthProvider());
+  const mastra = createMastra(createProvider(createClerkVerifier(machineTokenOptions())));
   const app = new Hono();
   const server = new MastraServer({ app, mastra });
   await server.init();

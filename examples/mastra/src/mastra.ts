@@ -11,7 +11,7 @@ import { createStep, createWorkflow } from '@mastra/core/workflows';
 import { Memory } from '@mastra/memory';
 import { z } from 'zod';
 // In your app: from 'express-clerk-jwt'. The examples use the repository's source.
-import type { ClerkMastraAuthProvider } from '../../../lib';
+import type { ClerkMastraAuthProvider, ClerkPrincipal } from '../../../lib';
 
 /** The text the agent's offline model answers every prompt with. */
 export const MODEL_ANSWER = 'Hello from the offline test model.';
@@ -31,7 +31,7 @@ const shout = createStep({
 });
 
 /** Builds the Mastra instance; `auth` is the Clerk provider, Mastra's `server.auth`. */
-export function createMastra(auth: ClerkMastraAuthProvider): Mastra {
+export function createMastra(auth: ClerkMastraAuthProvider<ClerkPrincipal>): Mastra {
   // Threads, messages and workflow runs live in memory: they are gone when the process ends.
   const storage = new InMemoryStore();
   const assistant = new Agent({
@@ -41,7 +41,7 @@ export function createMastra(auth: ClerkMastraAuthProvider): Mastra {
     // A scripted model from Mastra's own test utilities: answers MODEL_ANSWER without any key or
     // network. Put a real model here, e.g. 'openai/gpt-5-mini' with OPENAI_API_KEY set.
     model: createMockModel({ mockText: MODEL_ANSWER, version: 'v2' }),
-    // Threads belong to a resource: the provider's mapUserToResourceId (default: the user id).
+    // Threads belong to a resource: the provider's mapUserToResourceId (default: the token's sub).
     memory: new Memory({ storage, options: { lastMessages: 20 } }),
   });
   const greeting = createWorkflow({

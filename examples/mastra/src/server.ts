@@ -2,8 +2,8 @@
  * `npm start`. With Clerk keys in the environment (CLERK_JWT_KEY, CLERK_JWKS_URI,
  * CLERK_PUBLISHABLE_KEY or CLERK_SECRET_KEY) it verifies real Clerk tokens. With none, outside
  * production, it runs offline: a local test issuer (express-clerk-jwt/testing) signs tokens in
- * place of Clerk, the server listens on 127.0.0.1 only, and it prints short-lived tokens and curl
- * lines to try.
+ * place of Clerk, a local fake of Clerk's Backend API judges opaque machine tokens, the server
+ * listens on 127.0.0.1 only, and it prints short-lived tokens and curl lines to try.
  *
  * PORT (default 4111; 0 picks a free port) and, with Clerk keys, HOST (default: all interfaces).
  */
@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 // In your app: from 'express-clerk-jwt' and 'express-clerk-jwt/testing'.
 import { ENV_VARS } from '../../../lib';
-import { createTestIssuer, type TestIssuer } from '../../../lib/testing';
+import { createTestBackendApi, createTestIssuer } from '../../../lib/testing';
 import { createApp } from './app';
 
 const KEY_VARIABLES = [ENV_VARS.jwtKey, ENV_VARS.jwksUri, ENV_VARS.publishableKey, ENV_VARS.secretKey];
@@ -37,32 +37,38 @@ async function main(): Promise<void> {
   process.env['MASTRA_TELEMETRY_DISABLED'] ??= '1';
   process.env['MASTRA_OFFLINE'] ??= '1';
   const issuer = await createTestIssuer();
+  const backendApi = await createTestBackendApi();
+  const resources = [issuer, backendApi];
   let created: Awaited<ReturnType<typeof createApp>>;
   try {
-    created = await createApp({ env: issuer.env, logger: false });
+    // The issuer's key set verifies JWTs; the fake Backend API judges opaque machine tokens (mt_…).
+    created = await createApp({ env: { ...issuer.env, ...backendApi.env }, logger: false });
   } catch (error) {
-    await issuer.close(); // or its listening server keeps the process alive after the error
+    await Promise.all(resources.map((resource) => resource.close())); // or their servers keep the process alive after the error
     throw error;
   }
   const lifetime = { expiresInSeconds: OFFLINE_TOKEN_SECONDS };
   const userToken = await issuer.mint({ sub: 'user_offline_alice' }, { ...lifetime, organization: { id: 'org_offline', role: 'member' } });
   const adminToken = await issuer.mint({ sub: 'user_offline_admin' }, { ...lifetime, organization: { id: 'org_offline', role: 'admin' } });
-  // A machine (M2M) token is a JWT whose sub is a machine id, mch_…; this one is signed by the test issuer.
-  const m2mToken = await issuer.mint({ sub: 'mch_offline_agent', sid: undefined, fva: undefined }, lifetime);
+  // Clerk's M2M tokens, for agents and services: a JWT (sub mch_…, header cat cl_B7d4PD333AAA), and an opaque mt_… token.
+  const m2mToken = await issuer.mintM2M({ sub: 'mch_offline_agent' }, { ...lifetime, scopes: ['mch_offline_mastra'] });
+  const m2mOpaqueToken = backendApi.issue('m2m_token', { subject: 'mch_offline_worker', scopes: ['mch_offline_mastra'], expiresInSeconds: OFFLINE_TOKEN_SECONDS });
 
-  listen(created.app, port, OFFLINE_HOST, [issuer], (base) => `Mastra example listening on ${base}
+  listen(created.app, port, OFFLINE_HOST, resources, (base) => `Mastra example listening on ${base}
 
   *** OFFLINE DEVELOPMENT MODE: NOT CONNECTED TO CLERK ***
   None of ${KEY_VARIABLES.join(', ')} is set, so a local test issuer
-  (express-clerk-jwt/testing, ${issuer.issuer}) signs tokens in place of your Clerk instance.
+  (express-clerk-jwt/testing, ${issuer.issuer}) signs tokens in place of your Clerk instance,
+  and a local fake of Clerk's Backend API (${backendApi.apiUrl}) judges opaque machine tokens.
   Never use this mode in production: set your Clerk keys to leave it.
 
   Tokens valid for ${OFFLINE_TOKEN_SECONDS / 60} minutes: TOKEN (Alice, organization member), ADMIN_TOKEN
-  (organization admin), M2M_TOKEN (a machine).
+  (organization admin), M2M_TOKEN (a machine, JWT) and M2M_OPAQUE_TOKEN (another machine, mt_…).
 
   export TOKEN=${userToken}
   export ADMIN_TOKEN=${adminToken}
   export M2M_TOKEN=${m2mToken}
+  export M2M_OPAQUE_TOKEN=${m2mOpaqueToken}
 
   The app's own routes (clerkAuth):
     curl -H "Authorization: Bearer $TOKEN" ${base}/me                          # 200
@@ -79,11 +85,17 @@ async function main(): Promise<void> {
     curl -i -H "Authorization: Bearer $ADMIN_TOKEN" "${base}/api/memory/threads/alice-1/messages?agentId=assistant"  # 403, not the admin's
     curl -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\
       -d '{"inputData":{"name":"Alice"}}' "${base}/api/workflows/greeting/start-async"   # 200, HELLO, ALICE!
-    curl -i -H "Authorization: Bearer $M2M_TOKEN" ${base}/api/agents            # machine tokens: see README.md
+
+  Machine tokens (Mastra's routes accept session and M2M tokens; the app's own routes session tokens only):
+    curl -H "Authorization: Bearer $M2M_TOKEN" ${base}/api/agents               # 200, the machine mch_offline_agent
+    curl -H "Authorization: Bearer $M2M_OPAQUE_TOKEN" ${base}/api/agents        # 200, verified by the (fake) Backend API
+    curl -H "Authorization: Bearer $M2M_TOKEN" -H "Content-Type: application/json" \\
+      -d '{"messages":"Hi","memory":{"thread":"agent-1"}}' ${base}/api/agents/assistant/generate   # 200, a thread of mch_offline_agent
+    curl -i -H "Authorization: Bearer $M2M_TOKEN" ${base}/me                    # 401 invalid_token (token_type_mismatch)
 `);
 }
 
-function listen(app: import('express').Express, port: number, host: string | undefined, resources: TestIssuer[], banner: (base: string) => string): Server {
+function listen(app: import('express').Express, port: number, host: string | undefined, resources: { close(): Promise<void> }[], banner: (base: string) => string): Server {
   const onListening = () => {
     const address = server.address() as AddressInfo;
     const shown = address.family === 'IPv6' ? (address.address === '::' ? 'localhost' : `[${address.address}]`) : address.address === '0.0.0.0' ? 'localhost' : address.address;
