@@ -35,8 +35,13 @@ export interface Deps {
 
 /** Clerk's options for a request, mirroring ours. */
 export interface ClerkOptions {
-  /** The instance's PEM public key (Clerk verifies networklessly with it). */
-  readonly jwtKey: string;
+  /**
+   * The instance's PEM public key (Clerk verifies networklessly with it), or `null` to have Clerk
+   * read the key set at `remote` (as with a secret key: `<apiUrl>/v1/jwks`).
+   */
+  readonly jwtKey: string | null;
+  /** With `jwtKey: null`: where Clerk reads the key set, and the (made-up) secret key it sends. */
+  readonly remote?: { readonly apiUrl: string; readonly secretKey: string } | undefined;
   /** Default: a made-up development instance. */
   readonly publishableKey?: string | undefined;
   readonly authorizedParties?: readonly string[] | undefined;
@@ -48,6 +53,8 @@ export interface ClerkVerdict {
   readonly signedIn: boolean;
   /** `signed-in`, `signed-out`, `handshake` or `error`, and Clerk's reason. */
   readonly state: string;
+  /** The user Clerk signed in. */
+  readonly userId?: string;
 }
 
 const ORACLE_HOST = 'oracle.clerk.accounts.invalid';
@@ -59,8 +66,9 @@ const ORACLE_HOST = 'oracle.clerk.accounts.invalid';
  */
 export async function clerkVerdict(clerk: ClerkDeps, request: Request, options: ClerkOptions): Promise<ClerkVerdict> {
   const publishableKey = options.publishableKey ?? publishableKeyFor(ORACLE_HOST);
-  const secretKey = fakeSecretKey(publishableKey.startsWith('pk_live_') ? 'live' : 'test');
-  const { authenticateRequest } = clerk.createAuthenticateRequest({ options: { secretKey, publishableKey, jwtKey: options.jwtKey }, apiClient: undefined as never });
+  const secretKey = options.remote?.secretKey ?? fakeSecretKey(publishableKey.startsWith('pk_live_') ? 'live' : 'test');
+  const keys = keyOptions(options);
+  const { authenticateRequest } = clerk.createAuthenticateRequest({ options: { secretKey, publishableKey, ...keys }, apiClient: undefined as never });
   const errors = console.error;
   // Clerk reports a handshake token it cannot verify on console.error, then goes on.
   console.error = () => undefined;
@@ -68,13 +76,13 @@ export async function clerkVerdict(clerk: ClerkDeps, request: Request, options: 
     const state = await authenticateRequest(request, {
       secretKey,
       publishableKey,
-      jwtKey: options.jwtKey,
+      ...keys,
       ...(options.authorizedParties === undefined ? {} : { authorizedParties: [...options.authorizedParties] }),
       ...(options.clockSkewInMs === undefined ? {} : { clockSkewInMs: options.clockSkewInMs }),
     });
     if (state.status === 'signed-in') {
       const auth = state.toAuth() as { userId?: unknown } | null;
-      return typeof auth?.userId === 'string' ? { signedIn: true, state: 'signed-in' } : { signedIn: false, state: 'signed-out session-pending' };
+      return typeof auth?.userId === 'string' ? { signedIn: true, state: 'signed-in', userId: auth.userId } : { signedIn: false, state: 'signed-out session-pending' };
     }
     return { signedIn: false, state: `${state.status} ${String(state.reason ?? '')}` };
   } catch (error) {
@@ -84,11 +92,19 @@ export async function clerkVerdict(clerk: ClerkDeps, request: Request, options: 
   }
 }
 
+/** Clerk's key options: the PEM, or the key set of `remote` fetched afresh each time. */
+function keyOptions(options: ClerkOptions): { jwtKey: string } | { apiUrl: string; skipJwksCache: true } {
+  if (options.jwtKey !== null) return { jwtKey: options.jwtKey };
+  if (options.remote === undefined) throw new Error('ClerkOptions needs jwtKey or remote');
+  return { apiUrl: options.remote.apiUrl, skipJwksCache: true };
+}
+
 /** Clerk's `verifyToken` alone: whether it accepts the token. */
 export async function clerkVerifyToken(clerk: ClerkDeps, token: string, options: ClerkOptions): Promise<ClerkVerdict> {
   try {
     await clerk.verifyToken(token, {
-      jwtKey: options.jwtKey,
+      ...keyOptions(options),
+      ...(options.remote === undefined ? {} : { secretKey: options.remote.secretKey }),
       ...(options.authorizedParties === undefined ? {} : { authorizedParties: [...options.authorizedParties] }),
       ...(options.clockSkewInMs === undefined ? {} : { clockSkewInMs: options.clockSkewInMs }),
     });
