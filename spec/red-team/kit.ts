@@ -141,7 +141,7 @@ const agent = new http.Agent({ keepAlive: false });
  * Sends a request with exactly these header lines, in order (a name may repeat). `host` is added
  * unless given.
  */
-export function request(port: number, method: string, path: string, headers: readonly (readonly [string, string])[] = []): Promise<Answer> {
+export function request(port: number, method: string, path: string, headers: readonly (readonly [string, string])[] = [], body?: string | Buffer): Promise<Answer> {
   const hasHost = headers.some(([name]) => name.toLowerCase() === 'host');
   const flat = [...(hasHost ? [] : [['host', `127.0.0.1:${port}`]]), ...headers].flat();
   return new Promise((resolve, reject) => {
@@ -153,7 +153,7 @@ export function request(port: number, method: string, path: string, headers: rea
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
