@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * What a bad token costs the package as users install it: verify() on a valid uncached token, a
  * forged one, one with an 11 KB header of 880 members, one with the costliest header the

@@ -30,6 +30,8 @@ export const COOKIE_STRICTER = {
   issuer: 'is pinned to the publishable key',
   handshake: 'handshake in progress',
   padding: 'no padding on any segment',
+  /** Not a refusal of Clerk's: its authenticateRequest throws (see classifyAccept). */
+  clerkThrows: 'throws on any request whose `__session` cookie',
 } as const;
 
 /** A seeded PRNG (mulberry32). */
@@ -154,7 +156,13 @@ export async function cookieBattery(deps: Deps, log: LogSink, count = 320): Prom
             const user = answerStatus === 200 ? headerSub : null;
             if (user !== null) {
               if (mount === 'req' && name === servers[0]?.name) accepted += 1;
-              if (!verdict.signedIn) failures.push(`${where}: signed in as ${user}, Clerk says ${verdict.state}`);
+              if (!verdict.signedIn) {
+                // Clerk's authenticateRequest throws on a `null` payload in a __session cookie even
+                // when a Bearer header carries the request: a crash of Clerk's, not a verdict.
+                const bearer = built.headers.some(([n, v]) => n === 'authorization' && v.startsWith('Bearer '));
+                if (bearer && verdict.state.startsWith('error Cannot read properties of null')) stricter[COOKIE_STRICTER.clerkThrows] = (stricter[COOKIE_STRICTER.clerkThrows] ?? 0) + 1;
+                else failures.push(`${where}: signed in as ${user}, Clerk says ${verdict.state}`);
+              }
               else if (verdict.userId !== user) failures.push(`${where}: signed in as ${user}, Clerk signs in ${verdict.userId ?? '?'} (another cookie was read)`);
             }
             if (mount === 'req' && answerStatus === 200 && user === null) failures.push(`${where}: a required route answered 200 without a user`);
