@@ -1,5 +1,6 @@
 /**
- * The remaining entry points: the Backend API client and its policies behind `clerkAuth()` (a
+ * The remaining entry points: configuration values that would switch a check off (each a startup
+ * `ClerkConfigError`), the Backend API client and its policies behind `clerkAuth()` (a
  * Backend API that answers oddly never lets a user through: 403 or 503), the test issuer (loopback
  * only, nothing but its key set served, its tokens refused by a production configuration), the
  * Mastra provider with every request shape Mastra may hand it, and the log output of everything
@@ -99,6 +100,74 @@ export async function miscBattery(deps: Deps, log: LogSink): Promise<BatteryResu
       await api.close();
     }
 
+    // --- Configuration that would switch a check off: a startup error, never a silent default. -----
+    {
+      const base = { env: issuer.env, logger: false as const };
+      const wrong: [string, Record<string, unknown>][] = [
+        ["authorizedParties ['']", { authorizedParties: [''] }],
+        ["authorizedParties [' ']", { authorizedParties: [' '] }],
+        ['authorizedParties []', { authorizedParties: [] }],
+        ['authorizedParties with a duplicate', { authorizedParties: ['http://localhost:3000', 'http://localhost:3000'] }],
+        ['authorizedParties with a path', { authorizedParties: ['http://localhost:3000/app'] }],
+        ["authorizedParties '*'", { authorizedParties: ['*'] }],
+        ['authorizedParties as a string', { authorizedParties: 'http://localhost:3000' }],
+        ['CLERK_AUTHORIZED_PARTIES with a blank entry', { env: { ...issuer.env, CLERK_AUTHORIZED_PARTIES: 'http://localhost:3000,,https://a.example' } }],
+        ['CLERK_AUTHORIZED_PARTIES misspelt (and the real one unset)', { env: { ...issuer.env, CLERK_AUTHORIZED_PARTIES: '', CLERK_AUTHORISED_PARTIES: 'http://localhost:3000' } }],
+        ["clockSkewInMs '5000'", { clockSkewInMs: '5000' }],
+        ['clockSkewInMs NaN', { clockSkewInMs: Number.NaN }],
+        ['clockSkewInMs Infinity', { clockSkewInMs: Number.POSITIVE_INFINITY }],
+        ['clockSkewInMs -1', { clockSkewInMs: -1 }],
+        ['clockSkewInMs a day', { clockSkewInMs: 86_400_000 }],
+        ["optional 'false'", { optional: 'false' }],
+        ['optional 0', { optional: 0 }],
+        ['forwardErrors null', { forwardErrors: null }],
+        ['sessionCookie without a publishable key', { sessionCookie: true }],
+        ['acceptPendingSessions 1', { acceptPendingSessions: 1 }],
+        ['tokenCacheSize -1', { tokenCacheSize: -1 }],
+        ['tokenCacheSize 1.5', { tokenCacheSize: 1.5 }],
+        ['jwksCacheMaxAgeInMs Infinity', { jwksCacheMaxAgeInMs: Number.POSITIVE_INFINITY }],
+        ['jwksUri over http to another host', { env: { ...issuer.env, CLERK_JWKS_URI: 'http://clerk.example.com/.well-known/jwks.json' } }],
+        ['issuer blank', { issuer: ' ' }],
+        ['issuer with a trailing slash', { issuer: `${issuer.issuer}/` }],
+        ['a misspelt option (authorisedParties)', { authorisedParties: ['http://localhost:3000'] }],
+        ['authorizeUser not a function', { authorizeUser: true }],
+        ['env null', { env: null }],
+        ['logger null', { logger: null }],
+        ['a verifier and verifier options', { verifier: pkg.createClerkVerifier({ env: issuer.env, logger: false }), authorizedParties: ['http://localhost:3000'] }],
+        ['a publishable and a secret key of different instance types', { env: { ...issuer.env, CLERK_JWKS_URI: '', CLERK_PUBLISHABLE_KEY: publishableKeyFor('clerk.example.com', 'test'), CLERK_SECRET_KEY: fakeSecretKey('live') } }],
+      ];
+      for (const [label, options] of wrong) {
+        cases += 1;
+        try {
+          pkg.clerkAuth({ ...base, ...options } as never);
+          failures.push(`config: clerkAuth() took ${label}`);
+        } catch (error) {
+          if (!(error instanceof pkg.ClerkConfigError)) failures.push(`config: ${label} threw ${String(error)}`);
+          else if (/eyJ|sk_(test|live)_[a-f0-9]{8}/.test(error.message)) failures.push(`config: the message for ${label} holds a secret`);
+        }
+      }
+      for (const [label, make] of [
+        ['requireRole("")', () => pkg.requireRole('')],
+        ['requireRole("org:")', () => pkg.requireRole('org:')],
+        ['requireRole with two roles', () => (pkg.requireRole as (...roles: string[]) => unknown)('org:admin', 'org:owner')],
+        ['requirePermission("read")', () => pkg.requirePermission('read')],
+        ['requireFeature("team:x")', () => pkg.requireFeature('team:x')],
+        ['requireAuthorization(true)', () => pkg.requireAuthorization(true as never)],
+        ['requireAuth({ optional: true })', () => pkg.requireAuth({ optional: true } as never)],
+        ["clerkWebhook({ signingSecret: [] })", () => pkg.clerkWebhook({ signingSecret: [] as never, env: {} })],
+        ["clerkWebhook({ signingSecret: 'whsec_' })", () => pkg.clerkWebhook({ signingSecret: 'whsec_', env: {} })],
+        ['createMastraAuthProvider({ public: ["/api/*"] })', () => pkg.createMastraAuthProvider({ env: issuer.env, public: ['/api/*'] })],
+      ] as const) {
+        cases += 1;
+        try {
+          make();
+          failures.push(`config: ${label} was accepted`);
+        } catch (error) {
+          if (!(error instanceof pkg.ClerkConfigError)) failures.push(`config: ${label} threw ${String(error)}`);
+        }
+      }
+    }
+
     // --- The test issuer ---------------------------------------------------------------------------
     for (const host of ['0.0.0.0', '::', 'localhost', '192.168.1.10', '::ffff:127.0.0.1', '127.0.0.1.nip.io', ' 127.0.0.1']) {
       cases += 1;
@@ -181,7 +250,7 @@ export async function miscBattery(deps: Deps, log: LogSink): Promise<BatteryResu
   } finally {
     await issuer.close();
   }
-  return { name: 'backend API, test issuer, Mastra', cases, requests, failures, stricter: {} };
+  return { name: 'backend API, configuration, test issuer, Mastra', cases, requests, failures, stricter: {} };
 }
 
 /** Event members the package may emit; anything else is a leak waiting to happen. */
