@@ -14,7 +14,8 @@ import { EXPRESS_VERSIONS } from './helpers/express-versions';
 import type { Deps } from './red-team/harness';
 import { checkUpstreamCase, createUpstreamWorld, NOT_MAPPED, UPSTREAM_CASES, type UpstreamWorld } from './red-team/upstream-cases';
 
-const README = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+// Whitespace-normalised: a phrase may wrap across lines of the README.
+const README = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
 const deps: Deps = { pkg, testing, express: EXPRESS_VERSIONS, clerk: { verifyToken: clerkBackend.verifyToken, createAuthenticateRequest } };
 
 let world: UpstreamWorld & { close(): Promise<void> };
