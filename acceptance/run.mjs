@@ -157,6 +157,12 @@ rows.push({ name: 'esbuild --platform=node --format=cjs', fixture: 'runners', no
 rows.push({ name: 'esbuild --platform=node --format=esm (express external)', fixture: 'runners', node: TOOLS, steps: [esbuild('app.ts', 'esm', 'out/app.mjs', '--external:express'), ['node', 'out/app.mjs']] });
 rows.push({ name: 'esbuild cjs, import + require in one bundle', fixture: 'runners', node: TOOLS, steps: [esbuild('mixed.ts', 'cjs', 'out/mixed.cjs'), ['node', 'out/mixed.cjs']] });
 rows.push({ name: 'esbuild esm, import + require in one bundle (express external)', fixture: 'runners', node: TOOLS, steps: [esbuild('mixed.ts', 'esm', 'out/mixed.mjs', '--external:express'), ['node', 'out/mixed.mjs']] });
+// The red team's batteries and Clerk's upstream unit tests (spec/red-team/, the files Jest runs
+// against lib/), here against the packed tarball through its public entry points, on every
+// supported Express, on the oldest and newest supported Node.js.
+for (const node of [TOOLS, FLOORS[0]]) {
+  rows.push({ name: `red team: upstream cases and batteries on the packed package · Node ${node}`, fixture: 'red-team', node, steps: [['node', 'node_modules/tsx/dist/cli.mjs', 'run.ts']] });
+}
 
 const selected = rows.filter((row) => only === undefined || row.name.includes(only));
 const fixtures = [...new Set(selected.map((row) => row.fixture))];
@@ -225,6 +231,7 @@ try {
       const dir = path.join(work, fixture);
       cpSync(path.join(here, 'fixtures', fixture), dir, { recursive: true, filter: (source) => !/node_modules|\/out$/.test(source) });
       for (const file of ['scenario.cjs', 'scenario.d.cts']) cpSync(path.join(here, 'shared', file), path.join(dir, file));
+      if (fixture === 'red-team') cpSync(path.join(root, 'spec', 'red-team'), path.join(dir, 'red-team'), { recursive: true });
       if (reuse === undefined) await npmCi(dir);
     }),
   ]);

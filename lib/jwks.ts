@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { KeyObject as KeyObjectClass, type KeyObject } from 'node:crypto';
 import {
   createLocalJWKSet,
   type CompactJWSHeaderParameters,
@@ -96,6 +96,11 @@ class RemoteKeySet {
   }
 
   async getKey(header: CompactJWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey | KeyObject> {
+    // Clerk's SDK looks a key-set key up by kid alone and refuses a token without one
+    // (jwk-kid-mismatch); jose would hand it the set's only signing key. Nothing is fetched for it.
+    if (typeof header.kid !== 'string') {
+      throw new InvalidTokenError('unknown_key', { realm: this.#config.name, description: 'the token has no kid, and keys from a key set are chosen by kid' });
+    }
     if (!this.fresh) await this.#reload().catch((error: unknown) => this.#useStaleOrThrow(error));
     try {
       return await this.#select(header, token);
@@ -133,19 +138,25 @@ class RemoteKeySet {
 
   async #select(header: CompactJWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey | KeyObject> {
     const realm = this.#config.name;
+    let key: CryptoKey | KeyObject;
     try {
-      return await (this.#local as LocalKeySet)(header, token);
+      key = await (this.#local as LocalKeySet)(header, token);
     } catch (error) {
       switch (errorCode(error)) {
         case 'ERR_JWKS_NO_MATCHING_KEY':
           throw new InvalidTokenError('unknown_key', { realm });
         case 'ERR_JWKS_MULTIPLE_MATCHING_KEYS':
-          throw new InvalidTokenError('unknown_key', { realm, description: 'the token has no kid and the key set holds several keys' });
+          // Tokens without kid never get here (getKey refuses them): two keys share this kid.
+          throw new InvalidTokenError('unknown_key', { realm, description: 'the key set holds several keys under the token kid' });
         default:
           // The key set holds a key for this token that jose cannot import.
           throw new JwksUnavailableError('a key of the JWKS could not be used', { realm, cause: error });
       }
     }
+    if (!hasClerkExponent(key)) {
+      throw new JwksUnavailableError('a key of the JWKS could not be used: its RSA public exponent is not 65537', { realm });
+    }
+    return key;
   }
 
   /** Fetches the key set, sharing a fetch in flight and honouring the failure back-off. */
@@ -254,6 +265,31 @@ class RemoteKeySet {
     }
     return `the JWKS endpoint answered HTTP ${status}`;
   }
+}
+
+// jose's local key set hands out the same key object until the key set is replaced.
+const exponentChecked = new WeakMap<CryptoKey | KeyObject, boolean>();
+
+/**
+ * Whether an RSA key has Clerk's public exponent, 65537. With exponent 1 a "signature" is the
+ * padded hash itself, so anyone could sign; Clerk's keys always use 65537, and Clerk's own
+ * `jwtKey` cannot express another. Keys that are not RSA are left to jose (which refuses them for
+ * RS256).
+ */
+function hasClerkExponent(key: CryptoKey | KeyObject): boolean {
+  let ok = exponentChecked.get(key);
+  if (ok === undefined) {
+    let details: KeyObject['asymmetricKeyDetails'];
+    try {
+      const object = key instanceof KeyObjectClass ? key : KeyObjectClass.from(key);
+      details = object.asymmetricKeyType === 'rsa' ? object.asymmetricKeyDetails : undefined;
+    } catch {
+      details = undefined;
+    }
+    ok = details === undefined || details.publicExponent === 65537n;
+    exponentChecked.set(key, ok);
+  }
+  return ok;
 }
 
 /** A failed key-set fetch; its message is the problem in words, free of secrets. */

@@ -9,7 +9,7 @@ const BASE64_BODY = /^[A-Za-z0-9+/]+={0,2}$/;
  * Turns the instance's "JWKS Public Key" (Clerk Dashboard → API Keys → Show JWT public key → PEM)
  * into a key object, once, at factory time. Accepts the PEM with real or `\n`-escaped line breaks
  * (as env files often hold it) or its bare base64 body, as Clerk's SDK does. The key must be an RSA
- * public key of at least 2048 bits.
+ * public key of at least 2048 bits with public exponent 65537.
  *
  * @throws {ClerkConfigError} naming `jwtKey (CLERK_JWT_KEY)`; the message never contains the key.
  */
@@ -37,6 +37,11 @@ export function parseJwtKey(value: string): KeyObject {
   }
   if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
     throw fail('is an RSA key shorter than 2048 bits, which RS256 does not accept.');
+  }
+  // Clerk's keys use exponent 65537, and Clerk's SDK rebuilds a jwtKey with it (so it refuses every
+  // token under any other); with exponent 1 anyone could sign.
+  if (key.asymmetricKeyDetails?.publicExponent !== 65537n) {
+    throw fail("is an RSA key whose public exponent is not 65537: it is not a Clerk instance's key.");
   }
   return key;
 }

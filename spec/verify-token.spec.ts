@@ -125,7 +125,7 @@ describe('verify: refused tokens', () => {
     jwks.server.keys = [jwks.key.jwk, jwks.otherKey.jwk];
     const error = await refusal(verifierFor().verify(await mint(jwks.key, claims(), { kid: undefined })));
     expect(error.reason).toBe('unknown_key');
-    expect(error.message).toBe('Token verification failed: the token has no kid and the key set holds several keys.');
+    expect(error.message).toBe('Token verification failed: the token has no kid, and keys from a key set are chosen by kid.');
   });
 
   it('refuses a token signed by another key under the right kid, or tampered with', async () => {
