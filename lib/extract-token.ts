@@ -2,18 +2,37 @@ import { InvalidRequestError } from './errors';
 
 const CREDENTIALS = /^(\S+)(?:[ \t]+([\s\S]*))?$/;
 const WHITESPACE = /\s/;
+/** What Node strips from both ends of a header value (RFC 9110 OWS): spaces and tabs, nothing else. */
+export const OWS_AROUND = /^[ \t]+|[ \t]+$/g;
+/** Anything JavaScript counts as blank (U+00A0, U+FEFF, \v, \f, line breaks…), then `bearer` in any case. */
+const BEARER_ISH = /^\s*bearer/i;
 
 /**
- * Takes the Bearer token out of the `Authorization` header value(s) of a request (RFC 6750 §2.1).
- * The scheme is case-insensitive and surrounding spaces or tabs are tolerated.
+ * Whether `value` is meant as Bearer credentials: it starts with `bearer` in any case, after any
+ * blank. {@link extractBearerToken} takes such a value only in Clerk's spelling and refuses the rest.
+ */
+export function looksLikeBearer(value: string): boolean {
+  return BEARER_ISH.test(value);
+}
+
+/**
+ * Takes the Bearer token out of the `Authorization` header value(s) of a request, spelled exactly
+ * as Clerk's `authenticateRequest` reads it: `Bearer` (this case), one space, and a token with no
+ * blank in it. Only the spaces and tabs around the value are ignored (Node strips them itself).
+ *
+ * Every other spelling of a Bearer header (`bearer`/`BEARER`, several spaces or a tab after the
+ * scheme, a no-break space, `Bearer,…`) is refused with a 400, never read as "no credentials":
+ * Clerk would not sign such a request in, so neither may this package, and a client that
+ * botched its header should hear so rather than be served anonymously.
  *
  * @param authorization The header value, or every value when the header was sent more than once
  *   (Node keeps only the first in `req.headers`; pass `req.headersDistinct.authorization`).
  * @param realm Realm of the challenge of a thrown error.
- * @returns The token, or `null` when there are no Bearer credentials (no header, an empty one, or
- *   another scheme such as `Basic`).
- * @throws {InvalidRequestError} (400) for `Bearer` with no token, with more than one token, not
- *   followed by a space (`Bearer,…`), or a header sent more than once.
+ * @returns The token, or `null` when there are no Bearer credentials (no header, an empty one,
+ *   another scheme such as `Basic`, or a single value with no scheme).
+ * @throws {InvalidRequestError} (400) for a header sent more than once, `Bearer` with no token or
+ *   with more than one, a blank character in the token, or any other spelling of the scheme and
+ *   its separator.
  */
 export function extractBearerToken(authorization: string | readonly string[] | undefined, realm?: string): string | null {
   let value: string | undefined;
@@ -24,16 +43,23 @@ export function extractBearerToken(authorization: string | readonly string[] | u
   } else {
     value = authorization[0];
   }
-  const credentials = value?.trim() ?? '';
-  const match = CREDENTIALS.exec(credentials);
-  if (match === null || (match[1] as string).toLowerCase() !== 'bearer') {
-    // "Bearer,tok", "Bearer\u00a0tok", "Bearertok": a botched Bearer header is an error, not anonymity.
-    if (/^bearer/i.test(credentials)) throw new InvalidRequestError('Bearer must be followed by a space and the token', { realm });
-    return null;
+  if (value === undefined || !looksLikeBearer(value)) return null;
+  const credentials = value.replace(OWS_AROUND, '');
+  if (/^bearer$/i.test(credentials) || /^Bearer[ \t]+$/.test(credentials)) {
+    throw new InvalidRequestError('the Bearer scheme needs a token, as in "Authorization: Bearer <token>"', { realm });
   }
-  const token = (match[2] ?? '').trim();
-  if (token === '') throw new InvalidRequestError('the Bearer scheme needs a token, as in "Authorization: Bearer <token>"', { realm });
-  if (WHITESPACE.test(token)) throw new InvalidRequestError('more than one value follows Bearer', { realm });
+  if (!credentials.startsWith('Bearer ') || WHITESPACE.test(credentials.charAt(7))) {
+    throw new InvalidRequestError('write the scheme as "Bearer" followed by one space and the token; Clerk reads no other spelling', { realm });
+  }
+  const token = credentials.slice(7);
+  if (WHITESPACE.test(token)) {
+    throw new InvalidRequestError(
+      token.split(/\s+/).filter((word) => word !== '').length > 1
+        ? 'more than one value follows Bearer'
+        : 'the Bearer token contains a blank character (such as a no-break space): send exactly "Bearer <token>"',
+      { realm },
+    );
+  }
   return token;
 }
 
