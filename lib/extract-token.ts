@@ -63,13 +63,23 @@ export function extractBearerToken(authorization: string | readonly string[] | u
   return token;
 }
 
-/** A scheme name short and plain enough to repeat in a message: it cannot be a credential's worth of text. */
-const SCHEME_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,19}$/;
+/**
+ * The schemes a `missing_token` message may name, by lower-case name: the IANA HTTP
+ * Authentication Scheme Registry (Bearer aside) and a few common unregistered ones. Only these:
+ * the first word of an arbitrary header may be a credential (`Authorization: s3cr3tk3y x`).
+ */
+const KNOWN_SCHEMES: ReadonlyMap<string, string> = new Map(
+  [
+    'Basic', 'Concealed', 'Digest', 'DPoP', 'GNAP', 'HOBA', 'Mutual', 'Negotiate', 'OAuth', 'PrivateToken',
+    'SCRAM-SHA-1', 'SCRAM-SHA-256', 'vapid', 'NTLM', 'Token', 'ApiKey', 'AWS4-HMAC-SHA256',
+  ].map((name) => [name.toLowerCase(), name]),
+);
 
 /**
  * Says why `authorization` holds no Bearer credentials, for the message of a 401 `missing_token`:
- * an empty header, a single value with no scheme, or another scheme (named only when it is a short
- * plain word such as `Basic`). Never repeats the credential.
+ * an empty header, a single value with no scheme, or another scheme, named (in its registered
+ * spelling) only when it is a registered or well-known one such as `Basic`. Never repeats the
+ * credential, nor any other word of the header.
  *
  * @returns `undefined` when no `Authorization` header was sent at all.
  */
@@ -80,8 +90,8 @@ export function describeMissingBearer(authorization: string | readonly string[] 
   if (credentials === '') return 'the Authorization header is empty';
   const match = CREDENTIALS.exec(credentials);
   if (match === null || match[2] === undefined || match[2].trim() === '') return 'the Authorization header holds a single value and no scheme';
-  const scheme = match[1] as string;
-  return SCHEME_NAME.test(scheme)
-    ? `the Authorization header uses the ${scheme} scheme; this API takes Bearer tokens`
-    : 'the Authorization header does not use the Bearer scheme; this API takes Bearer tokens';
+  const scheme = KNOWN_SCHEMES.get((match[1] as string).toLowerCase());
+  return scheme === undefined
+    ? 'the Authorization header uses another scheme; this API takes Bearer tokens'
+    : `the Authorization header uses the ${scheme} scheme; this API takes Bearer tokens`;
 }
