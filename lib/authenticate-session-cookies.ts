@@ -252,7 +252,8 @@ function headerReader(headers: SessionCookieHeaders): (name: string) => string |
 /**
  * Whether Clerk takes this `Authorization` value as a token (its `parseAuthorizationHeader`: the
  * value split on the first space; with nothing after it, the whole value is the token), in which
- * case it never reads the cookies. `Bearer <token>` never reaches here: the adapter verified it.
+ * case it never reads the cookies. From the adapters, no value that starts with `bearer` (in any
+ * case) reaches here: `extractBearerToken` took its token or refused it with a 400.
  */
 function clerkReadsAsToken(authorization: string): boolean {
   const [scheme, credentials] = authorization.split(' ', 2);

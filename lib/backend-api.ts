@@ -71,13 +71,15 @@ export interface ClerkBackendClient {
   /**
    * The user, or `null` when Clerk does not know the id (deleted user).
    *
-   * @throws {BackendApiUnavailableError} (503) when the Backend API cannot answer.
+   * @throws {BackendApiUnavailableError} (503) when the Backend API cannot answer, or answers
+   *   with another user than `userId`.
    */
   getUser(userId: string): Promise<ClerkBackendUser | null>;
   /**
    * Every organization membership of the user (all pages), empty when there are none.
    *
-   * @throws {BackendApiUnavailableError} (503) when the Backend API cannot answer.
+   * @throws {BackendApiUnavailableError} (503) when the Backend API cannot answer, or answers
+   *   with memberships of another user (their `public_user_data.user_id`).
    */
   getOrganizationMemberships(userId: string): Promise<readonly ClerkOrganizationMembership[]>;
   /** Forgets cached answers, of one user or of all. */
@@ -169,6 +171,8 @@ export function createClerkBackendClient(options: ClerkBackendClientOptions = {}
       if (body === NOT_FOUND) return null;
       const user = toUser(body);
       if (user === null) throw fail('it answered with something that is not a user');
+      // A proxy or cache that mixes answers up must not let one user be judged on another's data.
+      if (user.id !== id) throw fail('it answered with another user than the one asked for (an unexpected answer)');
       return user;
     });
   }
@@ -182,6 +186,7 @@ export function createClerkBackendClient(options: ClerkBackendClientOptions = {}
         if (body === NOT_FOUND) return Object.freeze([]);
         const list = toMembershipPage(body);
         if (list === null) throw fail('it answered with something that is not a list of organization memberships');
+        if (list.userIds.some((member) => member !== id)) throw fail('it answered with memberships of another user than the one asked for (an unexpected answer)');
         memberships.push(...list.data);
         if (list.data.length < PAGE_SIZE || memberships.length >= list.totalCount) return Object.freeze(memberships);
       }
@@ -312,14 +317,21 @@ function toUser(body: unknown): ClerkBackendUser | null {
   });
 }
 
-function toMembershipPage(body: unknown): { data: ClerkOrganizationMembership[]; totalCount: number } | null {
+/**
+ * A page of memberships, and the user ids its entries name (`public_user_data.user_id`, where
+ * Clerk sends it) to be compared with the user asked for.
+ */
+function toMembershipPage(body: unknown): { data: ClerkOrganizationMembership[]; totalCount: number; userIds: unknown[] } | null {
   if (!isRecord(body) || !Array.isArray(body['data'])) return null;
   const data: ClerkOrganizationMembership[] = [];
+  const userIds: unknown[] = [];
   for (const entry of body['data'] as unknown[]) {
     const organization = isRecord(entry) ? entry['organization'] : undefined;
     if (!isRecord(entry) || typeof entry['id'] !== 'string' || typeof entry['role'] !== 'string' || !isRecord(organization) || typeof organization['id'] !== 'string') {
       return null;
     }
+    const member = entry['public_user_data'];
+    if (isRecord(member) && member['user_id'] !== undefined) userIds.push(member['user_id']);
     const permissions = Array.isArray(entry['permissions']) ? entry['permissions'].filter((p): p is string => typeof p === 'string') : [];
     data.push(
       Object.freeze({
@@ -332,7 +344,7 @@ function toMembershipPage(body: unknown): { data: ClerkOrganizationMembership[];
     );
   }
   const totalCount = body['total_count'];
-  return { data, totalCount: typeof totalCount === 'number' ? totalCount : Infinity };
+  return { data, totalCount: typeof totalCount === 'number' ? totalCount : Infinity, userIds };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

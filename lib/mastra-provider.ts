@@ -6,7 +6,7 @@ import type { ClerkTokenType, ClerkUser } from './claims';
 import { assertKnownOptions, blankToUndefined, checkBoolean, VERIFIER_OPTIONS, type ClerkLogger, type ClerkVerifierOptions } from './config';
 import { ENV_VARS } from './env-vars';
 import { BackendApiUnavailableError, ClerkAuthError, ClerkConfigError, InsufficientScopeError, InvalidRequestError, InvalidTokenError, MissingTokenError } from './errors';
-import { extractBearerToken } from './extract-token';
+import { extractBearerToken, looksLikeBearer, OWS_AROUND } from './extract-token';
 import { loggerOf, report } from './log-events';
 import { assertCookieAccepted, isMachineUser, isSessionOnly, type AcceptsToken, type ClerkPrincipal, type ClerkPrincipalOf } from './machine-tokens';
 import { acceptedTypesFor, acceptingVerification, sharedOrNewVerifier, type ClerkVerifier } from './verify-token';
@@ -166,7 +166,6 @@ export interface ClerkMastraAuthProvider<TUser extends ClerkPrincipal = ClerkUse
 }
 
 const PROVIDER_OPTIONS = ['acceptsToken', 'sessionCookie', 'authorizeUser', 'verifier', 'public', 'protected', 'mapUserToResourceId', 'backendClient'] as const;
-const BEARER = /^bearer\s+/i;
 const METHODS: readonly string[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 // Paths every Mastra server serves behind auth; a `public` entry matching all of them opens the API.
 const MASTRA_ROUTES = ['/api/agents', '/api/agents/weather/generate', '/api/memory/threads', '/api/workflows'];
@@ -237,13 +236,14 @@ export function createMastraAuthProvider<const A extends AcceptsToken = 'session
    * The token to verify. With a request whose headers can be read, it is the Bearer token of its
    * `Authorization` header and nothing else, or with `sessionCookie` (and no Bearer header) the
    * session token of Clerk's cookies, with the checks its claims must pass; otherwise Mastra's
-   * `token` argument.
+   * `token` argument: a bare token, or `Bearer <token>` in the one spelling the header may have
+   * (so `bearer <token>` is refused here as in the header: Clerk would not read it).
    *
    * @throws {MissingTokenError | InvalidRequestError | InvalidTokenError} when there is none, or it is malformed.
    */
   function credentialsOf(token: string | undefined, request: unknown): { token: string; check: SessionCookieToken['check'] | null } {
-    const given = typeof token === 'string' ? token.trim().replace(BEARER, '').trim() : '';
     const authorization = headerOf(request, 'authorization');
+    const given = tokenArgument(token, realm);
     if (authorization === undefined) {
       if (given === '') throw new MissingTokenError({ realm });
       return { token: given, check: null };
@@ -488,4 +488,15 @@ function pathPattern(text: string): RegExp {
     else source += `/${segment}`;
   }
   return new RegExp(`^${source}/?$`, 'i');
+}
+
+/**
+ * Mastra's `token` argument as a token: a bare token (spaces and tabs around it ignored, as Node
+ * ignores them around a header), or `Bearer <token>` spelled exactly as the header must be.
+ *
+ * @throws {InvalidRequestError} for any other spelling of Bearer credentials.
+ */
+function tokenArgument(token: string | undefined, realm: string): string {
+  if (typeof token !== 'string') return '';
+  return looksLikeBearer(token) ? (extractBearerToken(token, realm) ?? '') : token.replace(OWS_AROUND, '');
 }

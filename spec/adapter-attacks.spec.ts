@@ -134,13 +134,16 @@ describe.each(EXPRESS_VERSIONS)('the Express adapter under attack on %s', (_, ex
     /** [name, header values, status, code] — values are built once the tokens exist. */
     const SHAPES: [string, () => string[], number, string | undefined][] = [
       ['Bearer, the canonical spelling', () => [`Bearer ${valid}`], 200, undefined],
-      ['bearer in lower case', () => [`bearer ${valid}`], 200, undefined],
-      ['BEARER in upper case', () => [`BEARER ${valid}`], 200, undefined],
-      ['bEaReR in mixed case', () => [`bEaReR ${valid}`], 200, undefined],
-      ['tabs around the scheme and token', () => [`\tBearer\t${valid}\t`], 200, undefined],
-      ['several spaces after Bearer', () => [`Bearer    ${valid}`], 200, undefined],
+      ['tabs around the value (Node strips them)', () => [`\tBearer ${valid}\t`], 200, undefined],
+      // Clerk reads `Bearer` + one space only: every other spelling is a 400, never a 200.
+      ['bearer in lower case', () => [`bearer ${valid}`], 400, 'invalid_request'],
+      ['BEARER in upper case', () => [`BEARER ${valid}`], 400, 'invalid_request'],
+      ['bEaReR in mixed case', () => [`bEaReR ${valid}`], 400, 'invalid_request'],
+      ['a tab between the scheme and token', () => [`\tBearer\t${valid}\t`], 400, 'invalid_request'],
+      ['several spaces after Bearer', () => [`Bearer    ${valid}`], 400, 'invalid_request'],
+      ['a no-break space (0xA0) after the token', () => [`Bearer ${valid}\u00a0`], 400, 'invalid_request'],
       ['a forged token', () => [`Bearer ${forged}`], 401, 'invalid_token'],
-      ['a forged token, lower-case scheme', () => [`bearer ${forged}`], 401, 'invalid_token'],
+      ['a forged token, lower-case scheme', () => [`bearer ${forged}`], 400, 'invalid_request'],
       ['a valid token in Basic', () => [`Basic ${valid}`], 401, 'missing_token'],
       ['a valid token as user:password in Basic', () => [`Basic ${Buffer.from(`user:${valid}`).toString('base64')}`], 401, 'missing_token'],
       ['a valid token in a Token scheme', () => [`Token ${valid}`], 401, 'missing_token'],

@@ -236,9 +236,14 @@ const ATTACKS: Attack[] = [
   { name: 'Bearer without a token', authorization: 'Bearer   ', status: 400, code: 'invalid_request' },
   { name: 'a tab inside the token', authorization: async () => `Bearer ${(await valid()).replace('.', '.\t')}`, status: 400, code: 'invalid_request' },
   { name: 'a no-break space after Bearer', authorization: async () => `Bearer\u00a0${await valid()}`, status: 400, code: 'invalid_request' },
-  { name: 'a lower-case scheme with a forged token', authorization: async () => `bearer ${await mint(world.attacker, claims(), { kid: world.key.kid })}`, status: 401, code: 'invalid_token', reason: 'invalid_signature' },
-  { name: 'a lower-case scheme with garbage', authorization: 'bearer garbage', status: 401, code: 'invalid_token', reason: 'malformed' },
-  { name: 'tabs around a forged token', authorization: async () => `\tBearer\t${await mint(world.attacker, claims(), { kid: world.key.kid })}\t`, status: 401, code: 'invalid_token', reason: 'invalid_signature' },
+  { name: 'a lower-case scheme with a valid token', authorization: async () => `bearer ${await valid()}`, status: 400, code: 'invalid_request' },
+  { name: 'an upper-case scheme with a valid token', authorization: async () => `BEARER ${await valid()}`, status: 400, code: 'invalid_request' },
+  { name: 'two spaces after Bearer, a valid token', authorization: async () => `Bearer  ${await valid()}`, status: 400, code: 'invalid_request' },
+  { name: 'a tab after Bearer, a valid token', authorization: async () => `Bearer\t${await valid()}`, status: 400, code: 'invalid_request' },
+  { name: 'a valid token and a no-break space (0xA0)', authorization: async () => `Bearer ${await valid()}\u00a0`, status: 400, code: 'invalid_request' },
+  { name: 'a lower-case scheme with a forged token', authorization: async () => `bearer ${await mint(world.attacker, claims(), { kid: world.key.kid })}`, status: 400, code: 'invalid_request' },
+  { name: 'a lower-case scheme with garbage', authorization: 'bearer garbage', status: 400, code: 'invalid_request' },
+  { name: 'tabs around a forged token', authorization: async () => `\tBearer ${await mint(world.attacker, claims(), { kid: world.key.kid })}\t`, status: 401, code: 'invalid_token', reason: 'invalid_signature' },
   { name: 'Basic credentials', authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}`, status: 401, code: 'missing_token' },
   { name: 'a token without a scheme', authorization: async () => valid(), status: 401, code: 'missing_token' },
   { name: 'an empty header', authorization: '', status: 401, code: 'missing_token' },
@@ -406,7 +411,8 @@ describe.each(EXPRESS_VERSIONS)('attack battery on %s', (_, express) => {
       expect((await attack(`Bearer ${token}`)).status).toBe(200);
     }
     const token = await valid();
-    for (const value of [`bearer ${token}`, `BEARER ${token}`, `\tBearer\t${token}\t`, `  Bearer   ${token}  `]) {
+    // Node strips the spaces and tabs around a header value; Clerk reads nothing else.
+    for (const value of [`\tBearer ${token}\t`, `  Bearer ${token}  `]) {
       expect((await attack(value)).status).toBe(200);
     }
   });

@@ -64,6 +64,15 @@ describe('createClerkBackendClient()', () => {
       expect((await client().getUser('user_2abc'))?.primaryEmailAddress).toBeNull();
     });
 
+    it('refuses an answer about another user with a 503: a proxy or cache mix-up must not authorize on their data', async () => {
+      api.users.set('user_2abc', clerkUserJson('user_victim', { public_metadata: { role: 'admin' } }));
+      const error = await rejected(BackendApiUnavailableError, client().getUser('user_2abc'));
+      expect(error).toMatchObject({ status: 503, code: 'backend_api_unavailable', problem: 'it answered with another user than the one asked for (an unexpected answer)' });
+      // Not cached: the next lookup asks again.
+      api.users.set('user_2abc', clerkUserJson('user_2abc'));
+      await expect(client().getUser('user_2abc')).resolves.toMatchObject({ id: 'user_2abc' });
+    });
+
     it('returns null for a user Clerk does not know (its 404)', async () => {
       await expect(client().getUser('user_gone')).resolves.toBeNull();
     });
@@ -158,6 +167,19 @@ describe('createClerkBackendClient()', () => {
 
     it('is empty for a user Clerk does not know', async () => {
       await expect(client().getOrganizationMemberships('user_gone')).resolves.toEqual([]);
+    });
+
+    it("refuses a list holding another user's memberships with a 503 (public_user_data.user_id)", async () => {
+      const theirs = { ...clerkMembershipJson('org_1', 'acme', 'org:admin'), public_user_data: { user_id: 'user_victim', identifier: 'v@example.com' } };
+      api.memberships.set('user_2abc', [clerkMembershipJson('org_2', 'mine'), theirs]);
+      const error = await rejected(BackendApiUnavailableError, client().getOrganizationMemberships('user_2abc'));
+      expect(error.problem).toBe('it answered with memberships of another user than the one asked for (an unexpected answer)');
+    });
+
+    it('accepts memberships whose public_user_data carries no user id (nothing to compare)', async () => {
+      const { public_user_data: _, ...bare } = clerkMembershipJson('org_1', 'acme');
+      api.memberships.set('user_2abc', [bare, { ...clerkMembershipJson('org_2', 'beta'), public_user_data: { identifier: 'ada@example.com' } }]);
+      expect((await client().getOrganizationMemberships('user_2abc')).map((membership) => membership.organization.id)).toEqual(['org_1', 'org_2']);
     });
 
     it('refuses a list of the wrong shape with a 503', async () => {
@@ -271,6 +293,13 @@ describe('policies', () => {
 
     it('answers 503 when the Backend API is down, never 401/403', async () => {
       api.behaviour = 'error500';
+      const response = await call(appWith(requireVerifiedEmail(client())));
+      expect(response.status).toBe(503);
+      expect(response.body.error).toBe('backend_api_unavailable');
+    });
+
+    it("answers 503 when the Backend API answers with another user's verified profile", async () => {
+      api.users.set('user_2abc', clerkUserJson('user_victim'));
       const response = await call(appWith(requireVerifiedEmail(client())));
       expect(response.status).toBe(503);
       expect(response.body.error).toBe('backend_api_unavailable');

@@ -48,9 +48,17 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
       expect((await request(appWith(auth())).post('/api/agents/a1/generate')).status).toBe(401);
     });
 
-    it('tolerates a lower-case scheme and surrounding spaces', async () => {
-      const response = await request(appWith(auth())).get('/api/agents').set('Authorization', `  bearer   ${await token()}  `);
+    it('ignores the spaces around the header value (Node strips them), as Clerk does', async () => {
+      const response = await request(appWith(auth())).get('/api/agents').set('Authorization', `  Bearer ${await token()}  `);
       expect(response.status).toBe(200);
+    });
+
+    it('answers 400 to a lower-case scheme or several spaces after it, which Clerk does not read', async () => {
+      for (const header of [`bearer ${await token()}`, `  Bearer   ${await token()}  `]) {
+        const response = await request(appWith(auth())).get('/api/agents').set('Authorization', header);
+        expect(response.status).toBe(400);
+        expect(response.body.error).toBe('invalid_request');
+      }
     });
 
     it('answers 401 missing_token with a bare challenge when no credentials are sent', async () => {
@@ -73,7 +81,7 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
     it.each([
       ['Bearer', 'the Bearer scheme needs a token, as in \\"Authorization: Bearer <token>\\"'],
       ['Bearer one two', 'more than one value follows Bearer'],
-      ['Bearer,one', 'Bearer must be followed by a space and the token'],
+      ['Bearer,one', 'write the scheme as \\"Bearer\\" followed by one space and the token; Clerk reads no other spelling'],
     ])('answers 400 invalid_request to %j', async (header, description) => {
       const response = await request(appWith(auth())).get('/api/agents').set('Authorization', header);
       expect(response.status).toBe(400);

@@ -7,7 +7,7 @@ import express from 'express';
 import { clerkAuth, createClerkVerifier, InvalidTokenError, type ClerkVerifier } from '../lib';
 import { hasCanonicalSegments, isCanonicalCompactJws } from '../lib/node-verify';
 import { MAX_HEADER_LENGTH, MAX_TOKEN_LENGTH } from '../lib/verify-token';
-import { clerkTokenVerdicts, clerkVerifyToken } from './helpers/clerk-token-oracle';
+import { clerkAuthenticateAuthorization, clerkTokenVerdicts, clerkVerifyToken } from './helpers/clerk-token-oracle';
 import { otherSpellings } from './helpers/token-spelling';
 import { send, serve, type TestServer } from './helpers/http-client';
 import { startJwksServer, type JwksServer } from './helpers/jwks-server';
@@ -106,6 +106,37 @@ describe('fuzzing the Authorization header through Express', () => {
       fc.asyncProperty(tokenShaped, async (token) => {
         const answer = await send(server.port, '/', [['authorization', `Bearer ${token}`]]);
         expect([400, 401]).toContain(answer.status);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+describe('fuzzing the spelling of a Bearer header around a valid token', () => {
+  // Blanks Node keeps (0xA0) or strips (space, tab, at either end), commas, cases of the scheme.
+  const blank = fc.constantFrom(' ', '\t', '\u00a0', ',');
+  const spelling = fc.record({
+    before: fc.array(fc.constantFrom(' ', '\t', '\u00a0'), { maxLength: 2 }).map((parts) => parts.join('')),
+    scheme: fc.constantFrom('Bearer', 'bearer', 'BEARER', 'bEaReR', 'Bearer'),
+    between: fc.array(blank, { minLength: 0, maxLength: 3 }).map((parts) => parts.join('')),
+    after: fc.constantFrom('', ' ', '\t', '\u00a0', ' x', '\tx'),
+  });
+
+  it("accepts a valid token only where Clerk's authenticateRequest does, and answers every other spelling of Bearer with a 400", async () => {
+    const token = await mint(key, sessionClaims(jwks.origin, { azp: PARTIES[0] }), { kid: key.kid });
+    const oracle = { jwtKey: key.pem, authorizedParties: PARTIES };
+    await fc.assert(
+      fc.asyncProperty(spelling, async ({ before, scheme, between, after }) => {
+        const value = `${before}${scheme}${between}${token}${after}`;
+        const answer = await send(server.port, '/', [['authorization', value]]);
+        // Clerk judges the value as Node hands it to the app: spaces and tabs around it stripped.
+        const clerk = await clerkAuthenticateAuthorization(value.replace(/^[ \t]+|[ \t]+$/g, ''), oracle);
+        if (answer.status === 200) expect(clerk.accepted).toBe(true);
+        // Clerk's spelling with exactly the token: 200; with something glued to it (`Bearer ,<token>`):
+        // the token is malformed, 401; any other spelling: 400.
+        const spelled = /^Bearer (\S+)$/.exec(value.replace(/^[ \t]+|[ \t]+$/g, ''));
+        const expected = spelled === null ? 400 : spelled[1] === token ? 200 : 401;
+        expect({ value, status: answer.status }).toEqual({ value, status: expected });
       }),
       { numRuns: RUNS },
     );

@@ -61,18 +61,34 @@ describe('createMastraAuthProvider()', () => {
       await expect(provider().authenticateToken(value, make(`Bearer ${value}`))).resolves.toMatchObject({ sub: 'user_2abc', sid: 'sess_2abc' });
     });
 
-    it('accepts the token argument as Mastra builds it from the header (Bearer prefix, case, spaces)', async () => {
+    it('accepts the token argument as Mastra builds it from the header', async () => {
       const value = await token();
       const mastra = provider();
-      for (const header of [`Bearer ${value}`, `bearer ${value}`, `Bearer   ${value}`, `BEARER ${value} `]) {
+      for (const header of [`Bearer ${value}`, ` Bearer ${value}\t`]) {
         // Mastra passes header.replace('Bearer ', ''): what is left of the header.
         await expect(mastra.authenticateToken(header.replace('Bearer ', ''), fetchRequest({ authorization: header }))).resolves.toMatchObject({ sub: 'user_2abc' });
       }
     });
 
-    it('uses the token argument alone when there is no request to read (a Bearer prefix is tolerated)', async () => {
-      await expect(provider().authenticateToken(`  bearer ${await token()} `)).resolves.toMatchObject({ sub: 'user_2abc' });
+    it('refuses every spelling of the header that Clerk does not read, whatever token argument Mastra passes', async () => {
+      const value = await token();
+      const mastra = provider();
+      for (const header of [`bearer ${value}`, `BEARER ${value}`, `Bearer  ${value}`, `Bearer\t${value}`, `Bearer ${value}\u00a0`, `Bearer\u00a0${value}`]) {
+        for (const argument of [header.replace('Bearer ', ''), header.replace(/^Bearer\s+/i, '').trim(), value]) {
+          await expect(mastra.authenticateToken(argument, fetchRequest({ authorization: header }))).resolves.toBeNull();
+          await expect(mastra.authenticateToken(argument, plainRequest({ authorization: header }))).resolves.toBeNull();
+        }
+      }
+    });
+
+    it('uses the token argument alone when there is no request to read: bare, or "Bearer <token>" spelled as the header must be', async () => {
+      await expect(provider().authenticateToken(await token())).resolves.toMatchObject({ sub: 'user_2abc' });
+      await expect(provider().authenticateToken(`  Bearer ${await token()} `)).resolves.toMatchObject({ sub: 'user_2abc' });
       await expect(provider().authenticateToken(await token(), { something: 'else' })).resolves.toMatchObject({ sub: 'user_2abc' });
+      for (const spelling of ['bearer ', 'BEARER ', 'Bearer  ', 'Bearer\t', 'Bearer\u00a0']) {
+        await expect(provider().authenticateToken(`${spelling}${await token()}`)).resolves.toBeNull();
+      }
+      await expect(provider().authenticateToken(`${await token()}\u00a0`)).resolves.toBeNull();
     });
 
     it('refuses a token that is not in the Authorization header, such as ?apiKey= (URLs end up in logs)', async () => {

@@ -21,7 +21,8 @@ const CASES: [string, string | string[], string | undefined, string[]][] = [
   ['an empty header', '', 'the Authorization header is empty', []],
   ['a blank header', ' \t ', 'the Authorization header is empty', []],
   ['Basic credentials', `Basic ${basicCredential}`, `the Authorization header uses the Basic scheme; ${ONLY_BEARER}`, [basicCredential, 'hunter2']],
-  ['lower-case basic', `basic ${basicCredential}`, `the Authorization header uses the basic scheme; ${ONLY_BEARER}`, [basicCredential]],
+  // Named in its registered spelling, whatever case was sent.
+  ['lower-case basic', `basic ${basicCredential}`, `the Authorization header uses the Basic scheme; ${ONLY_BEARER}`, [basicCredential]],
   ['Digest', 'Digest username="admin", realm="x", nonce="abc", response="0123456789abcdef"', `the Authorization header uses the Digest scheme; ${ONLY_BEARER}`, ['0123456789abcdef', 'admin']],
   ['DPoP', 'DPoP eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln', `the Authorization header uses the DPoP scheme; ${ONLY_BEARER}`, ['eyJ']],
   ['Token', 'Token 9f8e7d6c5b4a', `the Authorization header uses the Token scheme; ${ONLY_BEARER}`, ['9f8e7d6c5b4a']],
@@ -29,11 +30,29 @@ const CASES: [string, string | string[], string | undefined, string[]][] = [
   ['a token with no scheme', 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln', 'the Authorization header holds a single value and no scheme', ['eyJ', 'c2ln']],
   ['a short secret with no scheme', 'hunter2', 'the Authorization header holds a single value and no scheme', ['hunter2']],
   // Made at run time: a literal secret-key shape must not be committed.
-  ['a secret key as scheme', `${['sk', 'live', 'abcdefghijklmnopqrstuvwxyz0123'].join('_')} x`, `the Authorization header does not use the Bearer scheme; ${ONLY_BEARER}`, ['live_', 'abcdefghij']],
-  ['a 21-character scheme', `${'S'.repeat(21)} abc`, `the Authorization header does not use the Bearer scheme; ${ONLY_BEARER}`, ['SSSSSSSSSSSSSSSSSSSSS']],
-  ['a scheme with quotes', '"Basic" abc', `the Authorization header does not use the Bearer scheme; ${ONLY_BEARER}`, ['"Basic"']],
-  ['a scheme with latin-1 characters', 'B\u00e9arer abc', `the Authorization header does not use the Bearer scheme; ${ONLY_BEARER}`, ['\u00e9']],
-  ['a scheme starting with a digit', '1Basic abc', `the Authorization header does not use the Bearer scheme; ${ONLY_BEARER}`, ['1Basic']],
+  ['a secret key as scheme', `${['sk', 'live', 'abcdefghijklmnopqrstuvwxyz0123'].join('_')} x`, `the Authorization header uses another scheme; ${ONLY_BEARER}`, ['live_', 'abcdefghij']],
+  ['a 21-character scheme', `${'S'.repeat(21)} abc`, `the Authorization header uses another scheme; ${ONLY_BEARER}`, ['SSSSSSSSSSSSSSSSSSSSS']],
+  ['a scheme with quotes', '"Basic" abc', `the Authorization header uses another scheme; ${ONLY_BEARER}`, ['"Basic"']],
+  ['a scheme with latin-1 characters', 'B\u00e9arer abc', `the Authorization header uses another scheme; ${ONLY_BEARER}`, ['\u00e9']],
+  ['a scheme starting with a digit', '1Basic abc', `the Authorization header uses another scheme; ${ONLY_BEARER}`, ['1Basic']],
+  // Only schemes from a fixed list are named: a short plain word may be a credential.
+  ['a short secret as the scheme', 's3cr3tk3y x', `the Authorization header uses another scheme; ${ONLY_BEARER}`, ['s3cr3tk3y']],
+  ['a short password as the scheme', 'hunter2 hunter2', `the Authorization header uses another scheme; ${ONLY_BEARER}`, ['hunter2']],
+  ['an API key as the scheme', 'AKIA1234 x', `the Authorization header uses another scheme; ${ONLY_BEARER}`, ['AKIA1234']],
+  ['a made-up scheme', 'Custom abc', `the Authorization header uses another scheme; ${ONLY_BEARER}`, ['Custom']],
+  ...(
+    [
+      ['Basic', 'BASIC'], ['Digest', 'digest'], ['Negotiate', 'negotiate'], ['NTLM', 'ntlm'], ['HOBA', 'hoba'], ['Mutual', 'MUTUAL'],
+      ['SCRAM-SHA-1', 'scram-sha-1'], ['SCRAM-SHA-256', 'Scram-Sha-256'], ['vapid', 'VAPID'], ['DPoP', 'dpop'], ['GNAP', 'gnap'],
+      ['Concealed', 'concealed'], ['PrivateToken', 'privatetoken'], ['OAuth', 'oauth'], ['Token', 'TOKEN'], ['ApiKey', 'apikey'],
+      ['AWS4-HMAC-SHA256', 'aws4-hmac-sha256'],
+    ] as const
+  ).map(([canonical, sent]): [string, string, string, string[]] => [
+    `the ${canonical} scheme, sent as ${sent}`,
+    `${sent} c2VjcmV0LXZhbHVl`,
+    `the Authorization header uses the ${canonical} scheme; ${ONLY_BEARER}`,
+    ['c2VjcmV0LXZhbHVl'],
+  ]),
 ];
 
 describe('describeMissingBearer()', () => {

@@ -99,6 +99,7 @@ const STRICTER = {
   navigation: 'navigation from another origin',
   issuer: 'is pinned to the publishable key',
   handshake: 'handshake in progress',
+  bearerSpelling: 'A Bearer header spelled otherwise than Clerk reads it',
 } as const;
 
 const SCENARIOS: Scenario[] = [
@@ -276,7 +277,22 @@ const SCENARIOS: Scenario[] = [
   { name: 'Authorization: Basic and two spaces', headers: async (c) => ({ authorization: 'Basic  dXNlcjpwYXNz', cookie: cookie(await browser(c)) }), expect: 'missing_token' },
   { name: 'Authorization: Bearer with a good token and a bad cookie', headers: async (c) => ({ authorization: `Bearer ${await c.token({ sub: 'user_header' })}`, cookie: cookie(await browser(c, 'garbage', '0')) }), expect: 'accept' },
   { name: 'Authorization: Bearer garbage and a good cookie', headers: async (c) => ({ authorization: 'Bearer garbage', cookie: cookie(await browser(c)) }), expect: 'malformed', optional: 'refused' },
-  { name: 'Authorization: lower-case bearer with a good token and a good cookie', headers: async (c) => ({ authorization: `bearer ${await c.token()}`, cookie: cookie(await browser(c)) }), expect: 'accept' },
+  // Any spelling of Bearer other than Clerk's: a 400, never the cookie (Clerk reads the cookie when
+  // the scheme is not exactly "Bearer"; it verifies "Bearer" itself as the token after two spaces).
+  ...[
+    ['lower-case bearer', (t: string) => `bearer ${t}`],
+    ['BEARER', (t: string) => `BEARER ${t}`],
+    ['Bearer and two spaces', (t: string) => `Bearer  ${t}`],
+    ['Bearer and a tab', (t: string) => `Bearer\t${t}`],
+    ['Bearer and a no-break space', (t: string) => `Bearer\u00a0${t}`],
+    ['a no-break space after the token', (t: string) => `Bearer ${t}\u00a0`],
+  ].flatMap(([label, spell]): Scenario[] => {
+    const spelling = spell as (token: string) => string;
+    return [
+      { name: `Authorization: ${label as string} with a good token and a good cookie`, headers: async (c) => ({ authorization: spelling(await c.token()), cookie: cookie(await browser(c)) }), expect: 'bad_request', optional: 'refused', stricter: STRICTER.bearerSpelling },
+      { name: `Authorization: ${label as string} with a good token and no cookie`, headers: async (c) => ({ authorization: spelling(await c.token()), cookie: cookie(c.devBrowser()) }), expect: 'bad_request', optional: 'refused' },
+    ];
+  }),
 ];
 
 const ANONYMOUS_BY_DEFAULT: readonly Outcome[] = ['missing_token', 'signed_out', 'pending_session'];

@@ -44,9 +44,24 @@ const fakeSecret = () => ['sk', 'test', Buffer.from(`${Math.random()}${Date.now(
  * (Clerk's default `acceptsToken`): accepted when Clerk says signed in.
  */
 export async function clerkAuthenticateBearer(token: string, options: ClerkTokenOracleOptions): Promise<ClerkTokenVerdict> {
+  return clerkAuthenticateAuthorization(`Bearer ${token}`, options);
+}
+
+/**
+ * `authenticateRequest` on a request whose only credentials are this `Authorization` header value
+ * (give it the value as Node handed it to the app: Clerk's `parseAuthorizationHeader` reads that),
+ * on a session-token route: accepted when Clerk says signed in. A value Fetch's `Headers` refuses
+ * (a character above U+00FF, CR, LF) cannot reach Clerk: refused, with reason `unsendable`.
+ */
+export async function clerkAuthenticateAuthorization(authorization: string, options: ClerkTokenOracleOptions): Promise<ClerkTokenVerdict> {
   const publishableKey = publishableKeyFor(HOST);
   const client = createClerkClient({ publishableKey, secretKey: fakeSecret(), jwtKey: options.jwtKey, telemetry: { disabled: true } });
-  const request = new Request('http://localhost:3000/api/me', { headers: { authorization: `Bearer ${token}` } });
+  let request: Request;
+  try {
+    request = new Request('http://localhost:3000/api/me', { headers: { authorization } });
+  } catch {
+    return { accepted: false, reason: 'unsendable' };
+  }
   const state = await client.authenticateRequest(request, {
     jwtKey: options.jwtKey,
     publishableKey,

@@ -21,7 +21,7 @@ const USER_ANSWERS: [string, number, string, boolean][] = [
   ['verification status "Verified" (case)', 200, JSON.stringify(user({ verified: 'Verified' })), false],
   ['verification as a string', 200, JSON.stringify({ ...user({}), email_addresses: [{ id: 'idn_primary', email_address: 'a@example.com', verification: 'verified' }] }), false],
   ['a __proto__ member holding a verified address', 200, `{"__proto__":${JSON.stringify(user({}))},"id":"user_policy"}`, false],
-  ['another user', 200, JSON.stringify({ ...user({}), id: 'user_other' }), true],
+  ['another user (a proxy or cache mix-up: never authorize on their data)', 200, JSON.stringify({ ...user({}), id: 'user_other' }), false],
   ['not JSON', 200, '<html>', false],
   ['an array', 200, '[]', false],
   ['404 resource_not_found (deleted user)', 404, '{"errors":[{"code":"resource_not_found"}]}', false],
