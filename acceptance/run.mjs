@@ -43,7 +43,7 @@ const keep = args.includes('--keep') || reuse !== undefined;
  * (185 files, 1,384 KiB on disk). The package must not grow past it.
  */
 const SIZE_BUDGET = 980_578;
-/** The sentence an unsupported Node.js must fail with (lib/node-support.ts). */
+/** The sentence an unsupported Node.js must fail with (lib/shared/node-support.ts). */
 const refusal = (version) => `express-clerk-jwt supports Node.js 22, 24 and 26 or later (the maintained LTS lines), not Node.js ${version}.`;
 /** Node.js for the tools' rows: the newest 24.x (acceptance/nodes pins it). */
 const TOOLS = '24.22.3';
@@ -157,7 +157,7 @@ rows.push({ name: 'esbuild --platform=node --format=cjs', fixture: 'runners', no
 rows.push({ name: 'esbuild --platform=node --format=esm (express external)', fixture: 'runners', node: TOOLS, steps: [esbuild('app.ts', 'esm', 'out/app.mjs', '--external:express'), ['node', 'out/app.mjs']] });
 rows.push({ name: 'esbuild cjs, import + require in one bundle', fixture: 'runners', node: TOOLS, steps: [esbuild('mixed.ts', 'cjs', 'out/mixed.cjs'), ['node', 'out/mixed.cjs']] });
 rows.push({ name: 'esbuild esm, import + require in one bundle (express external)', fixture: 'runners', node: TOOLS, steps: [esbuild('mixed.ts', 'esm', 'out/mixed.mjs', '--external:express'), ['node', 'out/mixed.mjs']] });
-// The red team's batteries and Clerk's upstream unit tests (spec/red-team/, the files Jest runs
+// The red team's batteries and Clerk's upstream unit tests (spec/security/red-team/, the files Jest runs
 // against lib/), here against the packed tarball through its public entry points, on every
 // supported Express, on the oldest and newest supported Node.js.
 for (const node of [TOOLS, FLOORS[0]]) {
@@ -202,7 +202,7 @@ try {
   // 2. Static checks of the tarball, and its installed size, while the fixtures install.
   const statics = (async () => {
     const problems = files.filter((file) => !/^(dist\/.+|README\.md|LICENSE|package\.json)$/.test(file));
-    const missing = ['dist/index.js', 'dist/core.js', 'dist/testing.js', 'dist/esm/index.mjs', 'dist/esm/core.mjs', 'dist/esm/testing.mjs', 'dist/index.d.ts', 'dist/core.d.ts', 'dist/testing.d.ts', 'dist/jose.js', 'dist/jose-types.d.ts', 'dist/jose.LICENSE.md', 'LICENSE', 'README.md'].filter((file) => !files.includes(file));
+    const missing = ['dist/index.js', 'dist/core.js', 'dist/testing.js', 'dist/esm/index.mjs', 'dist/esm/core.mjs', 'dist/esm/testing.mjs', 'dist/index.d.ts', 'dist/core.d.ts', 'dist/testing.d.ts', 'dist/shared/jose.js', 'dist/shared/jose-types.d.ts', 'dist/jose.LICENSE.md', 'LICENSE', 'README.md'].filter((file) => !files.includes(file));
     report('tarball holds the build, types, jose notice, README and LICENSE, and nothing else', problems.length === 0 && missing.length === 0, since, `unexpected: ${problems.join(', ')}\nmissing: ${missing.join(', ')}`);
     for (const [name, command] of [
       ['@arethetypeswrong/cli: no problems', ['node_modules/@arethetypeswrong/cli/dist/index.js', '--format', 'ascii', tarball]],
@@ -231,7 +231,7 @@ try {
       const dir = path.join(work, fixture);
       cpSync(path.join(here, 'fixtures', fixture), dir, { recursive: true, filter: (source) => !/node_modules|\/out$/.test(source) });
       for (const file of ['scenario.cjs', 'scenario.d.cts']) cpSync(path.join(here, 'shared', file), path.join(dir, file));
-      if (fixture === 'red-team') cpSync(path.join(root, 'spec', 'red-team'), path.join(dir, 'red-team'), { recursive: true });
+      if (fixture === 'red-team') cpSync(path.join(root, 'spec', 'security', 'red-team'), path.join(dir, 'red-team'), { recursive: true });
       if (reuse === undefined) await npmCi(dir);
     }),
   ]);

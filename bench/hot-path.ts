@@ -6,9 +6,9 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { clerkAuth, extractBearerToken } from '../lib';
-import { MAX_HEADER_LENGTH } from '../lib/verify-token';
+import { MAX_HEADER_LENGTH } from '../lib/verification/verify-token';
 import { createTestBackendApi } from '../lib/testing';
-import { createVerifier } from '../lib/verify-token';
+import { createVerifier } from '../lib/verification/verify-token';
 
 export interface HotPathRow {
   name: string;

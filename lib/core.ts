@@ -3,7 +3,7 @@
  * needs no Express and no Express types; `express-clerk-jwt` re-exports all of it plus
  * `clerkAuth()`.
  */
-export { createClerkVerifier, MAX_HEADER_LENGTH, MAX_TOKEN_LENGTH, type ClerkVerifier, type ClerkVerifyOptions } from './verify-token';
+export { createClerkVerifier, MAX_HEADER_LENGTH, MAX_TOKEN_LENGTH, type ClerkVerifier, type ClerkVerifyOptions } from './verification/verify-token';
 export {
   isMachineUser,
   type AbsentSessionClaims,
@@ -13,16 +13,16 @@ export {
   type ClerkMachineUser,
   type ClerkPrincipal,
   type ClerkPrincipalOf,
-} from './machine-tokens';
-export { MAX_OPAQUE_TOKEN_LENGTH } from './verify-opaque-token';
-export { type ClerkConfig, type ClerkKeySource, type ClerkLogger, type ClerkVerifierOptions } from './config';
-export { ENV_VARS } from './env-vars';
-export type { ClerkKeySetEvent, ClerkLogEvent, ClerkRequestRefusedEvent } from './log-events';
-export type { ClerkUser, ClerkOrganizationClaim, ClerkTokenType } from './claims';
-export { authorize, type AuthorizeUser } from './authorize';
-export { getAuth, toAuth, type ClerkAuth, type ClerkAuthBase, type ClerkMachineAuth, type ClerkSessionAuth } from './auth-object';
-export { checkHas, prefixWithOrg, type ClerkHasParams } from './has';
-export { decodeOrgPermissions, parseScopedNames, type ClerkScopedNames } from './permissions';
+} from './machine-tokens/accepts-token';
+export { MAX_OPAQUE_TOKEN_LENGTH } from './machine-tokens/verify-opaque-token';
+export { type ClerkConfig, type ClerkKeySource, type ClerkLogger, type ClerkVerifierOptions } from './shared/config';
+export { ENV_VARS } from './shared/env-vars';
+export type { ClerkKeySetEvent, ClerkLogEvent, ClerkRequestRefusedEvent } from './shared/log-events';
+export type { ClerkUser, ClerkOrganizationClaim, ClerkTokenType } from './verification/claims';
+export { authorize, type AuthorizeUser } from './authorization/authorize';
+export { getAuth, toAuth, type ClerkAuth, type ClerkAuthBase, type ClerkMachineAuth, type ClerkSessionAuth } from './authorization/auth-object';
+export { checkHas, prefixWithOrg, type ClerkHasParams } from './authorization/has';
+export { decodeOrgPermissions, parseScopedNames, type ClerkScopedNames } from './authorization/decode-v2-claims';
 export {
   createClerkBackendClient,
   type ClerkBackendClient,
@@ -30,9 +30,9 @@ export {
   type ClerkBackendUser,
   type ClerkEmailAddress,
   type ClerkOrganizationMembership,
-} from './backend-api';
-export { requireOrganizationMembership, requireVerifiedEmail, type ClerkPolicy } from './policies';
-export { readCookie, sessionCookieSuffix } from './session-cookie';
+} from './backend-api/backend-api-client';
+export { requireOrganizationMembership, requireVerifiedEmail, type ClerkPolicy } from './authorization/policies';
+export { readCookie, sessionCookieSuffix } from './verification/session-cookie';
 export {
   createSessionCookieAuthenticator,
   type SessionCookieAuthenticator,
@@ -41,7 +41,7 @@ export {
   type SessionCookieRefusal,
   type SessionCookieRequest,
   type SessionCookieToken,
-} from './authenticate-session-cookies';
+} from './verification/authenticate-session-cookies';
 export {
   createMastraAuthProvider,
   type ClerkMastraAuthProvider,
@@ -51,9 +51,9 @@ export {
   type MastraRouteMethod,
   type MastraRoutePattern,
   type MastraRoutePatterns,
-} from './mastra-provider';
-export { extractBearerToken } from './extract-token';
-export { parsePublishableKey, type PublishableKeyInfo } from './publishable-key';
+} from './mastra/auth-provider';
+export { extractBearerToken } from './verification/extract-token';
+export { parsePublishableKey, type PublishableKeyInfo } from './shared/publishable-key';
 export {
   BackendApiUnavailableError,
   bearerChallenge,
@@ -70,7 +70,7 @@ export {
   type InvalidTokenReason,
   WebhookVerificationError,
   type WebhookErrorCode,
-} from './errors';
+} from './shared/errors';
 export {
   createClerkWebhookVerifier,
   type ClerkWebhookConfig,
@@ -78,5 +78,5 @@ export {
   type ClerkWebhookVerifierOptions,
   type WebhookDelivery,
   type WebhookHeaders,
-} from './verify-webhook';
-export type * from './webhook-events';
+} from './webhooks/verify-webhook';
+export type * from './webhooks/webhook-events';

@@ -5,7 +5,7 @@
  * and is also available alone as `express-clerk-jwt/core`.
  */
 export * from './core';
-export { clerkAuth, type ClerkAuthOptions } from './express';
+export { clerkAuth, type ClerkAuthOptions } from './express/clerk-auth';
 export {
   requireAuth,
   requireAuthorization,
@@ -18,5 +18,5 @@ export {
   requireScope,
   type AuthorizationCheck,
   type RequireAuthorizationOptions,
-} from './guards';
-export { clerkWebhook, type ClerkWebhookOptions } from './express-webhook';
+} from './express/guards';
+export { clerkWebhook, type ClerkWebhookOptions } from './express/clerk-webhook';

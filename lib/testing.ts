@@ -7,12 +7,12 @@
  * machine tokens (`mt_…`, `ak_…`, `oat_…`). Both sign or vouch for whatever they are asked: for
  * tests and local development only. The main entry point does not export them.
  */
-export { createTestIssuer, type PublicJwk, type TestIssuer, type TestIssuerOptions } from './test-issuer';
-export type { MachineMintOptions, MintOptions, TestOrganization } from './test-tokens';
+export { createTestIssuer, type PublicJwk, type TestIssuer, type TestIssuerOptions } from './test-kit/test-issuer';
+export type { MachineMintOptions, MintOptions, TestOrganization } from './test-kit/test-tokens';
 export {
   createTestBackendApi,
   type TestBackendApi,
   type TestBackendApiBehaviour,
   type TestBackendApiOptions,
   type TestMachineTokenOptions,
-} from './test-backend-api';
+} from './test-kit/test-backend-api';

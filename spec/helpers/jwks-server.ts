@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { JWK } from 'jose';
-import { startLoopbackServer } from '../../lib/test-issuer';
+import { startLoopbackServer } from '../../lib/test-kit/test-issuer';
 
 /** How the server answers JWKS requests. */
 export type JwksBehaviour =

@@ -1,6 +1,6 @@
 import { KeyObject, randomBytes, sign } from 'node:crypto';
 import { CompactSign, exportSPKI, type CryptoKey, type JWK } from 'jose';
-import { createSigningKey } from '../../lib/signing-key';
+import { createSigningKey } from '../../lib/test-kit/signing-key';
 
 /** An RSA signing key made at test time, with its public forms. */
 export interface TestKey {

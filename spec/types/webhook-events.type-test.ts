@@ -1,11 +1,11 @@
 /**
- * Compile-time checks that `ClerkWebhookEvent` (lib/webhook-events.ts, self-contained) and the
+ * Compile-time checks that `ClerkWebhookEvent` (lib/webhooks/webhook-events.ts, self-contained) and the
  * `WebhookEvent` of `@clerk/backend` agree. Nothing here runs: the file type-checks or it does
- * not. `npm run typecheck` (tsc over spec/) and spec/webhook-event-types.spec.ts (the compiler
+ * not. `npm run typecheck` (tsc over spec/) and spec/webhooks/webhook-event-types.spec.ts (the compiler
  * API, under jest) both compile it.
  */
 import type { WebhookEvent } from '@clerk/backend';
-import type { ClerkWebhookEvent } from '../../lib/webhook-events';
+import type { ClerkWebhookEvent } from '../../lib/webhooks/webhook-events';
 
 /** Exactly the same type (not merely mutually assignable). */
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

@@ -1,0 +1,369 @@
+import {
+  assertKnownOptions,
+  blankToUndefined,
+  checkNumber,
+  checkSecretKey,
+  DEFAULT_API_URL,
+  MAX_TIMER_MS,
+  nearMissHint,
+  parseApiUrl,
+  resolveEnv,
+} from '../shared/config';
+import { ENV_VARS, label } from '../shared/env-vars';
+import { BackendApiUnavailableError, ClerkConfigError } from '../shared/errors';
+import { errorCode, isTimeout } from '../verification/jwks';
+
+/** Options of {@link createClerkBackendClient}. */
+export interface ClerkBackendClientOptions {
+  /** Secret key, `sk_test_…` or `sk_live_…`; sent only to `apiUrl`, never printed. Default is `CLERK_SECRET_KEY`. */
+  secretKey?: string | undefined;
+  /** Backend API base URL. Default is `CLERK_API_URL`, else `https://api.clerk.com`. */
+  apiUrl?: string | undefined;
+  /**
+   * How long a user's answers (user, memberships) are reused, in milliseconds, from 0 (off;
+   * concurrent lookups of the same user are still shared) to 3600000 (1 hour). Default is 10000
+   * (10 seconds).
+   */
+  cacheTtlInMs?: number | undefined;
+  /** Timeout of one Backend API request, in milliseconds. Default is 5000 (5 seconds). */
+  timeoutInMs?: number | undefined;
+  /** Where environment variables are read. Default is `process.env`, read once at factory time. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+/** An email address of a {@link ClerkBackendUser}. */
+export interface ClerkEmailAddress {
+  readonly id: string;
+  readonly emailAddress: string;
+  /** Whether its verification status is `verified`. */
+  readonly verified: boolean;
+}
+
+/** The parts of a Clerk user (`GET /v1/users/{id}`) that authorization decisions need. */
+export interface ClerkBackendUser {
+  readonly id: string;
+  /** The primary email address, `null` when the user has none. */
+  readonly primaryEmailAddress: ClerkEmailAddress | null;
+  readonly emailAddresses: readonly ClerkEmailAddress[];
+  readonly username: string | null;
+  readonly firstName: string | null;
+  readonly lastName: string | null;
+  /** Profile image URL (`image_url`); `null` when Clerk sent none. */
+  readonly imageUrl: string | null;
+  readonly publicMetadata: Readonly<Record<string, unknown>>;
+  readonly privateMetadata: Readonly<Record<string, unknown>>;
+  readonly banned: boolean;
+  readonly locked: boolean;
+}
+
+/** One of a user's organization memberships (`GET /v1/users/{id}/organization_memberships`). */
+export interface ClerkOrganizationMembership {
+  readonly id: string;
+  /** Role key, e.g. `org:admin`. */
+  readonly role: string;
+  readonly permissions: readonly string[];
+  readonly organization: { readonly id: string; readonly slug: string | null; readonly name: string | null };
+  readonly publicMetadata: Readonly<Record<string, unknown>>;
+}
+
+/** A small client of Clerk's Backend API, with a short per-user cache. */
+export interface ClerkBackendClient {
+  /**
+   * The user, or `null` when Clerk does not know the id (deleted user).
+   *
+   * @throws {BackendApiUnavailableError} (503) when the Backend API cannot answer, or answers
+   *   with another user than `userId`.
+   */
+  getUser(userId: string): Promise<ClerkBackendUser | null>;
+  /**
+   * Every organization membership of the user (all pages), empty when there are none.
+   *
+   * @throws {BackendApiUnavailableError} (503) when the Backend API cannot answer, or answers
+   *   with memberships of another user (their `public_user_data.user_id`).
+   */
+  getOrganizationMemberships(userId: string): Promise<readonly ClerkOrganizationMembership[]>;
+  /** Forgets cached answers, of one user or of all. */
+  clearCache(userId?: string): void;
+}
+
+const CLIENT_OPTIONS: readonly (keyof ClerkBackendClientOptions)[] = ['secretKey', 'apiUrl', 'cacheTtlInMs', 'timeoutInMs', 'env'];
+const PAGE_SIZE = 100;
+// 100 pages of 100: far beyond any real user; stops a misbehaving server from looping forever.
+const MAX_PAGES = 100;
+const MAX_CACHE_ENTRIES = 10_000;
+const MAX_CACHE_TTL_MS = 3_600_000;
+const USER_ID = /^[A-Za-z0-9_-]{1,128}$/;
+const NOT_FOUND = Symbol('not found');
+
+interface CacheEntry {
+  expiresAt: number;
+  value: Promise<unknown>;
+}
+
+/**
+ * Creates a Backend API client. Uses the global `fetch` with `Authorization: Bearer <secretKey>`.
+ * Answers are cached per user for `cacheTtlInMs`; concurrent lookups share one request; failures
+ * are not cached.
+ *
+ * @throws {ClerkConfigError} when the secret key is missing or malformed, or an option is wrong.
+ */
+export function createClerkBackendClient(options: ClerkBackendClientOptions = {}): ClerkBackendClient {
+  assertKnownOptions(options, CLIENT_OPTIONS, 'createClerkBackendClient');
+  const env = resolveEnv(options.env);
+  const read = (option: 'secretKey' | 'apiUrl'): string | undefined => {
+    const given = options[option];
+    if (given !== undefined && typeof given !== 'string') throw new ClerkConfigError(`${label(option)} must be a string.`, option);
+    return blankToUndefined(given) ?? blankToUndefined(env[ENV_VARS[option]]);
+  };
+  const given = read('secretKey');
+  if (given === undefined) {
+    throw new ClerkConfigError(`The Backend API client needs ${label('secretKey')} (Clerk Dashboard → API Keys).${nearMissHint(env, 'secretKey')}`, 'secretKey');
+  }
+  const secretKey: string = given;
+  checkSecretKey(secretKey);
+  const base = parseApiUrl(read('apiUrl') ?? DEFAULT_API_URL).href.replace(/\/$/, '');
+  // At most an hour: a cached answer hides a ban or an unverified email for that long.
+  const ttl = checkNumber(options.cacheTtlInMs, 'cacheTtlInMs', 10_000, { min: 0, max: MAX_CACHE_TTL_MS });
+  const timeoutInMs = checkNumber(options.timeoutInMs, 'timeoutInMs', 5000, { min: 1, max: MAX_TIMER_MS, integer: true });
+  const request = createBackendApiRequest({ base, timeoutInMs });
+  const cache = new Map<string, CacheEntry>();
+
+  const fail = (problem: string): BackendApiUnavailableError => new BackendApiUnavailableError(problem);
+
+  /** GET `path`: the JSON body of a 200, or NOT_FOUND for Clerk's own 404. */
+  async function get(path: string): Promise<unknown> {
+    const answer = await request(path, { key: secretKey, keyOption: 'secretKey', notFound: (code) => code === 'resource_not_found' });
+    return answer.found ? answer.body : NOT_FOUND;
+  }
+
+  /** The cached or in-flight answer for `key`, else `load()`'s, shared and cached on success. */
+  function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const entry = cache.get(key);
+    if (entry !== undefined && entry.expiresAt > now) return entry.value as Promise<T>;
+    if (entry !== undefined) cache.delete(key);
+    const value = load();
+    const fresh: CacheEntry = { expiresAt: Infinity, value };
+    if (cache.size >= MAX_CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+    cache.set(key, fresh);
+    value.then(
+      () => {
+        // Counted from the answer, so that a slow request does not arrive already stale.
+        if (ttl > 0) fresh.expiresAt = Date.now() + ttl;
+        else if (cache.get(key) === fresh) cache.delete(key);
+      },
+      () => {
+        if (cache.get(key) === fresh) cache.delete(key);
+      },
+    );
+    return value;
+  }
+
+  function checkUserId(userId: unknown): string {
+    if (typeof userId !== 'string' || !USER_ID.test(userId)) throw new TypeError('userId must be a Clerk user id such as user_2abc.');
+    return userId;
+  }
+
+  async function getUser(userId: string): Promise<ClerkBackendUser | null> {
+    const id = checkUserId(userId);
+    return cached(`user:${id}`, async () => {
+      const body = await get(`/v1/users/${id}`);
+      if (body === NOT_FOUND) return null;
+      const user = toUser(body);
+      if (user === null) throw fail('it answered with something that is not a user');
+      // A proxy or cache that mixes answers up must not let one user be judged on another's data.
+      if (user.id !== id) throw fail('it answered with another user than the one asked for (an unexpected answer)');
+      return user;
+    });
+  }
+
+  async function getOrganizationMemberships(userId: string): Promise<readonly ClerkOrganizationMembership[]> {
+    const id = checkUserId(userId);
+    return cached(`memberships:${id}`, async () => {
+      const memberships: ClerkOrganizationMembership[] = [];
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const body = await get(`/v1/users/${id}/organization_memberships?limit=${PAGE_SIZE}&offset=${page * PAGE_SIZE}`);
+        if (body === NOT_FOUND) return Object.freeze([]);
+        const list = toMembershipPage(body);
+        if (list === null) throw fail('it answered with something that is not a list of organization memberships');
+        if (list.userIds.some((member) => member !== id)) throw fail('it answered with memberships of another user than the one asked for (an unexpected answer)');
+        memberships.push(...list.data);
+        if (list.data.length < PAGE_SIZE || memberships.length >= list.totalCount) return Object.freeze(memberships);
+      }
+      throw fail(`the user has more than ${MAX_PAGES * PAGE_SIZE} organization memberships`);
+    });
+  }
+
+  function clearCache(userId?: string): void {
+    if (userId === undefined) cache.clear();
+    else for (const kind of ['user', 'memberships']) cache.delete(`${kind}:${userId}`);
+  }
+
+  return Object.freeze({ getUser, getOrganizationMemberships, clearCache });
+}
+
+/** What {@link createBackendApiRequest} needs: where, and how long one request may take. */
+export interface BackendApiRequestSettings {
+  /** The Backend API origin and path prefix, without a trailing slash (from `parseApiUrl`). */
+  readonly base: string;
+  readonly timeoutInMs: number;
+}
+
+/** One Backend API request: the key it is authorized with, and what counts as Clerk's own "not found". */
+export interface BackendApiRequestOptions {
+  /** `POST` with `body` as JSON; default `GET`. */
+  readonly method?: 'GET' | 'POST';
+  readonly body?: unknown;
+  /** The key sent as `Authorization: Bearer <key>`; never put in a message. */
+  readonly key: string;
+  /** The option the key comes from, named (with its variable) when Clerk refuses it. */
+  readonly keyOption: 'secretKey' | 'machineSecretKey';
+  /** Given the `errors[0].code` of a 404's Clerk error body, whether it is a definite "not found". */
+  readonly notFound: (code: unknown) => boolean;
+  /** What the 503's public message says could not be checked. Default is the user. */
+  readonly lookup?: 'user' | 'token';
+}
+
+/** A 200's JSON body, or Clerk's definite "not found". */
+export type BackendApiAnswer = { readonly found: true; readonly body: unknown } | { readonly found: false };
+
+/**
+ * The one way this package calls Clerk's Backend API (the client's lookups and the verifier's
+ * opaque machine tokens): the global `fetch`, `Authorization: Bearer <key>`, a timeout, no
+ * redirect followed. A 200 with a JSON body is an answer, and so is a 404 whose Clerk error body
+ * `notFound` recognises; anything else (unreachable, timed out, another status, a body that is
+ * not JSON) is a {@link BackendApiUnavailableError} (503, with Clerk's `Retry-After` on a 429),
+ * never a refusal: an outage must not look like a bad token or a missing user. The key is never
+ * in a message.
+ */
+export function createBackendApiRequest({ base, timeoutInMs }: BackendApiRequestSettings): (path: string, options: BackendApiRequestOptions) => Promise<BackendApiAnswer> {
+  return async function request(path, { method = 'GET', body, key, keyOption, notFound, lookup }): Promise<BackendApiAnswer> {
+    const fail = (problem: string, cause?: unknown, retryAfterSeconds?: number): BackendApiUnavailableError =>
+      new BackendApiUnavailableError(problem, { cause, lookup, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) });
+    const headers: Record<string, string> = { authorization: `Bearer ${key}`, accept: 'application/json' };
+    if (method === 'POST') headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(`${base}${path}`, {
+        method,
+        headers,
+        ...(method === 'POST' ? { body: JSON.stringify(body ?? {}) } : {}),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutInMs),
+      });
+    } catch (error) {
+      const code = errorCode((error as { cause?: unknown } | null)?.cause);
+      throw fail(isTimeout(error) ? `the request timed out after ${timeoutInMs} ms` : `it could not be reached${code === undefined ? '' : ` (${code})`}`, error);
+    }
+    let parsed: unknown;
+    try {
+      parsed = await response.json();
+    } catch (error) {
+      if (response.status === 200) throw fail(isTimeout(error) ? `the request timed out after ${timeoutInMs} ms` : 'it answered with invalid JSON', error);
+    }
+    if (response.status === 200) return { found: true, body: parsed };
+    if (response.status === 404 && isClerkErrorBody(parsed) && notFound(clerkErrorCode(parsed))) return { found: false };
+    throw fail(describeStatus(response.status, keyOption), undefined, retryAfter(response));
+  };
+}
+
+function describeStatus(status: number, keyOption: 'secretKey' | 'machineSecretKey'): string {
+  if (status === 401 || status === 403) {
+    return `it refused ${label(keyOption)} with HTTP ${status}; check that the key is current and belongs to this instance`;
+  }
+  if (status === 429) return 'it is rate limiting this application (HTTP 429)';
+  if (status >= 300 && status < 400) return `it answered HTTP ${status} (a redirect, which is not followed: check ${label('apiUrl')})`;
+  return `it answered HTTP ${status}`;
+}
+
+function retryAfter(response: Response): number | undefined {
+  const seconds = Number(response.headers.get('retry-after'));
+  return Number.isInteger(seconds) && seconds >= 1 && seconds <= 3600 ? seconds : undefined;
+}
+
+/** Whether `body` is a Clerk error body: `{ errors: [{ code, … }, …] }`. */
+function isClerkErrorBody(body: unknown): boolean {
+  const errors = isRecord(body) ? body['errors'] : undefined;
+  return Array.isArray(errors) && errors.length > 0 && isRecord(errors[0]);
+}
+
+/** `errors[0].code` of a Clerk error body (`{ errors: [{ code, message }] }`). */
+function clerkErrorCode(body: unknown): unknown {
+  const errors = isRecord(body) ? body['errors'] : undefined;
+  return Array.isArray(errors) && isRecord(errors[0]) ? errors[0]['code'] : undefined;
+}
+
+function toUser(body: unknown): ClerkBackendUser | null {
+  if (!isRecord(body) || typeof body['id'] !== 'string') return null;
+  const emailAddresses = (Array.isArray(body['email_addresses']) ? body['email_addresses'] : []).flatMap((entry: unknown) => {
+    if (!isRecord(entry) || typeof entry['id'] !== 'string' || typeof entry['email_address'] !== 'string') return [];
+    const verification = entry['verification'];
+    const verified = isRecord(verification) && verification['status'] === 'verified';
+    return [Object.freeze({ id: entry['id'], emailAddress: entry['email_address'], verified })];
+  });
+  const primaryId = body['primary_email_address_id'];
+  return Object.freeze({
+    id: body['id'],
+    primaryEmailAddress: emailAddresses.find((address) => address.id === primaryId) ?? null,
+    emailAddresses: Object.freeze(emailAddresses),
+    username: stringOrNull(body['username']),
+    firstName: stringOrNull(body['first_name']),
+    lastName: stringOrNull(body['last_name']),
+    imageUrl: stringOrNull(body['image_url']),
+    publicMetadata: recordOrEmpty(body['public_metadata']),
+    privateMetadata: recordOrEmpty(body['private_metadata']),
+    banned: body['banned'] === true,
+    locked: body['locked'] === true,
+  });
+}
+
+/**
+ * A page of memberships, and the user ids its entries name (`public_user_data.user_id`, where
+ * Clerk sends it) to be compared with the user asked for.
+ */
+function toMembershipPage(body: unknown): { data: ClerkOrganizationMembership[]; totalCount: number; userIds: unknown[] } | null {
+  if (!isRecord(body) || !Array.isArray(body['data'])) return null;
+  const data: ClerkOrganizationMembership[] = [];
+  const userIds: unknown[] = [];
+  for (const entry of body['data'] as unknown[]) {
+    const organization = isRecord(entry) ? entry['organization'] : undefined;
+    if (!isRecord(entry) || typeof entry['id'] !== 'string' || typeof entry['role'] !== 'string' || !isRecord(organization) || typeof organization['id'] !== 'string') {
+      return null;
+    }
+    const member = entry['public_user_data'];
+    if (isRecord(member) && member['user_id'] !== undefined) userIds.push(member['user_id']);
+    const permissions = Array.isArray(entry['permissions']) ? entry['permissions'].filter((p): p is string => typeof p === 'string') : [];
+    data.push(
+      Object.freeze({
+        id: entry['id'],
+        role: entry['role'],
+        permissions: Object.freeze(permissions),
+        organization: Object.freeze({ id: organization['id'], slug: stringOrNull(organization['slug']), name: stringOrNull(organization['name']) }),
+        publicMetadata: recordOrEmpty(entry['public_metadata']),
+      }),
+    );
+  }
+  const totalCount = body['total_count'];
+  return { data, totalCount: typeof totalCount === 'number' ? totalCount : Infinity, userIds };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+/** Metadata, frozen all the way down: the cached copy is shared by every request for its TTL. */
+function recordOrEmpty(value: unknown): Readonly<Record<string, unknown>> {
+  return deepFreeze(isRecord(value) ? { ...value } : {});
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}

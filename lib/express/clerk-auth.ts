@@ -1,0 +1,351 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { authorize, type AuthorizeUser } from '../authorization/authorize';
+import type { ClerkUser } from '../verification/claims';
+import { assertKnownOptions, checkBoolean, VERIFIER_OPTIONS, type ClerkLogger, type ClerkVerifierOptions } from '../shared/config';
+import { ClerkAuthError, ClerkConfigError, InvalidTokenError, MissingTokenError } from '../shared/errors';
+import { describeMissingBearer, extractBearerToken } from '../verification/extract-token';
+import { loggerOf, report } from '../shared/log-events';
+import { createSessionCookieAuthenticator, type SessionCookieRequest, type SessionCookieToken } from '../verification/authenticate-session-cookies';
+import { assertCookieAccepted, isSessionOnly, type AcceptedTypes, type AcceptsToken, type ClerkMachineUser, type ClerkPrincipal, type ClerkPrincipalOf } from '../machine-tokens/accepts-token';
+import { acceptedTypesFor, acceptingVerification, cachedVerification, sharedOrNewVerifier, type ClerkVerifier } from '../verification/verify-token';
+
+declare global {
+  // Types `req.user` in every Express app that imports this package.
+  namespace Express {
+    interface User extends ClerkUser {}
+    interface Request {
+      /**
+       * Set by `clerkAuth()`: the verified Clerk session claims (`User`), or, on a route whose
+       * `acceptsToken` lets machine tokens in, a `ClerkMachineUser` (it has `tokenType`; session
+       * claims never do).
+       */
+      user?: User | ClerkMachineUser | undefined;
+    }
+  }
+}
+
+/**
+ * Options of {@link clerkAuth}: those of the verifier plus how the middleware behaves. `A` is the
+ * `acceptsToken` value, which types `authorizeUser`'s first argument.
+ */
+export interface ClerkAuthOptions<A extends AcceptsToken = 'session_token'> extends ClerkVerifierOptions {
+  /**
+   * Which Clerk tokens this middleware accepts: `'session_token'`, `'m2m_token'`, `'api_key'`,
+   * `'oauth_token'`, `'any'`, or a list of the first four (e.g. `['session_token', 'm2m_token']`).
+   * A token of another type is a 401 `invalid_token` (reason `token_type_mismatch`). A machine
+   * token becomes a `ClerkMachineUser` in `req.user`. Opaque machine tokens need keys (see the
+   * README, "Machine tokens"): a type accepted without them is a startup error. An unknown name,
+   * an empty list or a repeated type is a startup error. Default is `'session_token'`.
+   */
+  acceptsToken?: A | undefined;
+  /**
+   * Runs after verification with the verified principal (session claims, or a machine principal
+   * on routes that accept machine tokens) and the request; return `true` to allow. Anything else
+   * answers 403 `insufficient_scope`; a throw goes to `next(err)` (your 500). Default allows every
+   * verified principal of an accepted type.
+   */
+  authorizeUser?: AuthorizeUser<Request, ClerkPrincipalOf<NoInfer<A>>> | undefined;
+  /**
+   * When true, a request without Bearer credentials (or with a pending session) goes on with
+   * `req.user` undefined (even if an earlier middleware had set it) and `authorizeUser` is not
+   * called; a malformed or invalid token is still refused. Default is false.
+   */
+  optional?: boolean | undefined;
+  /**
+   * When true, errors go to `next(err)` for your error handler instead of being answered here.
+   * They carry `status`, `statusCode`, `code` and `headers`. Default is false.
+   */
+  forwardErrors?: boolean | undefined;
+  /**
+   * A verifier from `createClerkVerifier()` to share, with its key cache, between several
+   * middlewares. Verifier options cannot be given alongside it. Default creates one.
+   */
+  verifier?: ClerkVerifier | undefined;
+  /**
+   * When true, a request without Bearer credentials may send the session token in Clerk's
+   * cookies (`__session` + `__client_uat`, or the `_<suffix>` pair), for same-origin apps, with
+   * Clerk's own rules: the token must be newer than `__client_uat`, a signed-out browser
+   * (`__client_uat` 0) counts as signed out, development instances need the dev-browser cookie,
+   * and every case where Clerk would redirect for a handshake is a 401 `session_refresh_required`.
+   * A Bearer header always wins. Needs `publishableKey` and `authorizedParties` (a startup error
+   * otherwise); the cookies are ignored on requests whose `Origin` header is not an authorized
+   * party. With `optional`, a browser without a session cookie, or signed out, goes on
+   * anonymously; a session cookie that is presented and refused stays a 401. Default is false.
+   */
+  sessionCookie?: boolean | undefined;
+}
+
+/** What the guards of a request need from the `clerkAuth()` that authenticated it. */
+export interface AdapterSettings {
+  readonly realm: string;
+  readonly forwardErrors: boolean;
+  /** Where refusals are reported (`request_refused` events); the verifier's logger. */
+  readonly logger: ClerkLogger | null;
+}
+
+const ADAPTER_OPTIONS: readonly (keyof ClerkAuthOptions)[] = ['acceptsToken', 'authorizeUser', 'optional', 'forwardErrors', 'verifier', 'sessionCookie'];
+const DEFAULT_SETTINGS: AdapterSettings = Object.freeze({ realm: 'clerk', forwardErrors: false, logger: null });
+// What clerkAuth() leaves on a request for the guards behind it. Symbol-keyed properties rather
+// than WeakMaps: a WeakMap entry per request is an ephemeron the garbage collector must trace,
+// about 1 µs each, on every request.
+const SETTINGS = Symbol('express-clerk-jwt.settings');
+const VERIFIED = Symbol('express-clerk-jwt.verified');
+// Set only when an optional clerkAuth() let a pending session through anonymously.
+const PENDING = Symbol('express-clerk-jwt.pending');
+
+interface MarkedRequest {
+  [SETTINGS]?: AdapterSettings | undefined;
+  [VERIFIED]?: ClerkPrincipal | undefined;
+  [PENDING]?: true | undefined;
+}
+
+/** The outcome of a middleware's work: `null` to go on, or the error to answer with. */
+export type Outcome = { error: unknown } | null;
+
+/** The settings of the `clerkAuth()` that handled `req` (defaults when none did). */
+export function adapterSettings(req: Request): AdapterSettings {
+  return (req as MarkedRequest)[SETTINGS] ?? DEFAULT_SETTINGS;
+}
+
+/**
+ * The principal (session claims or machine) a `clerkAuth()` verified for `req`, whatever
+ * `req.user` holds now: another auth middleware, or one that decodes tokens without verifying
+ * them, may set `req.user` too.
+ */
+export function verifiedClaims(req: Request): ClerkPrincipal | undefined {
+  return (req as MarkedRequest)[VERIFIED];
+}
+
+/**
+ * Express middleware that requires a valid Clerk session token (or, with `acceptsToken`, a machine
+ * token): `Authorization: Bearer <token>` → verified claims (or machine principal) in `req.user`
+ * → `authorizeUser(user, req)` → `next()`. Refusals are answered with the status and JSON body of
+ * their {@link ClerkAuthError}. Every method is authenticated, `OPTIONS` included: mount CORS
+ * middleware before it, so that it answers preflights (which carry no credentials) itself.
+ * Configuration is resolved and checked here, once.
+ *
+ * @throws {ClerkConfigError} when the options or environment cannot work.
+ */
+export function clerkAuth<const A extends AcceptsToken = 'session_token'>(options: ClerkAuthOptions<A> = {}): RequestHandler {
+  assertKnownOptions(options, [...VERIFIER_OPTIONS, ...ADAPTER_OPTIONS], 'clerkAuth');
+  const {
+    acceptsToken,
+    authorizeUser,
+    optional: optionalOption,
+    forwardErrors: forwardOption,
+    verifier: shared,
+    sessionCookie: cookieOption,
+    ...verifierOptions
+  } = options;
+  if (authorizeUser !== undefined && typeof authorizeUser !== 'function') {
+    throw new ClerkConfigError('authorizeUser must be a function (user, req) => boolean | Promise<boolean>.', 'authorizeUser');
+  }
+  const optional = checkBoolean(optionalOption, 'optional');
+  const forwardErrors = checkBoolean(forwardOption, 'forwardErrors');
+  const verifier = sharedOrNewVerifier(shared, verifierOptions, 'clerkAuth');
+  const realm = verifier.config.name;
+  const accepted: AcceptedTypes = acceptedTypesFor(verifier.config, acceptsToken);
+  const settings: AdapterSettings = Object.freeze({ realm, forwardErrors, logger: loggerOf(verifier) });
+  const readCookies = checkBoolean(cookieOption, 'sessionCookie') ? createCookieReader(verifier, accepted) : null;
+
+  // Session tokens alone (the default): the session path, with its synchronous cache hits.
+  const sessionOnly = isSessionOnly(accepted);
+  const peek = accepted.has('session_token') ? cachedVerification(verifier) : () => undefined;
+  const verifyAccepted = acceptingVerification(verifier);
+
+  /**
+   * Synchronous as far as it can be: a token the verifier's cache vouches for, with no
+   * `authorizeUser`, is settled without a promise (the common case: a browser reuses its token).
+   */
+  function authenticate(req: Request & MarkedRequest): Outcome | Promise<Outcome> {
+    req[VERIFIED] = undefined;
+    if (req[PENDING] !== undefined) req[PENDING] = undefined;
+    try {
+      const authorization = authorizationOf(req);
+      let token = extractBearerToken(authorization, realm);
+      let check: SessionCookieToken['check'] | null = null;
+      if (token === null && readCookies !== null) {
+        const cookies = readCookies(cookieRequestOf(req));
+        if (cookies.token === null) {
+          if (optional && cookies.signedOut) return anonymous(req);
+          throw cookies.error;
+        }
+        ({ token, check } = cookies);
+      }
+      if (token === null) {
+        if (optional) return anonymous(req);
+        throw missingToken(realm, authorization);
+      }
+      const cached = peek(token);
+      return cached === undefined ? verifyThenAccept(req, token, check) : accept(req, cached, check);
+    } catch (error) {
+      return { error };
+    }
+  }
+
+  async function verifyThenAccept(req: Request & MarkedRequest, token: string, check: SessionCookieToken['check'] | null): Promise<Outcome> {
+    let user: ClerkPrincipal;
+    try {
+      // A cookie holds a session token or nothing, whatever the route accepts (Clerk's rule).
+      user = sessionOnly || check !== null ? await verifier.verify(token) : await verifyAccepted(token, accepted);
+    } catch (error) {
+      if (optional && error instanceof InvalidTokenError && error.reason === 'pending_session') {
+        req[PENDING] = true;
+        return anonymous(req);
+      }
+      return { error };
+    }
+    return accept(req, user, check);
+  }
+
+  /** `check`: the session-cookie rules on the verified claims (cached or not), before anything trusts them. */
+  function accept(req: Request & MarkedRequest, user: ClerkPrincipal, check: SessionCookieToken['check'] | null): Outcome | Promise<Outcome> {
+    const refusal = check === null ? null : check(user as ClerkUser);
+    if (refusal !== null) return { error: refusal };
+    req.user = user as Express.User | ClerkMachineUser;
+    req[VERIFIED] = user;
+    if (authorizeUser === undefined) return null;
+    // The principal's type is one acceptsToken lets in: what AuthorizeUser<Request, ClerkPrincipalOf<A>> expects.
+    return authorize(authorizeUser as AuthorizeUser<Request, ClerkPrincipal>, user, req, realm).then(
+      () => null,
+      (error: unknown) => ({ error }),
+    );
+  }
+
+  // No exception for CORS preflights or any method: a request without verified credentials never
+  // reaches what is mounted behind this middleware. CORS middleware mounted first answers preflights.
+  return function clerkAuthMiddleware(req: Request, res: Response, next: NextFunction): void {
+    (req as MarkedRequest)[SETTINGS] = settings;
+    settle(authenticate(req), req, res, next, settings);
+  };
+}
+
+const AUTHORIZATION = /^authorization$/i;
+
+/**
+ * Why a guard finds no claims verified for `req`: the pending session an optional `clerkAuth()`
+ * let through, a malformed Bearer header (400), a Bearer token no `clerkAuth()` verified, or no
+ * Bearer credentials at all (what was found instead, never the credential).
+ */
+export function unverifiedRequestError(req: Request, realm: string): ClerkAuthError {
+  if ((req as MarkedRequest)[PENDING] === true) return new InvalidTokenError('pending_session', { realm });
+  const authorization = authorizationOf(req);
+  try {
+    if (extractBearerToken(authorization, realm) !== null) {
+      return new MissingTokenError({ realm, description: 'no clerkAuth() verified the Bearer token before this guard' });
+    }
+  } catch (error) {
+    if (error instanceof ClerkAuthError) return error;
+    throw error;
+  }
+  return missingToken(realm, authorization);
+}
+
+/** 401 `missing_token`, saying what the `Authorization` header held instead of Bearer credentials. */
+function missingToken(realm: string, authorization: string | readonly string[] | undefined): MissingTokenError {
+  const description = describeMissingBearer(authorization);
+  return new MissingTokenError(description === undefined ? { realm } : { realm, description });
+}
+
+/**
+ * The `Authorization` header, or all its values when it was sent more than once (Node keeps only
+ * the first in `req.headers`). Scans `rawHeaders`, which allocates nothing; `headersDistinct`
+ * would build an object of arrays for every header of every request.
+ */
+function authorizationOf(req: Request): string | readonly string[] | undefined {
+  const first = req.headers.authorization;
+  if (first === undefined) return undefined;
+  const raw = req.rawHeaders as string[] | undefined;
+  // A hand-made request (a test double) may lack rawHeaders: Node's own list then decides.
+  if (raw === undefined) return req.headersDistinct?.authorization ?? first;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 13 && AUTHORIZATION.test(name) && ++seen > 1) return req.headersDistinct.authorization;
+  }
+  return first;
+}
+
+/**
+ * Ends a middleware's work: `next()` when `outcome` is null; otherwise reports a
+ * {@link ClerkAuthError} to the logger's `event` hook, then answers it (unless `forwardErrors`)
+ * or hands the error to `next(err)`.
+ */
+export function settle(outcome: Outcome | Promise<Outcome>, req: Request, res: Response, next: NextFunction, settings: AdapterSettings): void {
+  if (!(outcome instanceof Promise)) {
+    // Synchronous: Express's router catches what next() or the response might throw.
+    finish(outcome, req, res, next, settings);
+    return;
+  }
+  outcome
+    .then((result) => finish(result, req, res, next, settings))
+    .catch((error: unknown) => {
+      // Only reachable if next() or the response itself throws, which Express's never do; the
+      // process must not die of an unhandled rejection all the same.
+      console.error(error);
+      res.destroy();
+    });
+}
+
+function finish(result: Outcome, req: Request, res: Response, next: NextFunction, settings: AdapterSettings): void {
+  if (result === null) return next();
+  const { error } = result;
+  if (error instanceof ClerkAuthError) reportRefusal(error, req, settings);
+  if (error instanceof ClerkAuthError && !settings.forwardErrors && !res.headersSent) {
+    res.status(error.status).set(error.headers).json(error.toJSON());
+    return;
+  }
+  // A non-Error thrown by authorizeUser must not reach next() as-is: next('route') would skip
+  // the route and next(undefined) would let the request through.
+  next(error instanceof Error ? error : new Error('an authorization check threw a value that is not an Error', { cause: error }));
+}
+
+function reportRefusal(error: ClerkAuthError, req: Request, { realm, logger }: AdapterSettings): void {
+  if (logger?.event === undefined) return;
+  const requestId = requestIdOf(req);
+  report(logger, {
+    type: 'request_refused',
+    name: realm,
+    code: error.code,
+    status: error.status,
+    ...(error instanceof InvalidTokenError ? { reason: error.reason } : {}),
+    ...(requestId === undefined ? {} : { requestId }),
+  });
+}
+
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+// A JWT (its header segment is base64url of `{"`) anywhere in the value: a token sent in the
+// wrong header must not reach the log as a request id.
+const TOKEN_LIKE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\./;
+
+/** `req.id` (pino-http and the like) or `X-Request-Id`, when it is short printable ASCII and not a token; never anything else of the request. */
+function requestIdOf(req: Request): string | undefined {
+  const own = (req as { id?: unknown }).id;
+  const candidate = typeof own === 'string' || typeof own === 'number' ? String(own) : req.headers['x-request-id'];
+  return typeof candidate === 'string' && REQUEST_ID.test(candidate) && !TOKEN_LIKE.test(candidate) ? candidate : undefined;
+}
+
+/** What the session-cookie rules read of an Express request: method, target, TLS, headers. */
+function cookieRequestOf(req: Request): SessionCookieRequest {
+  return {
+    method: req.method,
+    url: req.originalUrl ?? req.url,
+    secure: (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true,
+    headers: req.headers,
+  };
+}
+
+/**
+ * The session-cookie reader of a `clerkAuth({ sessionCookie: true })`: a cookie only ever holds a
+ * session token, so the route must accept session tokens.
+ */
+function createCookieReader(verifier: ClerkVerifier, accepted: AcceptedTypes): ReturnType<typeof createSessionCookieAuthenticator> {
+  assertCookieAccepted(accepted);
+  return createSessionCookieAuthenticator(verifier);
+}
+
+/** Optional mode without a session: whatever an earlier middleware put in req.user is not ours to vouch for. */
+function anonymous(req: Request): null {
+  req.user = undefined;
+  return null;
+}

@@ -1,0 +1,254 @@
+import { KeyObject, verify as verifySignature } from 'node:crypto';
+import { compactVerify, type CompactJWSHeaderParameters, type CryptoKey, type FlattenedJWSInput, type VerifyOptions } from '../shared/jose';
+import { InvalidTokenError, JwksUnavailableError, type InvalidTokenReason } from '../shared/errors';
+import { hasDuplicateNames, parseJsonObject } from '../shared/strict-json';
+import { errorCode, type KeyGetter } from './jwks';
+
+/** Longest token accepted, in characters (Clerk session tokens are 1–3 KiB): `MAX_TOKEN_LENGTH`. */
+export const TOKEN_LIMIT = 16 * 1024;
+
+/**
+ * Longest header segment accepted, in base64url characters, checked before the header is decoded
+ * (`MAX_HEADER_LENGTH`). Clerk's headers (`alg`, `cat`, `kid`, `typ`) are about 120 characters;
+ * 512 leaves room for four times that (a `kid` of some 300 characters) and bounds what a forged
+ * header can cost to parse (the costliest header under it, 56 members, costs about 1.2 × a plain
+ * forged token in bench/hot-path.ts).
+ */
+export const HEADER_LIMIT = 512;
+
+/** The protected header of a token, parsed. */
+export type JoseHeader = CompactJWSHeaderParameters;
+
+/** A token whose RS256 signature checked out: its header, and its payload as text and as an object. */
+export interface VerifiedJws {
+  readonly header: JoseHeader;
+  /** The payload text (UTF-8 decoded), what the token cache keeps. */
+  readonly payload: string;
+  /** The payload parsed: a JSON object whose objects repeat no member name. */
+  readonly claims: Record<string, unknown>;
+}
+
+/**
+ * The header rules of one kind of token (session, machine…), checked after the JOSE rules of the
+ * signature step and before a key is looked up: `null` when the header is acceptable.
+ */
+export type HeaderRules = (header: JoseHeader) => InvalidTokenReason | null;
+
+/** How a refusal is made: the caller's realm goes into the error. */
+export type Refuse = (reason: InvalidTokenReason) => InvalidTokenError;
+
+// base64url value of each ASCII character, -1 for the others.
+const BASE64URL_VALUES = new Int8Array(128).fill(-1);
+for (const [index, char] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries()) BASE64URL_VALUES[char.charCodeAt(0)] = index;
+const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
+
+/**
+ * Whether `token` is a compact JWS in the one spelling we accept, checked without decoding
+ * anything: at most {@link TOKEN_LIMIT} characters, a header segment of at most
+ * {@link HEADER_LIMIT}, three non-empty segments of base64url characters (no padding), and
+ * each segment canonical: not of length 4n+1, and the bits its last character carries beyond the
+ * encoded bytes (4 at length 4n+2, 2 at 4n+3) all zero. A lenient decoder ignores those bits, so
+ * without this one signed token would have up to 16 spellings, each a different key for anything
+ * keyed on the token text (the token cache, deny lists, rate limits). Clerk's parser refuses them.
+ */
+export function isCanonicalCompactJws(token: string): boolean {
+  // The bounds and the last characters first: an oversized header costs one indexOf, never a regex.
+  return hasCanonicalSegments(token) && COMPACT_JWS.test(token);
+}
+
+/**
+ * The part of {@link isCanonicalCompactJws} that does not read every character: the length
+ * bounds, exactly two dots around non-empty segments, and the unused bits of each segment's last
+ * character. Enough before a look-up in the token cache, whose keys all passed the whole check.
+ */
+export function hasCanonicalSegments(token: string): boolean {
+  if (token.length > TOKEN_LIMIT) return false;
+  const first = token.indexOf('.');
+  if (first < 1 || first > HEADER_LIMIT) return false;
+  const second = token.indexOf('.', first + 1);
+  if (second < first + 2 || second === token.length - 1 || token.indexOf('.', second + 1) !== -1) return false;
+  return canonicalEnd(token, first, first) && canonicalEnd(token, second, second - first - 1) && canonicalEnd(token, token.length, token.length - second - 1);
+}
+
+/** Whether the segment of `length` characters ending at `end` has no unused bits set (its characters are checked apart). */
+function canonicalEnd(token: string, end: number, length: number): boolean {
+  switch (length % 4) {
+    case 0:
+      return true;
+    case 2:
+      return ((BASE64URL_VALUES[token.charCodeAt(end - 1)] as number) & 0b1111) === 0;
+    case 3:
+      return ((BASE64URL_VALUES[token.charCodeAt(end - 1)] as number) & 0b11) === 0;
+    default:
+      return false;
+  }
+}
+
+/**
+ * JOSE header rules of every Clerk JWT, after jose's own (`crit`, `alg`): no member name repeated
+ * (`JSON.parse` keeps the last of two, other parsers the first), no `crit` or `b64` at all, and a
+ * `kid` that is a string or absent (jose's key set ignores any other `kid` and would pick a key by
+ * type alone).
+ */
+export function joseHeaderProblem(header: JoseHeader, headerText: string): InvalidTokenReason | null {
+  if (hasDuplicateNames(headerText)) return 'malformed';
+  if (header.b64 !== undefined || header.crit !== undefined) return 'invalid_header';
+  if (header.kid !== undefined && typeof header.kid !== 'string') return 'invalid_header';
+  return null;
+}
+
+const VERIFY_OPTIONS: VerifyOptions = Object.freeze({ algorithms: ['RS256'] });
+// jose reads the header as strict UTF-8, the payload leniently (as Clerk's SDK does both).
+const decoder = new TextDecoder();
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The signature step of verification: a compact JWS (already found canonical by
+ * {@link isCanonicalCompactJws}) → its header, checked, and its payload, signature-verified and
+ * parsed. Nothing of the payload is looked at before the signature holds; the claim rules are the
+ * caller's (a session token's differ from a machine token's).
+ *
+ * With `node` (the default of the verifiers), the work per token is bounded and done once: one
+ * strict decode and parse of the (size-capped) header, the JOSE rules in jose's order (so every
+ * refusal has the reason jose would give), the caller's {@link HeaderRules}, one key lookup in the
+ * key set, and one RSA check with node:crypto on a `KeyObject` imported once per key, whose answer
+ * is the verdict. jose's `compactVerify` is used only for a key node:crypto cannot take for RS256
+ * (not RSA, or shorter than 2048 bits: jose then refuses the key, a 503).
+ *
+ * With `jose`, jose's `compactVerify` does it all (the caller's rules run in its key resolver): the
+ * reference that spec/verification/signature-check.spec.ts holds the `node` path to, verdict for verdict.
+ *
+ * Throws an {@link InvalidTokenError} (via `refuse`, or from the key set: `unknown_key`) or a
+ * {@link JwksUnavailableError}.
+ */
+export function createSignatureCheck(
+  getKey: KeyGetter,
+  headerRules: HeaderRules,
+  refuse: Refuse,
+  realm: string,
+  signatures: 'node' | 'jose' = 'node',
+): (token: string) => Promise<VerifiedJws> {
+  async function withJose(token: string, key: Parameters<typeof compactVerify>[1]): Promise<VerifiedJws> {
+    let result: Awaited<ReturnType<typeof compactVerify>>;
+    try {
+      result = await compactVerify(token, key, VERIFY_OPTIONS);
+    } catch (error) {
+      if (error instanceof InvalidTokenError || error instanceof JwksUnavailableError) throw error;
+      const reason = reasonFor(error);
+      // Every fault of the token has a jose code; anything else is the key's (e.g. too short).
+      // spec/security/fuzz.spec.ts holds this: no token-shaped string, signed or not, gets a 503.
+      if (reason === null) throw new JwksUnavailableError('a key of the JWKS could not be used', { realm, cause: error });
+      throw refuse(reason);
+    }
+    return parsed(result.protectedHeader as JoseHeader, decoder.decode(result.payload));
+  }
+
+  function parsed(header: JoseHeader, payload: string): VerifiedJws {
+    const claims = parseJsonObject(payload);
+    if (claims === null) throw refuse('malformed');
+    return { header, payload, claims };
+  }
+
+  if (signatures === 'jose') {
+    // jose calls this after its own checks of the form, `crit` and `alg`, before the signature.
+    const resolveKey = (header: JoseHeader, token: FlattenedJWSInput) => {
+      const text = strictDecoder.decode(Buffer.from(token.protected as string, 'base64url'));
+      const problem = joseHeaderProblem(header, text) ?? headerRules(header);
+      if (problem !== null) throw refuse(problem);
+      return getKey(header, token);
+    };
+    return (token) => withJose(token, resolveKey);
+  }
+
+  return async function checkSignature(token: string): Promise<VerifiedJws> {
+    const first = token.indexOf('.');
+    const second = token.indexOf('.', first + 1);
+    const encodedHeader = token.slice(0, first);
+    const encodedPayload = token.slice(first + 1, second);
+    const encodedSignature = token.slice(second + 1);
+    let headerText: string;
+    let header: unknown;
+    try {
+      headerText = strictDecoder.decode(Buffer.from(encodedHeader, 'base64url'));
+      header = JSON.parse(headerText);
+    } catch {
+      throw refuse('malformed');
+    }
+    if (!isPlainObject(header)) throw refuse('malformed');
+    const problem = joseProblem(header) ?? joseHeaderProblem(header, headerText) ?? headerRules(header);
+    if (problem !== null) throw refuse(problem);
+    const parts: FlattenedJWSInput = { protected: encodedHeader, payload: encodedPayload, signature: encodedSignature };
+    const key = await getKey(header, parts);
+    const keyObject = toKeyObject(key);
+    if (keyObject === null) return withJose(token, key);
+    let valid = false;
+    try {
+      valid = verifySignature('sha256', Buffer.from(token.slice(0, second), 'latin1'), keyObject, Buffer.from(encodedSignature, 'base64url'));
+    } catch {
+      // As jose: a signature the crypto layer cannot even check does not verify.
+    }
+    if (!valid) throw refuse('invalid_signature');
+    return parsed(header, decoder.decode(Buffer.from(encodedPayload, 'base64url')));
+  };
+}
+
+/**
+ * jose's checks of a parsed protected header before it resolves a key, in its order and with the
+ * reasons its errors map to: `crit` (a non-empty array of non-empty strings naming only `b64`,
+ * which must then be a boolean), then `alg` (a non-empty string, and RS256).
+ */
+function joseProblem(header: JoseHeader): InvalidTokenReason | null {
+  const { crit } = header;
+  if (crit !== undefined) {
+    if (!Array.isArray(crit) || crit.length === 0 || crit.some((name) => typeof name !== 'string' || name.length === 0)) return 'malformed';
+    for (const name of crit) {
+      if (name !== 'b64') return 'invalid_header';
+      if (!Object.hasOwn(header, 'b64') || header.b64 === undefined) return 'malformed';
+    }
+    if (typeof header.b64 !== 'boolean') return 'malformed';
+  }
+  const { alg } = header as { alg?: unknown };
+  if (typeof alg !== 'string' || alg === '') return 'malformed';
+  return alg === 'RS256' ? null : 'invalid_algorithm';
+}
+
+/** The reason a jose error stands for; `null` for an error that is not the token's fault. */
+function reasonFor(error: unknown): InvalidTokenReason | null {
+  switch (errorCode(error)) {
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+      return 'invalid_algorithm';
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return 'invalid_signature';
+    case 'ERR_JWS_INVALID':
+      return 'malformed';
+    case 'ERR_JOSE_NOT_SUPPORTED':
+      return 'invalid_header';
+    default:
+      return null;
+  }
+}
+
+// jose's local key set hands out the same CryptoKey for a key until the key set is replaced.
+const keyObjects = new WeakMap<CryptoKey | KeyObject, KeyObject | null>();
+
+/** The key as a KeyObject, or `null` when jose would refuse it for RS256 (not RSA, or < 2048 bits). */
+function toKeyObject(key: CryptoKey | KeyObject): KeyObject | null {
+  let keyObject = keyObjects.get(key);
+  if (keyObject === undefined) {
+    keyObject = null;
+    try {
+      const candidate = key instanceof KeyObject ? key : KeyObject.from(key);
+      const usable =
+        candidate.type === 'public' && candidate.asymmetricKeyType === 'rsa' && (candidate.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048;
+      if (usable) keyObject = candidate;
+    } catch {
+      // Not a key node:crypto can take: jose decides.
+    }
+    keyObjects.set(key, keyObject);
+  }
+  return keyObject;
+}
+
+function isPlainObject(value: unknown): value is JoseHeader {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,225 @@
+import * as nodeVerify from '../../lib/verification/signature-check';
+import type { ClerkVerifierOptions } from '../../lib/shared/config';
+import { InvalidTokenError, type InvalidTokenReason } from '../../lib/shared/errors';
+import { TokenCache, type KeyIdentity } from '../../lib/verification/token-cache';
+import { createClerkVerifier } from '../../lib/verification/verify-token';
+import { rejected } from '../helpers/expect-error';
+import { useJwksFixture } from '../helpers/jwks-fixture';
+import { b64url, mint } from '../helpers/keys';
+
+const jwks = useJwksFixture();
+const { claims } = jwks;
+
+const verifierFor = (options: ClerkVerifierOptions = {}) => createClerkVerifier({ jwksUri: jwks.server.jwksUri, env: {}, logger: false, ...options });
+const reasonOf = async (promise: Promise<unknown>): Promise<InvalidTokenReason> => (await rejected(InvalidTokenError, promise)).reason;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A verifier whose key set is loaded. Nothing verified while the key set loads is cached (the key
+ * may be from the set being replaced), so the first verification of a cold verifier never is.
+ */
+async function warmVerifier(options: ClerkVerifierOptions = {}) {
+  const verifier = verifierFor(options);
+  await verifier.verify(await mint(jwks.key, claims({ sub: 'user_warm_up' })));
+  signatureChecks = 0;
+  return verifier;
+}
+
+// Counts the signature checks of the verifiers created while it is installed: a cache hit makes none.
+let signatureChecks = 0;
+beforeEach(() => {
+  signatureChecks = 0;
+  const original = nodeVerify.createSignatureCheck;
+  jest.spyOn(nodeVerify, 'createSignatureCheck').mockImplementation((...args) => {
+    const check = original(...args);
+    return (token: string) => {
+      signatureChecks += 1;
+      return check(token);
+    };
+  });
+});
+afterEach(() => jest.restoreAllMocks());
+
+describe('verified-token cache', () => {
+  it('checks the signature of a token once, and hands each request its own copy of the claims', async () => {
+    const verifier = await warmVerifier();
+    const token = await mint(jwks.key, claims({ org_permissions: ['org:a:read'] }));
+    const first = await verifier.verify(token);
+    first.sub = 'user_mutated';
+    first.org_permissions?.push('org:admin');
+    const second = await verifier.verify(token);
+    expect(second).toMatchObject({ sub: 'user_2abc', org_permissions: ['org:a:read'] });
+    expect(second).not.toBe(first);
+    expect(signatureChecks).toBe(1);
+    expect(jwks.server.requests).toBe(1);
+  });
+
+  it('is off with tokenCacheSize: 0', async () => {
+    const verifier = verifierFor({ tokenCacheSize: 0 });
+    const token = await mint(jwks.key, claims());
+    for (let i = 0; i < 3; i++) await verifier.verify(token);
+    expect(signatureChecks).toBe(3);
+  });
+
+  it('is keyed by the whole token: a different token never uses the entry of a cached one', async () => {
+    const verifier = await warmVerifier();
+    const token = await mint(jwks.key, claims());
+    await verifier.verify(token);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const forged = `${header}.${b64url(JSON.stringify(claims({ sub: 'user_admin' })))}.${signature}`;
+    expect(await reasonOf(verifier.verify(forged))).toBe('invalid_signature');
+    const otherSignature = `${header}.${payload}.${signature.slice(0, -4)}AAAA`;
+    expect(await reasonOf(verifier.verify(otherSignature))).toBe('invalid_signature');
+    expect(signatureChecks).toBe(3);
+  });
+
+  it('is never filled by a failed verification', async () => {
+    const verifier = verifierFor({ authorizedParties: ['https://app.example.com'] });
+    const wrongParty = await mint(jwks.key, claims());
+    const unknownKey = await mint(jwks.otherKey, claims());
+    for (let i = 0; i < 2; i++) {
+      expect(await reasonOf(verifier.verify(wrongParty))).toBe('invalid_authorized_party');
+      expect(await reasonOf(verifier.verify(unknownKey))).toBe('unknown_key');
+    }
+    expect(signatureChecks).toBe(4);
+  });
+
+  describe('uses an entry only while the token would still verify', () => {
+    const start = Date.UTC(2026, 0, 1, 12);
+    const seconds = Math.floor(start / 1000);
+    const at = (ms: number) => jest.spyOn(Date, 'now').mockReturnValue(ms);
+
+    it('until exp + clock skew', async () => {
+      at(start);
+      const verifier = await warmVerifier({ clockSkewInMs: 5000 });
+      const token = await mint(jwks.key, claims({ iat: seconds, nbf: seconds, exp: seconds + 60 }));
+      await verifier.verify(token);
+      at(start + 65_000 - 1);
+      await expect(verifier.verify(token)).resolves.toMatchObject({ sub: 'user_2abc' });
+      expect(signatureChecks).toBe(1);
+      at(start + 65_000);
+      expect(await reasonOf(verifier.verify(token))).toBe('expired');
+      at(start);
+      await verifier.verify(token);
+      expect(signatureChecks).toBe(3);
+    });
+
+    it('from nbf − clock skew, even if the clock goes back', async () => {
+      at(start);
+      const verifier = await warmVerifier({ clockSkewInMs: 5000 });
+      const token = await mint(jwks.key, claims({ iat: seconds, nbf: seconds + 30, exp: seconds + 60 }));
+      expect(await reasonOf(verifier.verify(token))).toBe('not_yet_valid');
+      at(start + 25_000);
+      await verifier.verify(token);
+      await verifier.verify(token);
+      expect(signatureChecks).toBe(2);
+      at(start + 25_000 - 1);
+      expect(await reasonOf(verifier.verify(token))).toBe('not_yet_valid');
+      expect(signatureChecks).toBe(3);
+    });
+  });
+
+  describe('drops an entry once the key that verified it leaves the key set', () => {
+    /** A warm verifier and a token it has cached (its second verification checked no signature). */
+    async function cachedToken(options: ClerkVerifierOptions) {
+      const verifier = await warmVerifier(options);
+      const token = await mint(jwks.key, claims());
+      await verifier.verify(token);
+      await verifier.verify(token);
+      expect(signatureChecks).toBe(1);
+      return { verifier, token };
+    }
+
+    it('when a refresh removes its kid', async () => {
+      const { verifier, token } = await cachedToken({ jwksCooldownInMs: 0 });
+      jwks.server.keys = [jwks.otherKey.jwk];
+      // A token with another kid makes the verifier fetch the key set again.
+      await verifier.verify(await mint(jwks.otherKey, claims()));
+      expect(jwks.server.requests).toBe(2);
+      expect(await reasonOf(verifier.verify(token))).toBe('unknown_key');
+    });
+
+    it('when a refresh serves other key material under its kid', async () => {
+      const { verifier, token } = await cachedToken({ jwksCooldownInMs: 0 });
+      jwks.server.keys = [{ ...jwks.otherKey.jwk, kid: jwks.key.kid }, { ...jwks.otherKey.jwk, kid: 'ins_next' }];
+      await verifier.verify(await mint(jwks.otherKey, claims(), { kid: 'ins_next' }));
+      expect(await reasonOf(verifier.verify(token))).toBe('invalid_signature');
+    });
+
+    it('when the key set is due for a refresh (jwksCacheMaxAgeInMs)', async () => {
+      const { verifier, token } = await cachedToken({ jwksCacheMaxAgeInMs: 1000 });
+      jwks.server.keys = [jwks.otherKey.jwk];
+      await sleep(1050);
+      expect(await reasonOf(verifier.verify(token))).toBe('unknown_key');
+    });
+
+    it('but keeps it when a refresh still serves the key', async () => {
+      const verifier = await warmVerifier({ jwksCooldownInMs: 0 });
+      const token = await mint(jwks.key, claims());
+      await verifier.verify(token);
+      jwks.server.keys = [jwks.key.jwk, jwks.otherKey.jwk];
+      await verifier.verify(await mint(jwks.otherKey, claims()));
+      expect(jwks.server.requests).toBe(2);
+      await verifier.verify(token);
+      // The token itself, then the one with the new kid: the cached token was not checked again.
+      expect(signatureChecks).toBe(2);
+    });
+  });
+
+  it('with jwtKey, keeps entries for the life of the token', async () => {
+    const verifier = createClerkVerifier({ jwtKey: jwks.key.pem, env: {}, logger: false });
+    const token = await mint(jwks.key, claims());
+    for (let i = 0; i < 3; i++) await verifier.verify(token);
+    expect(signatureChecks).toBe(1);
+  });
+});
+
+describe('TokenCache', () => {
+  const keySet = (initial: Record<string, string>) => {
+    const state = { generation: 1, ids: new Map(Object.entries(initial)) };
+    const identity: KeyIdentity = { generation: () => state.generation, keyId: (kid) => state.ids.get(kid ?? '') ?? null, fresh: () => true };
+    return { state, identity };
+  };
+
+  it('holds at most its size, dropping the least recently used', () => {
+    const { identity } = keySet({ k: 'k-material' });
+    const cache = new TokenCache(2, identity);
+    cache.set('a', '{"n":1}', 'k', 1);
+    cache.set('b', '{"n":2}', 'k', 1);
+    expect(cache.get('a')).toBe('{"n":1}');
+    cache.set('c', '{"n":3}', 'k', 1);
+    expect(cache.length).toBe(2);
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBe('{"n":1}');
+    expect(cache.get('c')).toBe('{"n":3}');
+  });
+
+  it('remembers nothing verified under a key set that has since been replaced', () => {
+    const { state, identity } = keySet({ k: 'k-material' });
+    const cache = new TokenCache(10, identity);
+    state.generation = 2;
+    cache.set('a', '{}', 'k', 1);
+    expect(cache.get('a')).toBeUndefined();
+  });
+
+  it('carries an entry over a new key set only while its kid maps to the same key', () => {
+    const { state, identity } = keySet({ k: 'k-material', j: 'j-material' });
+    const cache = new TokenCache(10, identity);
+    cache.set('a', '{}', 'k', 1);
+    cache.set('b', '{}', 'j', 1);
+    cache.set('none', '{}', undefined, 1);
+    state.generation = 2;
+    state.ids = new Map([['k', 'k-material'], ['j', 'rotated']]);
+    expect(cache.get('a')).toBe('{}');
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('none')).toBeUndefined();
+    expect(cache.length).toBe(1);
+  });
+
+  it('serves nothing while the key set is due for a refresh', () => {
+    const identity: KeyIdentity = { generation: () => 1, keyId: () => 'k', fresh: () => false };
+    const cache = new TokenCache(10, identity);
+    cache.set('a', '{}', 'k', 1);
+    expect(cache.get('a')).toBeUndefined();
+  });
+});
