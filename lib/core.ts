@@ -15,9 +15,9 @@ export {
   type ClerkPrincipalOf,
 } from './machine-tokens/accepts-token';
 export { MAX_OPAQUE_TOKEN_LENGTH } from './machine-tokens/verify-opaque-token';
-export { type ClerkConfig, type ClerkKeySource, type ClerkLogger, type ClerkVerifierOptions } from './shared/config';
+export { type ClerkConfig, type ClerkKeySource, type ClerkVerifierOptions } from './verification/verifier-options';
 export { ENV_VARS } from './shared/env-vars';
-export type { ClerkKeySetEvent, ClerkLogEvent, ClerkRequestRefusedEvent } from './shared/log-events';
+export type { ClerkKeySetEvent, ClerkLogEvent, ClerkLogger, ClerkRequestRefusedEvent } from './shared/logger';
 export type { ClerkUser, ClerkOrganizationClaim, ClerkTokenType } from './verification/claims';
 export { authorize, type AuthorizeUser } from './authorization/authorize';
 export { getAuth, toAuth, type ClerkAuth, type ClerkAuthBase, type ClerkMachineAuth, type ClerkSessionAuth } from './authorization/auth-object';
@@ -53,7 +53,7 @@ export {
   type MastraRoutePatterns,
 } from './mastra/auth-provider';
 export { extractBearerToken } from './verification/extract-token';
-export { parsePublishableKey, type PublishableKeyInfo } from './shared/publishable-key';
+export { parsePublishableKey, type PublishableKeyInfo } from './shared/clerk-keys';
 export {
   BackendApiUnavailableError,
   bearerChallenge,

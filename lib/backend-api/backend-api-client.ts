@@ -1,17 +1,10 @@
-import {
-  assertKnownOptions,
-  blankToUndefined,
-  checkNumber,
-  checkSecretKey,
-  DEFAULT_API_URL,
-  MAX_TIMER_MS,
-  nearMissHint,
-  parseApiUrl,
-  resolveEnv,
-} from '../shared/config';
-import { ENV_VARS, label } from '../shared/env-vars';
+import { checkSecretKey, DEFAULT_API_URL, parseApiUrl } from '../shared/clerk-keys';
+import { isRecord, stringOrNull } from '../shared/json-values';
+import { label, readOptionOrEnv, resolveEnv } from '../shared/env-vars';
+import { errorCode, isTimeout } from '../shared/fetch-errors';
+import { nearMissHint } from '../shared/near-miss';
+import { assertKnownOptions, checkNumber, MAX_TIMER_MS, optionNames } from '../shared/option-checks';
 import { BackendApiUnavailableError, ClerkConfigError } from '../shared/errors';
-import { errorCode, isTimeout } from '../verification/jwks';
 
 /** Options of {@link createClerkBackendClient}. */
 export interface ClerkBackendClientOptions {
@@ -86,7 +79,7 @@ export interface ClerkBackendClient {
   clearCache(userId?: string): void;
 }
 
-const CLIENT_OPTIONS: readonly (keyof ClerkBackendClientOptions)[] = ['secretKey', 'apiUrl', 'cacheTtlInMs', 'timeoutInMs', 'env'];
+const CLIENT_OPTIONS = optionNames<ClerkBackendClientOptions>({ secretKey: true, apiUrl: true, cacheTtlInMs: true, timeoutInMs: true, env: true });
 const PAGE_SIZE = 100;
 // 100 pages of 100: far beyond any real user; stops a misbehaving server from looping forever.
 const MAX_PAGES = 100;
@@ -110,11 +103,7 @@ interface CacheEntry {
 export function createClerkBackendClient(options: ClerkBackendClientOptions = {}): ClerkBackendClient {
   assertKnownOptions(options, CLIENT_OPTIONS, 'createClerkBackendClient');
   const env = resolveEnv(options.env);
-  const read = (option: 'secretKey' | 'apiUrl'): string | undefined => {
-    const given = options[option];
-    if (given !== undefined && typeof given !== 'string') throw new ClerkConfigError(`${label(option)} must be a string.`, option);
-    return blankToUndefined(given) ?? blankToUndefined(env[ENV_VARS[option]]);
-  };
+  const read = (option: 'secretKey' | 'apiUrl'): string | undefined => readOptionOrEnv(options[option], env, option);
   const given = read('secretKey');
   if (given === undefined) {
     throw new ClerkConfigError(`The Backend API client needs ${label('secretKey')} (Clerk Dashboard → API Keys).${nearMissHint(env, 'secretKey')}`, 'secretKey');
@@ -345,14 +334,6 @@ function toMembershipPage(body: unknown): { data: ClerkOrganizationMembership[];
   }
   const totalCount = body['total_count'];
   return { data, totalCount: typeof totalCount === 'number' ? totalCount : Infinity, userIds };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function stringOrNull(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
 }
 
 /** Metadata, frozen all the way down: the cached copy is shared by every request for its TTL. */

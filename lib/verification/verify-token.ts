@@ -1,5 +1,6 @@
 import { checkAudience, checkClaims, checkSessionClaims, checkSessionHeader, tokenTypeOf, type ClaimRejection, type ClerkUser } from './claims';
-import { resolveConfig, type ClerkConfig, type ClerkVerifierOptions } from '../shared/config';
+import { resolveConfig } from './resolve-config';
+import type { ClerkConfig, ClerkVerifierOptions } from './verifier-options';
 import { label } from '../shared/env-vars';
 import { ClerkConfigError, InvalidTokenError, type InvalidTokenReason } from '../shared/errors';
 import {
@@ -20,7 +21,7 @@ import { createOpaqueTokenVerifier, opaqueTypeOf, type OpaqueTokenVerifier } fro
 import { createKeyGetter } from './jwks';
 import { createSignatureCheck, hasCanonicalSegments, isCanonicalCompactJws, HEADER_LIMIT, TOKEN_LIMIT } from './signature-check';
 import { TokenCache } from './token-cache';
-import { attachLogger } from '../shared/log-events';
+import { attachLogger } from '../shared/logger';
 
 // Declared here rather than re-exported, so that the public declarations never import
 // node-verify's, which name jose's types (an ES module a CommonJS user cannot import).
