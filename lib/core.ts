@@ -21,8 +21,8 @@ export type { ClerkKeySetEvent, ClerkLogEvent, ClerkLogger, ClerkRequestRefusedE
 export type { ClerkUser, ClerkOrganizationClaim, ClerkTokenType } from './verification/claims';
 export { authorize, type AuthorizeUser } from './authorization/authorize';
 export { getAuth, toAuth, type ClerkAuth, type ClerkAuthBase, type ClerkMachineAuth, type ClerkSessionAuth } from './authorization/auth-object';
-export { checkHas, prefixWithOrg, type ClerkHasParams } from './authorization/has';
-export { decodeOrgPermissions, parseScopedNames, type ClerkScopedNames } from './authorization/decode-v2-claims';
+export type { ClerkHasParams } from './authorization/has';
+export type { ClerkScopedNames } from './authorization/decode-v2-claims';
 export {
   createClerkBackendClient,
   type ClerkBackendClient,
@@ -32,7 +32,7 @@ export {
   type ClerkOrganizationMembership,
 } from './backend-api/backend-api-client';
 export { requireOrganizationMembership, requireVerifiedEmail, type ClerkPolicy } from './authorization/policies';
-export { readCookie, sessionCookieSuffix } from './verification/session-cookie';
+export { sessionCookieSuffix } from './verification/session-cookie';
 export {
   createSessionCookieAuthenticator,
   type SessionCookieAuthenticator,
@@ -56,7 +56,6 @@ export { extractBearerToken } from './verification/extract-token';
 export { parsePublishableKey, type PublishableKeyInfo } from './shared/clerk-keys';
 export {
   BackendApiUnavailableError,
-  bearerChallenge,
   ClerkAuthError,
   ClerkConfigError,
   InsufficientScopeError,
