@@ -4,16 +4,8 @@
  * `clerkAuth()`.
  */
 export { createClerkVerifier, MAX_HEADER_LENGTH, MAX_TOKEN_LENGTH, type ClerkVerifier, type ClerkVerifyOptions } from './verification/verify-token';
-export {
-  isMachineUser,
-  type AbsentSessionClaims,
-  type AcceptedTokenTypes,
-  type AcceptsToken,
-  type ClerkMachineTokenType,
-  type ClerkMachineUser,
-  type ClerkPrincipal,
-  type ClerkPrincipalOf,
-} from './machine-tokens/accepts-token';
+export { type AcceptedTokenTypes, type AcceptsToken, type ClerkPrincipalOf } from './machine-tokens/accepted-token-types';
+export { isMachineUser, type AbsentSessionClaims, type ClerkMachineTokenType, type ClerkMachineUser, type ClerkPrincipal } from './machine-tokens/machine-principal';
 export { MAX_OPAQUE_TOKEN_LENGTH } from './machine-tokens/verify-opaque-token';
 export { type ClerkConfig, type ClerkKeySource, type ClerkVerifierOptions } from './verification/verifier-options';
 export { ENV_VARS } from './shared/env-vars';
@@ -22,7 +14,7 @@ export type { ClerkUser, ClerkOrganizationClaim, ClerkTokenType } from './verifi
 export { authorize, type AuthorizeUser } from './authorization/authorize';
 export { getAuth, toAuth, type ClerkAuth, type ClerkAuthBase, type ClerkMachineAuth, type ClerkSessionAuth } from './authorization/auth-object';
 export type { ClerkHasParams } from './authorization/has';
-export type { ClerkScopedNames } from './authorization/decode-v2-claims';
+export type { ClerkScopedNames } from './authorization/decode-features-plans-permissions';
 export {
   createClerkBackendClient,
   type ClerkBackendClient,

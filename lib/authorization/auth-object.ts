@@ -1,7 +1,7 @@
 import type { ClerkTokenType, ClerkUser } from '../verification/claims';
 import { checkHas, type ClerkHasParams } from './has';
-import { isMachineUser, type ClerkMachineTokenType, type ClerkMachineUser, type ClerkPrincipal } from '../machine-tokens/accepts-token';
-import { decodeOrgPermissions, parseScopedNames, type ClerkScopedNames } from './decode-v2-claims';
+import { isMachineUser, type ClerkMachineTokenType, type ClerkMachineUser, type ClerkPrincipal } from '../machine-tokens/machine-principal';
+import { decodeOrgPermissions, parseScopedNames, type ClerkScopedNames } from './decode-features-plans-permissions';
 
 import { isRecord, nonEmptyStringOrNull } from '../shared/json-values';
 /**

@@ -6,7 +6,7 @@ import { adapterSettings, verifiedClaims } from './request-marks';
 import { settle } from './settle-outcome';
 import { unverifiedRequestError } from './unverified-request';
 import { prefixWithOrg } from '../authorization/has';
-import type { AcceptsToken } from '../machine-tokens/accepts-token';
+import type { AcceptsToken } from '../machine-tokens/accepted-token-types';
 import { assertKnownOptions, optionNames } from '../shared/option-checks';
 import { checkName, type ClerkPolicy } from '../authorization/policies';
 

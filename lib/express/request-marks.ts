@@ -3,7 +3,7 @@
  * verified, and whether it let a pending session through anonymously.
  */
 import type { Request } from 'express';
-import type { ClerkPrincipal } from '../machine-tokens/accepts-token';
+import type { ClerkPrincipal } from '../machine-tokens/machine-principal';
 import type { ClerkLogger } from '../shared/logger';
 
 /** What the guards of a request need from the `clerkAuth()` that authenticated it. */

@@ -4,11 +4,11 @@
  * one request per token at a time, and an outage is never a verdict.
  */
 import { createHash } from 'node:crypto';
-import { createBackendApiRequest, type BackendApiAnswer } from '../backend-api/backend-api-client';
+import { createBackendApiRequest, type BackendApiAnswer } from '../backend-api/backend-api-request';
 import { checkAudience } from '../verification/claims';
 import type { ClerkConfig, OpaqueTokenKeys } from '../verification/verifier-options';
 import { BackendApiUnavailableError, InvalidTokenError, type InvalidTokenReason } from '../shared/errors';
-import { machineUser, type ClerkMachineTokenType, type ClerkMachineUser } from './accepts-token';
+import { machineUser, type ClerkMachineTokenType, type ClerkMachineUser } from './machine-principal';
 
 /** Longest opaque machine token accepted, prefix included; longer is `malformed`, with no request. */
 export const MAX_OPAQUE_TOKEN_LENGTH = 512;

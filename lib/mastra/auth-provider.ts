@@ -9,7 +9,8 @@ import { VERIFIER_OPTIONS, type ClerkVerifierOptions } from '../verification/ver
 import { BackendApiUnavailableError, ClerkAuthError, ClerkConfigError, InsufficientScopeError, InvalidRequestError, InvalidTokenError, MissingTokenError } from '../shared/errors';
 import { extractBearerToken, looksLikeBearer, OWS_AROUND } from '../verification/extract-token';
 import { loggerOf, report, type ClerkLogger } from '../shared/logger';
-import { assertCookieAccepted, isMachineUser, isSessionOnly, type AcceptsToken, type ClerkPrincipal, type ClerkPrincipalOf } from '../machine-tokens/accepts-token';
+import { assertCookieAccepted, isSessionOnly, type AcceptsToken, type ClerkPrincipalOf } from '../machine-tokens/accepted-token-types';
+import { isMachineUser, type ClerkPrincipal } from '../machine-tokens/machine-principal';
 import { acceptedTypesFor, acceptingVerification, sharedOrNewVerifier, type ClerkVerifier } from '../verification/verify-token';
 
 /** A method of a Mastra route rule. (`ALL` is in Mastra's type but matches no request in these lists.) */

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { assertKnownOptions, optionNames } from '../shared/option-checks';
 import { ENV_VARS } from '../shared/env-vars';
 import { ClerkConfigError } from '../shared/errors';
-import type { ClerkMachineTokenType } from '../machine-tokens/accepts-token';
+import type { ClerkMachineTokenType } from '../machine-tokens/machine-principal';
 import { startLoopbackServer } from './test-issuer';
 
 /** Options of {@link createTestBackendApi}. */

@@ -18,7 +18,7 @@ import {
 import { resolveLogger } from '../shared/logger';
 import { nearMissEnvVar, nearMissHint } from '../shared/near-miss';
 import { assertKnownOptions, checkBoolean, checkCount, checkNumber, MAX_TIMER_MS } from '../shared/option-checks';
-import type { ClerkMachineTokenType } from '../machine-tokens/accepts-token';
+import type { ClerkMachineTokenType } from '../machine-tokens/machine-principal';
 import { parseJwtKey } from './jwt-key';
 import { DEFAULT_TOKEN_CACHE_SIZE } from './token-cache';
 import { VERIFIER_OPTIONS, type ClerkConfig, type ClerkKeySource, type ClerkVerifierOptions, type KeyMaterial, type ResolvedConfig } from './verifier-options';

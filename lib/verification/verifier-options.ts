@@ -4,7 +4,7 @@
  * option names.
  */
 import type { KeyObject } from 'node:crypto';
-import type { ClerkMachineTokenType } from '../machine-tokens/accepts-token';
+import type { ClerkMachineTokenType } from '../machine-tokens/machine-principal';
 import type { ClerkLogger } from '../shared/logger';
 import { optionNames } from '../shared/option-checks';
 

@@ -3,20 +3,9 @@ import { resolveConfig } from './resolve-config';
 import type { ClerkConfig, ClerkVerifierOptions } from './verifier-options';
 import { label } from '../shared/env-vars';
 import { ClerkConfigError, InvalidTokenError, type InvalidTokenReason } from '../shared/errors';
-import {
-  checkHeaderFor,
-  checkM2MHeader,
-  headerTypeOf,
-  isSessionOnly,
-  parseAcceptsToken,
-  principalFromJwt,
-  typeMismatch,
-  type AcceptedTypes,
-  type AcceptsToken,
-  type ClerkMachineUser,
-  type ClerkPrincipal,
-  type ClerkPrincipalOf,
-} from '../machine-tokens/accepts-token';
+import { isSessionOnly, parseAcceptsToken, typeMismatch, type AcceptedTypes, type AcceptsToken, type ClerkPrincipalOf } from '../machine-tokens/accepted-token-types';
+import { principalFromJwt, type ClerkMachineUser, type ClerkPrincipal } from '../machine-tokens/machine-principal';
+import { checkHeaderFor, checkM2MHeader, headerTypeOf } from '../machine-tokens/token-type-header';
 import { createOpaqueTokenVerifier, opaqueTypeOf, type OpaqueTokenVerifier } from '../machine-tokens/verify-opaque-token';
 import { createKeyGetter } from './jwks';
 import { createSignatureCheck, hasCanonicalSegments, isCanonicalCompactJws, HEADER_LIMIT, TOKEN_LIMIT } from './signature-check';
