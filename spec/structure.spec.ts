@@ -56,6 +56,18 @@ function resolveLocal(from: string, specifier: string): string | null {
   throw new Error(`${from}: cannot resolve ${specifier}`);
 }
 
+/** The source of a lib file without its comments, so that documentation never counts as code. */
+const printed = new Map<string, string>();
+function code(file: string): string {
+  const known = printed.get(file);
+  if (known !== undefined) return known;
+  const source = ts.createSourceFile(file, readFileSync(path.join(LIB, file), 'utf8'), ts.ScriptTarget.Latest, true);
+  const printer = ts.createPrinter({ removeComments: true });
+  const text = printer.printFile(source);
+  printed.set(file, text);
+  return text;
+}
+
 const files = libFiles();
 const imports = new Map(files.map((file) => [file, specifiers(file)]));
 const graph = new Map(files.map((file) => [file, [...new Set((imports.get(file) ?? []).map((s) => resolveLocal(file, s)).filter((f): f is string => f !== null))]]));
@@ -137,6 +149,23 @@ describe('lib/ structure', () => {
     expect(offenders).toEqual([]);
     // The check above can see the configuration: the verifier loads it.
     expect(verifierConfig.every((config) => reachable('verification/verify-token.ts').has(config))).toBe(true);
+  });
+
+  it('lists every option set one way: optionNames<Options>({...}), which the compiler checks against the type', () => {
+    // A plain array of names (`readonly (keyof X)[] = [...]`, or names written at the call) can miss
+    // an option; the record given to optionNames() cannot.
+    const arrays = files.filter((file) => /\(keyof [^)]*\)\[\]\s*=/.test(code(file)));
+    const literalCalls = files.filter((file) => /assertKnownOptions\([^,]+,\s*\[[^\]]*['"]/.test(code(file)));
+    expect(arrays).toEqual([]);
+    expect(literalCalls).toEqual([]);
+    const users = files.filter((file) => code(file).includes('assertKnownOptions('));
+    expect(users.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('reads the environment only through lib/shared/env-vars.ts', () => {
+    const readers = files.filter((file) => file !== 'shared/env-vars.ts' && /process\.env|[\w)\]]\s*\[\s*ENV_VARS\b/.test(code(file)));
+    expect(readers).toEqual([]);
+    expect(code('shared/env-vars.ts')).toContain('process.env');
   });
 
   it('keeps the Mastra adapter free of Express', () => {
