@@ -2,7 +2,7 @@
  * The verifier's configuration: options and environment resolved into a frozen {@link ClerkConfig}
  * and the key material, everything validated once, at startup.
  */
-import { ENV_VARS, label, readEnv, readOptionOrEnv, resolveEnv, type Env } from '../shared/env-vars';
+import { ENV_VARS, label, readEnv, readOptionOrEnv, resolveEnv, type Env, type EnvOption } from '../shared/env-vars';
 import { ClerkConfigError } from '../shared/errors';
 import {
   checkMachineSecretKey,
@@ -23,8 +23,8 @@ import { parseJwtKey } from './jwt-key';
 import { DEFAULT_TOKEN_CACHE_SIZE } from './token-cache';
 import { VERIFIER_OPTIONS, type ClerkConfig, type ClerkKeySource, type ClerkVerifierOptions, type KeyMaterial, type ResolvedConfig } from './verifier-options';
 
-/** The options read as a string or, when unset, from their environment variable. */
-type StringOption = 'jwksUri' | 'publishableKey' | 'secretKey' | 'machineSecretKey' | 'jwtKey' | 'apiUrl';
+/** The options read as a string or, when unset, from their environment variable (the lists are parsed apart). */
+type StringOption = Exclude<EnvOption, 'authorizedParties' | 'signingSecret'>;
 
 /** Largest `opaqueTokenCacheTtlInMs`: 5 minutes, how long a revoked opaque token may keep working at most. */
 export const MAX_OPAQUE_TOKEN_CACHE_TTL_MS = 300_000;
