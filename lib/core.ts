@@ -4,25 +4,17 @@
  * `clerkAuth()`.
  */
 export { createClerkVerifier, MAX_HEADER_LENGTH, MAX_TOKEN_LENGTH, type ClerkVerifier, type ClerkVerifyOptions } from './verification/verify-token';
-export {
-  isMachineUser,
-  type AbsentSessionClaims,
-  type AcceptedTokenTypes,
-  type AcceptsToken,
-  type ClerkMachineTokenType,
-  type ClerkMachineUser,
-  type ClerkPrincipal,
-  type ClerkPrincipalOf,
-} from './machine-tokens/accepts-token';
+export { type AcceptedTokenTypes, type AcceptsToken, type ClerkPrincipalOf } from './machine-tokens/accepted-token-types';
+export { isMachineUser, type AbsentSessionClaims, type ClerkMachineTokenType, type ClerkMachineUser, type ClerkPrincipal } from './machine-tokens/machine-principal';
 export { MAX_OPAQUE_TOKEN_LENGTH } from './machine-tokens/verify-opaque-token';
-export { type ClerkConfig, type ClerkKeySource, type ClerkLogger, type ClerkVerifierOptions } from './shared/config';
+export { type ClerkConfig, type ClerkKeySource, type ClerkVerifierOptions } from './verification/verifier-options';
 export { ENV_VARS } from './shared/env-vars';
-export type { ClerkKeySetEvent, ClerkLogEvent, ClerkRequestRefusedEvent } from './shared/log-events';
+export type { ClerkKeySetEvent, ClerkLogEvent, ClerkLogger, ClerkRequestRefusedEvent } from './shared/logger';
 export type { ClerkUser, ClerkOrganizationClaim, ClerkTokenType } from './verification/claims';
 export { authorize, type AuthorizeUser } from './authorization/authorize';
 export { getAuth, toAuth, type ClerkAuth, type ClerkAuthBase, type ClerkMachineAuth, type ClerkSessionAuth } from './authorization/auth-object';
-export { checkHas, prefixWithOrg, type ClerkHasParams } from './authorization/has';
-export { decodeOrgPermissions, parseScopedNames, type ClerkScopedNames } from './authorization/decode-v2-claims';
+export type { ClerkHasParams } from './authorization/has';
+export type { ClerkScopedNames } from './authorization/decode-features-plans-permissions';
 export {
   createClerkBackendClient,
   type ClerkBackendClient,
@@ -32,7 +24,7 @@ export {
   type ClerkOrganizationMembership,
 } from './backend-api/backend-api-client';
 export { requireOrganizationMembership, requireVerifiedEmail, type ClerkPolicy } from './authorization/policies';
-export { readCookie, sessionCookieSuffix } from './verification/session-cookie';
+export { sessionCookieSuffix } from './verification/session-cookie';
 export {
   createSessionCookieAuthenticator,
   type SessionCookieAuthenticator,
@@ -53,10 +45,9 @@ export {
   type MastraRoutePatterns,
 } from './mastra/auth-provider';
 export { extractBearerToken } from './verification/extract-token';
-export { parsePublishableKey, type PublishableKeyInfo } from './shared/publishable-key';
+export { parsePublishableKey, type PublishableKeyInfo } from './shared/clerk-keys';
 export {
   BackendApiUnavailableError,
-  bearerChallenge,
   ClerkAuthError,
   ClerkConfigError,
   InsufficientScopeError,

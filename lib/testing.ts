@@ -7,7 +7,8 @@
  * machine tokens (`mt_…`, `ak_…`, `oat_…`). Both sign or vouch for whatever they are asked: for
  * tests and local development only. The main entry point does not export them.
  */
-export { createTestIssuer, type PublicJwk, type TestIssuer, type TestIssuerOptions } from './test-kit/test-issuer';
+export { createTestIssuer, type TestIssuer, type TestIssuerOptions } from './test-kit/test-issuer';
+export type { PublicJwk } from './test-kit/public-jwk';
 export type { MachineMintOptions, MintOptions, TestOrganization } from './test-kit/test-tokens';
 export {
   createTestBackendApi,

@@ -1,8 +1,9 @@
 import type { ClerkTokenType, ClerkUser } from '../verification/claims';
 import { checkHas, type ClerkHasParams } from './has';
-import { isMachineUser, type ClerkMachineTokenType, type ClerkMachineUser, type ClerkPrincipal } from '../machine-tokens/accepts-token';
-import { decodeOrgPermissions, parseScopedNames, type ClerkScopedNames } from './decode-v2-claims';
+import { isMachineUser, type ClerkMachineTokenType, type ClerkMachineUser, type ClerkPrincipal } from '../machine-tokens/machine-principal';
+import { decodeOrgPermissions, parseScopedNames, type ClerkScopedNames } from './decode-features-plans-permissions';
 
+import { isRecord, nonEmptyStringOrNull } from '../shared/json-values';
 /**
  * What every auth view has, session or machine. Built by {@link toAuth} or {@link getAuth}; see
  * {@link ClerkSessionAuth} and {@link ClerkMachineAuth}, told apart by `tokenType`.
@@ -102,9 +103,9 @@ function sessionView(user: ClerkUser): ClerkSessionAuth {
   const view: ClerkSessionAuth = {
     tokenType: 'session_token',
     userId: user.sub,
-    sessionId: stringOrNull(user.sid),
-    sessionStatus: stringOrNull(user.sts),
-    actor: isObject(user.act) && typeof user.act.sub === 'string' ? Object.freeze({ ...user.act }) : null,
+    sessionId: nonEmptyStringOrNull(user.sid),
+    sessionStatus: nonEmptyStringOrNull(user.sts),
+    actor: isRecord(user.act) && typeof user.act.sub === 'string' ? Object.freeze({ ...user.act }) : null,
     ...org,
     features: parseScopedNames(user.fea),
     plans: parseScopedNames(user.pla),
@@ -154,34 +155,26 @@ type OrgFields = Pick<ClerkAuth, 'orgId' | 'orgRole' | 'orgSlug' | 'orgPermissio
 const NO_ORG: OrgFields = { orgId: null, orgRole: null, orgSlug: null, orgPermissions: null };
 
 function fromV1(user: ClerkUser): OrgFields {
-  const orgId = stringOrNull(user.org_id);
+  const orgId = nonEmptyStringOrNull(user.org_id);
   if (orgId === null) return NO_ORG;
   const permissions = Array.isArray(user.org_permissions)
     ? Object.freeze(user.org_permissions.filter((permission): permission is string => typeof permission === 'string'))
     : null;
-  return { orgId, orgRole: stringOrNull(user.org_role), orgSlug: stringOrNull(user.org_slug), orgPermissions: permissions };
+  return { orgId, orgRole: nonEmptyStringOrNull(user.org_role), orgSlug: nonEmptyStringOrNull(user.org_slug), orgPermissions: permissions };
 }
 
 function fromV2(user: ClerkUser): OrgFields {
   const o = user.o;
-  if (!isObject(o)) return NO_ORG;
-  const orgId = stringOrNull(o.id);
+  if (!isRecord(o)) return NO_ORG;
+  const orgId = nonEmptyStringOrNull(o.id);
   if (orgId === null) return NO_ORG;
-  const role = stringOrNull(o.rol);
+  const role = nonEmptyStringOrNull(o.rol);
   return {
     orgId,
     orgRole: role === null ? null : `org:${role}`,
-    orgSlug: stringOrNull(o.slg),
+    orgSlug: nonEmptyStringOrNull(o.slg),
     orgPermissions: Object.freeze(decodeOrgPermissions(user.fea, o.per, o.fpm)),
   };
-}
-
-function stringOrNull(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isFactorAge(value: unknown): value is [number, number] {

@@ -1,6 +1,6 @@
 import type { ClerkUser } from '../verification/claims';
 import { InsufficientScopeError } from '../shared/errors';
-import type { ClerkPrincipal } from '../machine-tokens/accepts-token';
+import type { ClerkPrincipal } from '../machine-tokens/machine-principal';
 
 /**
  * Decides whether a verified user may go on. Return `true` to allow; any other value (including

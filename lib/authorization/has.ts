@@ -1,4 +1,4 @@
-import type { ClerkScopedNames } from './decode-v2-claims';
+import type { ClerkScopedNames } from './decode-features-plans-permissions';
 
 /**
  * What `has()` can be asked. Every field given must hold (AND). Role and permission names may

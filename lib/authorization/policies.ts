@@ -2,7 +2,7 @@ import { toAuth } from './auth-object';
 import type { ClerkBackendClient } from '../backend-api/backend-api-client';
 import type { ClerkUser } from '../verification/claims';
 import { ClerkConfigError } from '../shared/errors';
-import { isMachineUser, type ClerkPrincipal } from '../machine-tokens/accepts-token';
+import { isMachineUser, type ClerkPrincipal } from '../machine-tokens/machine-principal';
 
 /**
  * A ready-made authorization rule: usable as `authorizeUser` (of `clerkAuth()` or the Mastra

@@ -1,17 +1,14 @@
-import {
-  assertKnownOptions,
-  blankToUndefined,
-  checkNumber,
-  checkSecretKey,
-  DEFAULT_API_URL,
-  MAX_TIMER_MS,
-  nearMissHint,
-  parseApiUrl,
-  resolveEnv,
-} from '../shared/config';
-import { ENV_VARS, label } from '../shared/env-vars';
+/**
+ * A small client of Clerk's Backend API for authorization decisions (a user, their organization
+ * memberships), with a short per-user cache.
+ */
+import { checkSecretKey, DEFAULT_API_URL, parseApiUrl } from '../shared/clerk-keys';
+import { label, readOptionOrEnv, resolveEnv } from '../shared/env-vars';
 import { BackendApiUnavailableError, ClerkConfigError } from '../shared/errors';
-import { errorCode, isTimeout } from '../verification/jwks';
+import { isRecord, stringOrNull } from '../shared/json-values';
+import { nearMissHint } from '../shared/near-miss';
+import { assertKnownOptions, checkNumber, MAX_TIMER_MS, optionNames } from '../shared/option-checks';
+import { createBackendApiRequest } from './backend-api-request';
 
 /** Options of {@link createClerkBackendClient}. */
 export interface ClerkBackendClientOptions {
@@ -86,7 +83,7 @@ export interface ClerkBackendClient {
   clearCache(userId?: string): void;
 }
 
-const CLIENT_OPTIONS: readonly (keyof ClerkBackendClientOptions)[] = ['secretKey', 'apiUrl', 'cacheTtlInMs', 'timeoutInMs', 'env'];
+const CLIENT_OPTIONS = optionNames<ClerkBackendClientOptions>({ secretKey: true, apiUrl: true, cacheTtlInMs: true, timeoutInMs: true, env: true });
 const PAGE_SIZE = 100;
 // 100 pages of 100: far beyond any real user; stops a misbehaving server from looping forever.
 const MAX_PAGES = 100;
@@ -110,11 +107,7 @@ interface CacheEntry {
 export function createClerkBackendClient(options: ClerkBackendClientOptions = {}): ClerkBackendClient {
   assertKnownOptions(options, CLIENT_OPTIONS, 'createClerkBackendClient');
   const env = resolveEnv(options.env);
-  const read = (option: 'secretKey' | 'apiUrl'): string | undefined => {
-    const given = options[option];
-    if (given !== undefined && typeof given !== 'string') throw new ClerkConfigError(`${label(option)} must be a string.`, option);
-    return blankToUndefined(given) ?? blankToUndefined(env[ENV_VARS[option]]);
-  };
+  const read = (option: 'secretKey' | 'apiUrl'): string | undefined => readOptionOrEnv(options[option], env, option);
   const given = read('secretKey');
   if (given === undefined) {
     throw new ClerkConfigError(`The Backend API client needs ${label('secretKey')} (Clerk Dashboard → API Keys).${nearMissHint(env, 'secretKey')}`, 'secretKey');
@@ -202,97 +195,6 @@ export function createClerkBackendClient(options: ClerkBackendClientOptions = {}
   return Object.freeze({ getUser, getOrganizationMemberships, clearCache });
 }
 
-/** What {@link createBackendApiRequest} needs: where, and how long one request may take. */
-export interface BackendApiRequestSettings {
-  /** The Backend API origin and path prefix, without a trailing slash (from `parseApiUrl`). */
-  readonly base: string;
-  readonly timeoutInMs: number;
-}
-
-/** One Backend API request: the key it is authorized with, and what counts as Clerk's own "not found". */
-export interface BackendApiRequestOptions {
-  /** `POST` with `body` as JSON; default `GET`. */
-  readonly method?: 'GET' | 'POST';
-  readonly body?: unknown;
-  /** The key sent as `Authorization: Bearer <key>`; never put in a message. */
-  readonly key: string;
-  /** The option the key comes from, named (with its variable) when Clerk refuses it. */
-  readonly keyOption: 'secretKey' | 'machineSecretKey';
-  /** Given the `errors[0].code` of a 404's Clerk error body, whether it is a definite "not found". */
-  readonly notFound: (code: unknown) => boolean;
-  /** What the 503's public message says could not be checked. Default is the user. */
-  readonly lookup?: 'user' | 'token';
-}
-
-/** A 200's JSON body, or Clerk's definite "not found". */
-export type BackendApiAnswer = { readonly found: true; readonly body: unknown } | { readonly found: false };
-
-/**
- * The one way this package calls Clerk's Backend API (the client's lookups and the verifier's
- * opaque machine tokens): the global `fetch`, `Authorization: Bearer <key>`, a timeout, no
- * redirect followed. A 200 with a JSON body is an answer, and so is a 404 whose Clerk error body
- * `notFound` recognises; anything else (unreachable, timed out, another status, a body that is
- * not JSON) is a {@link BackendApiUnavailableError} (503, with Clerk's `Retry-After` on a 429),
- * never a refusal: an outage must not look like a bad token or a missing user. The key is never
- * in a message.
- */
-export function createBackendApiRequest({ base, timeoutInMs }: BackendApiRequestSettings): (path: string, options: BackendApiRequestOptions) => Promise<BackendApiAnswer> {
-  return async function request(path, { method = 'GET', body, key, keyOption, notFound, lookup }): Promise<BackendApiAnswer> {
-    const fail = (problem: string, cause?: unknown, retryAfterSeconds?: number): BackendApiUnavailableError =>
-      new BackendApiUnavailableError(problem, { cause, lookup, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) });
-    const headers: Record<string, string> = { authorization: `Bearer ${key}`, accept: 'application/json' };
-    if (method === 'POST') headers['content-type'] = 'application/json';
-    let response: Response;
-    try {
-      response = await fetch(`${base}${path}`, {
-        method,
-        headers,
-        ...(method === 'POST' ? { body: JSON.stringify(body ?? {}) } : {}),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutInMs),
-      });
-    } catch (error) {
-      const code = errorCode((error as { cause?: unknown } | null)?.cause);
-      throw fail(isTimeout(error) ? `the request timed out after ${timeoutInMs} ms` : `it could not be reached${code === undefined ? '' : ` (${code})`}`, error);
-    }
-    let parsed: unknown;
-    try {
-      parsed = await response.json();
-    } catch (error) {
-      if (response.status === 200) throw fail(isTimeout(error) ? `the request timed out after ${timeoutInMs} ms` : 'it answered with invalid JSON', error);
-    }
-    if (response.status === 200) return { found: true, body: parsed };
-    if (response.status === 404 && isClerkErrorBody(parsed) && notFound(clerkErrorCode(parsed))) return { found: false };
-    throw fail(describeStatus(response.status, keyOption), undefined, retryAfter(response));
-  };
-}
-
-function describeStatus(status: number, keyOption: 'secretKey' | 'machineSecretKey'): string {
-  if (status === 401 || status === 403) {
-    return `it refused ${label(keyOption)} with HTTP ${status}; check that the key is current and belongs to this instance`;
-  }
-  if (status === 429) return 'it is rate limiting this application (HTTP 429)';
-  if (status >= 300 && status < 400) return `it answered HTTP ${status} (a redirect, which is not followed: check ${label('apiUrl')})`;
-  return `it answered HTTP ${status}`;
-}
-
-function retryAfter(response: Response): number | undefined {
-  const seconds = Number(response.headers.get('retry-after'));
-  return Number.isInteger(seconds) && seconds >= 1 && seconds <= 3600 ? seconds : undefined;
-}
-
-/** Whether `body` is a Clerk error body: `{ errors: [{ code, … }, …] }`. */
-function isClerkErrorBody(body: unknown): boolean {
-  const errors = isRecord(body) ? body['errors'] : undefined;
-  return Array.isArray(errors) && errors.length > 0 && isRecord(errors[0]);
-}
-
-/** `errors[0].code` of a Clerk error body (`{ errors: [{ code, message }] }`). */
-function clerkErrorCode(body: unknown): unknown {
-  const errors = isRecord(body) ? body['errors'] : undefined;
-  return Array.isArray(errors) && isRecord(errors[0]) ? errors[0]['code'] : undefined;
-}
-
 function toUser(body: unknown): ClerkBackendUser | null {
   if (!isRecord(body) || typeof body['id'] !== 'string') return null;
   const emailAddresses = (Array.isArray(body['email_addresses']) ? body['email_addresses'] : []).flatMap((entry: unknown) => {
@@ -345,14 +247,6 @@ function toMembershipPage(body: unknown): { data: ClerkOrganizationMembership[];
   }
   const totalCount = body['total_count'];
   return { data, totalCount: typeof totalCount === 'number' ? totalCount : Infinity, userIds };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function stringOrNull(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
 }
 
 /** Metadata, frozen all the way down: the cached copy is shared by every request for its TTL. */

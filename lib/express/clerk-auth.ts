@@ -1,13 +1,18 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { authorize, type AuthorizeUser } from '../authorization/authorize';
 import type { ClerkUser } from '../verification/claims';
-import { assertKnownOptions, checkBoolean, VERIFIER_OPTIONS, type ClerkLogger, type ClerkVerifierOptions } from '../shared/config';
-import { ClerkAuthError, ClerkConfigError, InvalidTokenError, MissingTokenError } from '../shared/errors';
-import { describeMissingBearer, extractBearerToken } from '../verification/extract-token';
-import { loggerOf, report } from '../shared/log-events';
+import { assertKnownOptions, checkBoolean, optionNames } from '../shared/option-checks';
+import { VERIFIER_OPTIONS, type ClerkVerifierOptions } from '../verification/verifier-options';
+import { ClerkConfigError, InvalidTokenError } from '../shared/errors';
+import { extractBearerToken } from '../verification/extract-token';
+import { loggerOf } from '../shared/logger';
 import { createSessionCookieAuthenticator, type SessionCookieRequest, type SessionCookieToken } from '../verification/authenticate-session-cookies';
-import { assertCookieAccepted, isSessionOnly, type AcceptedTypes, type AcceptsToken, type ClerkMachineUser, type ClerkPrincipal, type ClerkPrincipalOf } from '../machine-tokens/accepts-token';
+import { assertCookieAccepted, isSessionOnly, type AcceptedTypes, type AcceptsToken, type ClerkPrincipalOf } from '../machine-tokens/accepted-token-types';
+import { type ClerkMachineUser, type ClerkPrincipal } from '../machine-tokens/machine-principal';
 import { acceptedTypesFor, acceptingVerification, cachedVerification, sharedOrNewVerifier, type ClerkVerifier } from '../verification/verify-token';
+import { authorizationOf, missingToken } from './authorization-header';
+import { PENDING, SETTINGS, VERIFIED, type AdapterSettings, type MarkedRequest } from './request-marks';
+import { settle, type Outcome } from './settle-outcome';
 
 declare global {
   // Types `req.user` in every Express app that imports this package.
@@ -75,46 +80,14 @@ export interface ClerkAuthOptions<A extends AcceptsToken = 'session_token'> exte
   sessionCookie?: boolean | undefined;
 }
 
-/** What the guards of a request need from the `clerkAuth()` that authenticated it. */
-export interface AdapterSettings {
-  readonly realm: string;
-  readonly forwardErrors: boolean;
-  /** Where refusals are reported (`request_refused` events); the verifier's logger. */
-  readonly logger: ClerkLogger | null;
-}
-
-const ADAPTER_OPTIONS: readonly (keyof ClerkAuthOptions)[] = ['acceptsToken', 'authorizeUser', 'optional', 'forwardErrors', 'verifier', 'sessionCookie'];
-const DEFAULT_SETTINGS: AdapterSettings = Object.freeze({ realm: 'clerk', forwardErrors: false, logger: null });
-// What clerkAuth() leaves on a request for the guards behind it. Symbol-keyed properties rather
-// than WeakMaps: a WeakMap entry per request is an ephemeron the garbage collector must trace,
-// about 1 µs each, on every request.
-const SETTINGS = Symbol('express-clerk-jwt.settings');
-const VERIFIED = Symbol('express-clerk-jwt.verified');
-// Set only when an optional clerkAuth() let a pending session through anonymously.
-const PENDING = Symbol('express-clerk-jwt.pending');
-
-interface MarkedRequest {
-  [SETTINGS]?: AdapterSettings | undefined;
-  [VERIFIED]?: ClerkPrincipal | undefined;
-  [PENDING]?: true | undefined;
-}
-
-/** The outcome of a middleware's work: `null` to go on, or the error to answer with. */
-export type Outcome = { error: unknown } | null;
-
-/** The settings of the `clerkAuth()` that handled `req` (defaults when none did). */
-export function adapterSettings(req: Request): AdapterSettings {
-  return (req as MarkedRequest)[SETTINGS] ?? DEFAULT_SETTINGS;
-}
-
-/**
- * The principal (session claims or machine) a `clerkAuth()` verified for `req`, whatever
- * `req.user` holds now: another auth middleware, or one that decodes tokens without verifying
- * them, may set `req.user` too.
- */
-export function verifiedClaims(req: Request): ClerkPrincipal | undefined {
-  return (req as MarkedRequest)[VERIFIED];
-}
+const ADAPTER_OPTIONS = optionNames<Omit<ClerkAuthOptions, keyof ClerkVerifierOptions>>({
+  acceptsToken: true,
+  authorizeUser: true,
+  optional: true,
+  forwardErrors: true,
+  verifier: true,
+  sessionCookie: true,
+});
 
 /**
  * Express middleware that requires a valid Clerk session token (or, with `acceptsToken`, a machine
@@ -218,111 +191,6 @@ export function clerkAuth<const A extends AcceptsToken = 'session_token'>(option
     (req as MarkedRequest)[SETTINGS] = settings;
     settle(authenticate(req), req, res, next, settings);
   };
-}
-
-const AUTHORIZATION = /^authorization$/i;
-
-/**
- * Why a guard finds no claims verified for `req`: the pending session an optional `clerkAuth()`
- * let through, a malformed Bearer header (400), a Bearer token no `clerkAuth()` verified, or no
- * Bearer credentials at all (what was found instead, never the credential).
- */
-export function unverifiedRequestError(req: Request, realm: string): ClerkAuthError {
-  if ((req as MarkedRequest)[PENDING] === true) return new InvalidTokenError('pending_session', { realm });
-  const authorization = authorizationOf(req);
-  try {
-    if (extractBearerToken(authorization, realm) !== null) {
-      return new MissingTokenError({ realm, description: 'no clerkAuth() verified the Bearer token before this guard' });
-    }
-  } catch (error) {
-    if (error instanceof ClerkAuthError) return error;
-    throw error;
-  }
-  return missingToken(realm, authorization);
-}
-
-/** 401 `missing_token`, saying what the `Authorization` header held instead of Bearer credentials. */
-function missingToken(realm: string, authorization: string | readonly string[] | undefined): MissingTokenError {
-  const description = describeMissingBearer(authorization);
-  return new MissingTokenError(description === undefined ? { realm } : { realm, description });
-}
-
-/**
- * The `Authorization` header, or all its values when it was sent more than once (Node keeps only
- * the first in `req.headers`). Scans `rawHeaders`, which allocates nothing; `headersDistinct`
- * would build an object of arrays for every header of every request.
- */
-function authorizationOf(req: Request): string | readonly string[] | undefined {
-  const first = req.headers.authorization;
-  if (first === undefined) return undefined;
-  const raw = req.rawHeaders as string[] | undefined;
-  // A hand-made request (a test double) may lack rawHeaders: Node's own list then decides.
-  if (raw === undefined) return req.headersDistinct?.authorization ?? first;
-  let seen = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.length === 13 && AUTHORIZATION.test(name) && ++seen > 1) return req.headersDistinct.authorization;
-  }
-  return first;
-}
-
-/**
- * Ends a middleware's work: `next()` when `outcome` is null; otherwise reports a
- * {@link ClerkAuthError} to the logger's `event` hook, then answers it (unless `forwardErrors`)
- * or hands the error to `next(err)`.
- */
-export function settle(outcome: Outcome | Promise<Outcome>, req: Request, res: Response, next: NextFunction, settings: AdapterSettings): void {
-  if (!(outcome instanceof Promise)) {
-    // Synchronous: Express's router catches what next() or the response might throw.
-    finish(outcome, req, res, next, settings);
-    return;
-  }
-  outcome
-    .then((result) => finish(result, req, res, next, settings))
-    .catch((error: unknown) => {
-      // Only reachable if next() or the response itself throws, which Express's never do; the
-      // process must not die of an unhandled rejection all the same.
-      console.error(error);
-      res.destroy();
-    });
-}
-
-function finish(result: Outcome, req: Request, res: Response, next: NextFunction, settings: AdapterSettings): void {
-  if (result === null) return next();
-  const { error } = result;
-  if (error instanceof ClerkAuthError) reportRefusal(error, req, settings);
-  if (error instanceof ClerkAuthError && !settings.forwardErrors && !res.headersSent) {
-    res.status(error.status).set(error.headers).json(error.toJSON());
-    return;
-  }
-  // A non-Error thrown by authorizeUser must not reach next() as-is: next('route') would skip
-  // the route and next(undefined) would let the request through.
-  next(error instanceof Error ? error : new Error('an authorization check threw a value that is not an Error', { cause: error }));
-}
-
-function reportRefusal(error: ClerkAuthError, req: Request, { realm, logger }: AdapterSettings): void {
-  if (logger?.event === undefined) return;
-  const requestId = requestIdOf(req);
-  report(logger, {
-    type: 'request_refused',
-    name: realm,
-    code: error.code,
-    status: error.status,
-    ...(error instanceof InvalidTokenError ? { reason: error.reason } : {}),
-    ...(requestId === undefined ? {} : { requestId }),
-  });
-}
-
-const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
-// A JWT (its header segment is base64url of `{"`) anywhere in the value: a token sent in the
-// wrong header must not reach the log as a request id.
-const TOKEN_LIKE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\./;
-
-/** `req.id` (pino-http and the like) or `X-Request-Id`, when it is short printable ASCII and not a token; never anything else of the request. */
-function requestIdOf(req: Request): string | undefined {
-  const own = (req as { id?: unknown }).id;
-  const candidate = typeof own === 'string' || typeof own === 'number' ? String(own) : req.headers['x-request-id'];
-  return typeof candidate === 'string' && REQUEST_ID.test(candidate) && !TOKEN_LIKE.test(candidate) ? candidate : undefined;
 }
 
 /** What the session-cookie rules read of an Express request: method, target, TLS, headers. */

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { assertKnownOptions, checkBoolean, checkNumber, resolveLogger, type ClerkLogger } from '../shared/config';
+import { resolveLogger, type ClerkLogger } from '../shared/logger';
+import { assertKnownOptions, checkBoolean, checkNumber, optionNames } from '../shared/option-checks';
 import { WebhookVerificationError } from '../shared/errors';
 import {
   createClerkWebhookVerifier,
@@ -34,7 +35,7 @@ export interface ClerkWebhookOptions extends ClerkWebhookVerifierOptions {
   logger?: ClerkLogger | false | undefined;
 }
 
-const ADAPTER_OPTIONS: readonly (keyof ClerkWebhookOptions)[] = ['bodyLimitInBytes', 'forwardErrors', 'logger'];
+const ADAPTER_OPTIONS = optionNames<Omit<ClerkWebhookOptions, keyof ClerkWebhookVerifierOptions>>({ bodyLimitInBytes: true, forwardErrors: true, logger: true });
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 /** The client went away before its body arrived: there is no one to answer. */

@@ -1,10 +1,13 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { toAuth, type ClerkAuth } from '../authorization/auth-object';
 import { ClerkConfigError, InsufficientScopeError } from '../shared/errors';
-import { adapterSettings, clerkAuth, settle, unverifiedRequestError, verifiedClaims, type ClerkAuthOptions } from './clerk-auth';
+import { clerkAuth, type ClerkAuthOptions } from './clerk-auth';
+import { adapterSettings, verifiedClaims } from './request-marks';
+import { settle } from './settle-outcome';
+import { unverifiedRequestError } from './unverified-request';
 import { prefixWithOrg } from '../authorization/has';
-import type { AcceptsToken } from '../machine-tokens/accepts-token';
-import { assertKnownOptions } from '../shared/config';
+import type { AcceptsToken } from '../machine-tokens/accepted-token-types';
+import { assertKnownOptions, optionNames } from '../shared/option-checks';
 import { checkName, type ClerkPolicy } from '../authorization/policies';
 
 /** The check of {@link requireAuthorization}: return `true` to allow. */
@@ -18,6 +21,8 @@ export interface RequireAuthorizationOptions {
    */
   requirement?: string | undefined;
 }
+
+const AUTHORIZATION_OPTIONS = optionNames<RequireAuthorizationOptions>({ requirement: true });
 
 /**
  * Requires a verified user. Without options, a guard for routes behind `clerkAuth({ optional:
@@ -90,7 +95,7 @@ export function requireAuthorization(check: AuthorizationCheck, options: Require
   if (typeof check !== 'function') {
     throw new ClerkConfigError('requireAuthorization() needs a function (auth, req) => boolean | Promise<boolean>.', 'check');
   }
-  assertKnownOptions(options, ['requirement'], 'requireAuthorization');
+  assertKnownOptions(options, AUTHORIZATION_OPTIONS, 'requireAuthorization');
   const requirement = options.requirement;
   if (requirement !== undefined && (typeof requirement !== 'string' || !/^[\x20-\x7e]{1,200}$/.test(requirement))) {
     throw new ClerkConfigError('requirement must be 1 to 200 printable ASCII characters.', 'requirement');

@@ -4,11 +4,11 @@
  * one request per token at a time, and an outage is never a verdict.
  */
 import { createHash } from 'node:crypto';
-import { createBackendApiRequest, type BackendApiAnswer } from '../backend-api/backend-api-client';
+import { createBackendApiRequest, type BackendApiAnswer } from '../backend-api/backend-api-request';
 import { checkAudience } from '../verification/claims';
-import type { ClerkConfig, OpaqueTokenKeys } from '../shared/config';
+import type { ClerkConfig, OpaqueTokenKeys } from '../verification/verifier-options';
 import { BackendApiUnavailableError, InvalidTokenError, type InvalidTokenReason } from '../shared/errors';
-import { machineUser, type ClerkMachineTokenType, type ClerkMachineUser } from './accepts-token';
+import { machineUser, type ClerkMachineTokenType, type ClerkMachineUser } from './machine-principal';
 
 /** Longest opaque machine token accepted, prefix included; longer is `malformed`, with no request. */
 export const MAX_OPAQUE_TOKEN_LENGTH = 512;
@@ -17,6 +17,7 @@ export const MIN_OPAQUE_SECRET_LENGTH = 16;
 // RFC 6750's b64token: the characters a Bearer token may hold. Clerk's API keys use base64 (+, /, =).
 const OPAQUE_TOKEN = /^(?:mt|oat|ak)_[A-Za-z0-9._~+/-]+=*$/;
 
+import { isRecord } from '../shared/json-values';
 /** The type of an opaque token by its prefix, as Clerk tells them; `null` when it has none of them. */
 export function opaqueTypeOf(token: string): ClerkMachineTokenType | null {
   if (token.startsWith('mt_')) return 'm2m_token';
@@ -195,8 +196,4 @@ function toVerdict(type: ClerkMachineTokenType, body: unknown, audience: readonl
     ...(type === 'api_key' && typeof name === 'string' ? { name } : {}),
   });
   return { principal: JSON.stringify(principal), expiration: principal.expiration };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -3,12 +3,14 @@ import { createSessionCookieAuthenticator, type SessionCookieAuthenticator, type
 import { authorize, type AuthorizeUser } from '../authorization/authorize';
 import { createClerkBackendClient, type ClerkBackendClient, type ClerkBackendUser } from '../backend-api/backend-api-client';
 import type { ClerkTokenType, ClerkUser } from '../verification/claims';
-import { assertKnownOptions, blankToUndefined, checkBoolean, VERIFIER_OPTIONS, type ClerkLogger, type ClerkVerifierOptions } from '../shared/config';
-import { ENV_VARS } from '../shared/env-vars';
+import { readOptionOrEnv, resolveEnv } from '../shared/env-vars';
+import { assertKnownOptions, checkBoolean, optionNames } from '../shared/option-checks';
+import { VERIFIER_OPTIONS, type ClerkVerifierOptions } from '../verification/verifier-options';
 import { BackendApiUnavailableError, ClerkAuthError, ClerkConfigError, InsufficientScopeError, InvalidRequestError, InvalidTokenError, MissingTokenError } from '../shared/errors';
 import { extractBearerToken, looksLikeBearer, OWS_AROUND } from '../verification/extract-token';
-import { loggerOf, report } from '../shared/log-events';
-import { assertCookieAccepted, isMachineUser, isSessionOnly, type AcceptsToken, type ClerkPrincipal, type ClerkPrincipalOf } from '../machine-tokens/accepts-token';
+import { loggerOf, report, type ClerkLogger } from '../shared/logger';
+import { assertCookieAccepted, isSessionOnly, type AcceptsToken, type ClerkPrincipalOf } from '../machine-tokens/accepted-token-types';
+import { isMachineUser, type ClerkPrincipal } from '../machine-tokens/machine-principal';
 import { acceptedTypesFor, acceptingVerification, sharedOrNewVerifier, type ClerkVerifier } from '../verification/verify-token';
 
 /** A method of a Mastra route rule. (`ALL` is in Mastra's type but matches no request in these lists.) */
@@ -165,7 +167,16 @@ export interface ClerkMastraAuthProvider<TUser extends ClerkPrincipal = ClerkUse
   getUser(userId: string): Promise<ClerkMastraProfile | null>;
 }
 
-const PROVIDER_OPTIONS = ['acceptsToken', 'sessionCookie', 'authorizeUser', 'verifier', 'public', 'protected', 'mapUserToResourceId', 'backendClient'] as const;
+const PROVIDER_OPTIONS = optionNames<Omit<MastraAuthProviderOptions, keyof ClerkVerifierOptions>>({
+  acceptsToken: true,
+  sessionCookie: true,
+  authorizeUser: true,
+  verifier: true,
+  public: true,
+  protected: true,
+  mapUserToResourceId: true,
+  backendClient: true,
+});
 const METHODS: readonly string[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 // Paths every Mastra server serves behind auth; a `public` entry matching all of them opens the API.
 const MASTRA_ROUTES = ['/api/agents', '/api/agents/weather/generate', '/api/memory/threads', '/api/workflows'];
@@ -392,9 +403,9 @@ function resolveBackendClient(option: unknown, verifierOptions: ClerkVerifierOpt
     return option as ClerkBackendClient;
   }
   const { secretKey, apiUrl, env } = verifierOptions;
-  const environment = env ?? process.env;
-  const hasSecretKey = (typeof secretKey === 'string' ? blankToUndefined(secretKey) : undefined) ?? blankToUndefined(environment[ENV_VARS.secretKey]);
-  if (hasSecretKey === undefined) return null;
+  // The verifier made from these options has already checked them (types included).
+  const environment = resolveEnv(env);
+  if (readOptionOrEnv(secretKey, environment, 'secretKey') === undefined) return null;
   return createClerkBackendClient({ secretKey, apiUrl, env: environment });
 }
 

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from '../shared/jose';
-import type { PublicJwk } from './test-issuer';
+import type { PublicJwk } from './public-jwk';
 
 /** A signing key of the issuer. */
 export interface SigningKey {

@@ -7,10 +7,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { assertKnownOptions } from '../shared/config';
+import { assertKnownOptions, optionNames } from '../shared/option-checks';
 import { ENV_VARS } from '../shared/env-vars';
 import { ClerkConfigError } from '../shared/errors';
-import type { ClerkMachineTokenType } from '../machine-tokens/accepts-token';
+import type { ClerkMachineTokenType } from '../machine-tokens/machine-principal';
 import { startLoopbackServer } from './test-issuer';
 
 /** Options of {@link createTestBackendApi}. */
@@ -96,8 +96,8 @@ interface TokenRecord {
   json: Record<string, unknown>;
 }
 
-const OPTIONS: readonly (keyof TestBackendApiOptions)[] = ['host', 'port'];
-const ISSUE_OPTIONS: readonly (keyof TestMachineTokenOptions)[] = ['subject', 'scopes', 'claims', 'expiresInSeconds', 'name', 'clientId', 'audience'];
+const OPTIONS = optionNames<TestBackendApiOptions>({ host: true, port: true });
+const ISSUE_OPTIONS = optionNames<TestMachineTokenOptions>({ subject: true, scopes: true, claims: true, expiresInSeconds: true, name: true, clientId: true, audience: true });
 const PREFIXES: Readonly<Record<ClerkMachineTokenType, string>> = { m2m_token: 'mt_', api_key: 'ak_', oauth_token: 'oat_' };
 // Clerk's verify endpoints: under /v1 (its REST reference) and at the root (what @clerk/backend calls).
 const ROUTES: Readonly<Record<string, { type: ClerkMachineTokenType; field: string }>> = {

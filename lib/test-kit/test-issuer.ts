@@ -7,22 +7,12 @@
 import http, { type RequestListener } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { CompactSign, exportSPKI } from '../shared/jose';
-import { assertKnownOptions, checkBoolean } from '../shared/config';
+import { assertKnownOptions, checkBoolean, optionNames } from '../shared/option-checks';
 import { ENV_VARS } from '../shared/env-vars';
 import { ClerkConfigError } from '../shared/errors';
+import type { PublicJwk } from './public-jwk';
 import { createSigningKey, type SigningKey } from './signing-key';
 import { buildMachineClaims, buildSessionClaims, type MachineMintOptions, type MintOptions } from './test-tokens';
-
-/** A public RSA key as a JWKS serves it. */
-export interface PublicJwk {
-  readonly kty: string;
-  readonly kid: string;
-  readonly alg: string;
-  readonly use: string;
-  readonly n?: string | undefined;
-  readonly e?: string | undefined;
-  readonly [parameter: string]: unknown;
-}
 
 /** Options of {@link createTestIssuer}. */
 export interface TestIssuerOptions {
@@ -166,10 +156,11 @@ export async function startLoopbackServer(handler: RequestListener, options: Loo
   };
 }
 
-const TEST_ISSUER_OPTIONS: readonly (keyof TestIssuerOptions)[] = ['host', 'port', 'kid', 'authorizedParty', 'version'];
-const MINT_OPTIONS: readonly (keyof MintOptions)[] = ['version', 'expiresInSeconds', 'organization', 'pending', 'kid'];
-const M2M_MINT_OPTIONS: readonly (keyof MachineMintOptions)[] = ['scopes', 'audience', 'expiresInSeconds', 'kid', 'category'];
-const OAUTH_MINT_OPTIONS: readonly (keyof MachineMintOptions)[] = ['scopes', 'audience', 'expiresInSeconds', 'kid', 'type'];
+const TEST_ISSUER_OPTIONS = optionNames<TestIssuerOptions>({ host: true, port: true, kid: true, authorizedParty: true, version: true });
+const MINT_OPTIONS = optionNames<MintOptions>({ version: true, expiresInSeconds: true, organization: true, pending: true, kid: true });
+const M2M_MINT_OPTIONS = optionNames<Omit<MachineMintOptions, 'type'>>({ scopes: true, audience: true, expiresInSeconds: true, kid: true, category: true });
+const OAUTH_MINT_OPTIONS = optionNames<Omit<MachineMintOptions, 'category'>>({ scopes: true, audience: true, expiresInSeconds: true, kid: true, type: true });
+const ROTATE_KEY_OPTIONS = optionNames<NonNullable<Parameters<TestIssuer['rotateKey']>[0]>>({ keepPrevious: true });
 const M2M_TOKEN_CATEGORY = 'cl_B7d4PD333AAA';
 const JWKS_PATH = '/.well-known/jwks.json';
 const SESSION_TOKEN_CATEGORY = 'cl_B7d4PD111AAA';
@@ -272,7 +263,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       return sign(payload, { typ: type, kid: mintOptions.kid ?? current.kid });
     },
     async rotateKey(rotateOptions = {}) {
-      assertKnownOptions(rotateOptions, ['keepPrevious'], 'rotateKey');
+      assertKnownOptions(rotateOptions, ROTATE_KEY_OPTIONS, 'rotateKey');
       const keepPrevious = checkBoolean(rotateOptions.keepPrevious, 'keepPrevious');
       const next = await createSigningKey();
       served = keepPrevious ? [...served, next] : [next];

@@ -6,10 +6,11 @@ import {
   type FlattenedJWSInput,
   type JSONWebKeySet,
 } from '../shared/jose';
-import type { ClerkConfig, ClerkLogger, KeyMaterial } from '../shared/config';
+import type { ClerkConfig, KeyMaterial } from './verifier-options';
 import { label } from '../shared/env-vars';
 import { InvalidTokenError, JWKS_RETRY_AFTER_SECONDS, JwksUnavailableError } from '../shared/errors';
-import { report } from '../shared/log-events';
+import { errorCode, isTimeout } from '../shared/fetch-errors';
+import { report, type ClerkLogger } from '../shared/logger';
 import type { KeyIdentity } from './token-cache';
 
 /** Finds the key that should have signed a token, and says later whether that key still serves. */
@@ -331,19 +332,8 @@ function keyIdsOf(keySet: JSONWebKeySet | undefined): KeyIds {
   return { byKid, single: signing.length === 1 ? idOf(signing[0] as JSONWebKeySet['keys'][number]) : null };
 }
 
-// Errors from fetch() come from Node's realm: compare names and codes, not classes.
-export function isTimeout(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'TimeoutError';
-}
-
 function unreachable(error: unknown): string {
   const cause = typeof error === 'object' && error !== null ? (error as { cause?: unknown }).cause : undefined;
   const code = errorCode(cause);
   return code === undefined ? 'the JWKS endpoint could not be reached' : `the JWKS endpoint could not be reached (${code})`;
-}
-
-/** The string `code` of an error (jose, Node system or undici), if any. */
-export function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  return typeof error.code === 'string' ? error.code : undefined;
 }

@@ -2,7 +2,8 @@ import { KeyObject, verify as verifySignature } from 'node:crypto';
 import { compactVerify, type CompactJWSHeaderParameters, type CryptoKey, type FlattenedJWSInput, type VerifyOptions } from '../shared/jose';
 import { InvalidTokenError, JwksUnavailableError, type InvalidTokenReason } from '../shared/errors';
 import { hasDuplicateNames, parseJsonObject } from '../shared/strict-json';
-import { errorCode, type KeyGetter } from './jwks';
+import { errorCode } from '../shared/fetch-errors';
+import type { KeyGetter } from './jwks';
 
 /** Longest token accepted, in characters (Clerk session tokens are 1–3 KiB): `MAX_TOKEN_LENGTH`. */
 export const TOKEN_LIMIT = 16 * 1024;

@@ -1,26 +1,16 @@
 import { checkAudience, checkClaims, checkSessionClaims, checkSessionHeader, tokenTypeOf, type ClaimRejection, type ClerkUser } from './claims';
-import { resolveConfig, type ClerkConfig, type ClerkVerifierOptions } from '../shared/config';
+import { resolveConfig } from './resolve-config';
+import type { ClerkConfig, ClerkVerifierOptions } from './verifier-options';
 import { label } from '../shared/env-vars';
 import { ClerkConfigError, InvalidTokenError, type InvalidTokenReason } from '../shared/errors';
-import {
-  checkHeaderFor,
-  checkM2MHeader,
-  headerTypeOf,
-  isSessionOnly,
-  parseAcceptsToken,
-  principalFromJwt,
-  typeMismatch,
-  type AcceptedTypes,
-  type AcceptsToken,
-  type ClerkMachineUser,
-  type ClerkPrincipal,
-  type ClerkPrincipalOf,
-} from '../machine-tokens/accepts-token';
+import { isSessionOnly, parseAcceptsToken, typeMismatch, type AcceptedTypes, type AcceptsToken, type ClerkPrincipalOf } from '../machine-tokens/accepted-token-types';
+import { principalFromJwt, type ClerkMachineUser, type ClerkPrincipal } from '../machine-tokens/machine-principal';
+import { checkHeaderFor, checkM2MHeader, headerTypeOf } from '../machine-tokens/token-type-header';
 import { createOpaqueTokenVerifier, opaqueTypeOf, type OpaqueTokenVerifier } from '../machine-tokens/verify-opaque-token';
 import { createKeyGetter } from './jwks';
 import { createSignatureCheck, hasCanonicalSegments, isCanonicalCompactJws, HEADER_LIMIT, TOKEN_LIMIT } from './signature-check';
 import { TokenCache } from './token-cache';
-import { attachLogger } from '../shared/log-events';
+import { attachLogger } from '../shared/logger';
 
 // Declared here rather than re-exported, so that the public declarations never import
 // node-verify's, which name jose's types (an ES module a CommonJS user cannot import).

@@ -1,5 +1,5 @@
-import { nearMissHint } from '../shared/config';
-import { ENV_VARS, label } from '../shared/env-vars';
+import { label, readEnv } from '../shared/env-vars';
+import { nearMissHint } from '../shared/near-miss';
 import { ClerkConfigError } from '../shared/errors';
 
 const PREFIX = 'whsec_';
@@ -23,8 +23,8 @@ export function resolveWebhookSigningSecrets(
   const option = 'signingSecret';
   let secrets: readonly string[];
   if (given === undefined || (typeof given === 'string' && given.trim() === '')) {
-    const value = env[ENV_VARS.signingSecret];
-    if (value === undefined || value.trim() === '') {
+    const value = readEnv(env, option);
+    if (value === undefined) {
       throw new ClerkConfigError(
         `No webhook signing secret: set ${label(option)} to the endpoint's secret (whsec_…) from the ${WHERE}.${nearMissHint(env, option)}`,
         option,

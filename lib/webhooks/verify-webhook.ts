@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { assertKnownOptions, checkBoolean, checkNumber, resolveEnv } from '../shared/config';
+import { resolveEnv } from '../shared/env-vars';
+import { assertKnownOptions, checkBoolean, checkNumber, optionNames } from '../shared/option-checks';
 import { WebhookVerificationError } from '../shared/errors';
 import type { ClerkWebhookEvent } from './webhook-events';
 import { ReplayGuard } from './replay-guard';
@@ -91,16 +92,14 @@ const UNBRANDED = ['webhook-id', 'webhook-timestamp', 'webhook-signature'] as co
 const UNIX_SECONDS = /^(\d+)(?:\.\d+)?$/;
 const MAX_TIMESTAMP_LENGTH = 32;
 
-const OPTION_SET: Record<keyof ClerkWebhookVerifierOptions, true> = {
+/** Names of every option of {@link ClerkWebhookVerifierOptions}. */
+export const WEBHOOK_VERIFIER_OPTIONS = optionNames<ClerkWebhookVerifierOptions>({
   signingSecret: true,
   toleranceInMs: true,
   replayProtection: true,
   replayCacheSize: true,
   env: true,
-};
-
-/** Names of every option of {@link ClerkWebhookVerifierOptions}. */
-export const WEBHOOK_VERIFIER_OPTIONS = Object.keys(OPTION_SET) as (keyof ClerkWebhookVerifierOptions)[];
+});
 
 /**
  * Creates a verifier of Clerk (Svix, Standard Webhooks) webhook deliveries, for any framework.

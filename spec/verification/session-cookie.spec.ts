@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import request from 'supertest';
-import { ClerkConfigError, clerkAuth, createClerkVerifier, readCookie, sessionCookieSuffix, type ClerkAuthOptions } from '../../lib';
+import { ClerkConfigError, clerkAuth, createClerkVerifier, sessionCookieSuffix, type ClerkAuthOptions } from '../../lib';
+import { readCookie } from '../../lib/verification/session-cookie';
 import { parseCookieHeader } from '../../lib/verification/session-cookie';
 import { thrown } from '../helpers/expect-error';
 import { EXPRESS_VERSIONS } from '../helpers/express-versions';

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, KeyObject, sign } from 'node:crypto';
 import fc from 'fast-check';
-import type { ClerkVerifierOptions } from '../../lib/shared/config';
+import type { ClerkVerifierOptions } from '../../lib/verification/verifier-options';
 import { ClerkAuthError } from '../../lib/shared/errors';
 import { createVerifier, type ClerkVerifier } from '../../lib/verification/verify-token';
 import { useJwksFixture } from '../helpers/jwks-fixture';

@@ -1,5 +1,5 @@
 import * as nodeVerify from '../../lib/verification/signature-check';
-import type { ClerkVerifierOptions } from '../../lib/shared/config';
+import type { ClerkVerifierOptions } from '../../lib/verification/verifier-options';
 import { InvalidTokenError, type InvalidTokenReason } from '../../lib/shared/errors';
 import { TokenCache, type KeyIdentity } from '../../lib/verification/token-cache';
 import { createClerkVerifier } from '../../lib/verification/verify-token';

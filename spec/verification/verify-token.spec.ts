@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { ClerkVerifierOptions } from '../../lib/shared/config';
+import type { ClerkVerifierOptions } from '../../lib/verification/verifier-options';
 import { InvalidTokenError, JwksUnavailableError, type InvalidTokenReason } from '../../lib/shared/errors';
 import { createClerkVerifier, MAX_TOKEN_LENGTH } from '../../lib/verification/verify-token';
 import { captureLogger, rejected } from '../helpers/expect-error';

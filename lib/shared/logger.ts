@@ -1,5 +1,37 @@
-import type { ClerkLogger } from './config';
-import type { ClerkAuthErrorCode, InvalidTokenReason } from './errors';
+/**
+ * The package's logger: what it must look like, how the `logger` option is read, the structured
+ * events it receives, and the one way they are handed to it.
+ */
+import { ClerkConfigError, type ClerkAuthErrorCode, type InvalidTokenReason } from './errors';
+
+/**
+ * Where the package writes its few operational messages (key-set outages and recoveries), and,
+ * when it has an `event` method, one structured event per refused request and per key-set
+ * incident. Nothing it receives ever holds a token, a key or a claim value.
+ */
+export interface ClerkLogger {
+  /** One line per key-set incident and per recovery, never per request. */
+  warn(message: string): void;
+  /**
+   * Optional: receives a {@link ClerkLogEvent} for every refused request (`request_refused`, with
+   * `code`, `reason` and the request id) and every key-set incident. A throw here is ignored.
+   */
+  event?(event: ClerkLogEvent): void;
+}
+
+/** `console` by default, `null` for `false`, else an object with `warn()`. */
+export function resolveLogger(logger: unknown): ClerkLogger | null {
+  if (logger === undefined) return console;
+  if (logger === false) return null;
+  if (typeof logger !== 'object' || logger === null || typeof (logger as ClerkLogger).warn !== 'function') {
+    throw new ClerkConfigError('logger must be an object with a warn(message) method, such as console, or false.', 'logger');
+  }
+  const { event } = logger as ClerkLogger;
+  if (event !== undefined && typeof event !== 'function') {
+    throw new ClerkConfigError('logger.event must be a function (event) => void when it is set.', 'logger');
+  }
+  return logger as ClerkLogger;
+}
 
 /**
  * A structured event for {@link ClerkLogger.event}. Events hold codes, reasons, the provider name,

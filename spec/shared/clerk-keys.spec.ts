@@ -1,5 +1,5 @@
 import { ClerkConfigError } from '../../lib/shared/errors';
-import { parsePublishableKey } from '../../lib/shared/publishable-key';
+import { parsePublishableKey } from '../../lib/shared/clerk-keys';
 import { thrown } from '../helpers/expect-error';
 import { fakeSecretKey, publishableKeyFor } from '../helpers/keys';
 

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { resolveConfig, type ClerkVerifierOptions } from '../../lib/shared/config';
+import { resolveConfig } from '../../lib/verification/resolve-config';
+import type { ClerkVerifierOptions } from '../../lib/verification/verifier-options';
 import { ClerkConfigError } from '../../lib/shared/errors';
 import { thrown } from '../helpers/expect-error';
 import { fakeSecretKey, publishableKeyFor } from '../helpers/keys';

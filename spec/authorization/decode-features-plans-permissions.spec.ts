@@ -1,4 +1,4 @@
-import { decodeOrgPermissions, parseScopedNames, splitScopedSlots } from '../../lib/authorization/decode-v2-claims';
+import { decodeOrgPermissions, parseScopedNames, splitScopedSlots } from '../../lib/authorization/decode-features-plans-permissions';
 
 describe('decodeOrgPermissions (v2 o.per / o.fpm)', () => {
   it('decodes the reference example as Clerk does', () => {

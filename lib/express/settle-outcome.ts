@@ -1,0 +1,70 @@
+/**
+ * How a middleware's work ends (`clerkAuth()`'s and the guards'): `next()`, or a refusal reported
+ * to the logger and answered (or forwarded to `next(err)`).
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { ClerkAuthError, InvalidTokenError } from '../shared/errors';
+import { report } from '../shared/logger';
+import type { AdapterSettings } from './request-marks';
+
+/** The outcome of a middleware's work: `null` to go on, or the error to answer with. */
+export type Outcome = { error: unknown } | null;
+
+/**
+ * Ends a middleware's work: `next()` when `outcome` is null; otherwise reports a
+ * {@link ClerkAuthError} to the logger's `event` hook, then answers it (unless `forwardErrors`)
+ * or hands the error to `next(err)`.
+ */
+export function settle(outcome: Outcome | Promise<Outcome>, req: Request, res: Response, next: NextFunction, settings: AdapterSettings): void {
+  if (!(outcome instanceof Promise)) {
+    // Synchronous: Express's router catches what next() or the response might throw.
+    finish(outcome, req, res, next, settings);
+    return;
+  }
+  outcome
+    .then((result) => finish(result, req, res, next, settings))
+    .catch((error: unknown) => {
+      // Only reachable if next() or the response itself throws, which Express's never do; the
+      // process must not die of an unhandled rejection all the same.
+      console.error(error);
+      res.destroy();
+    });
+}
+
+function finish(result: Outcome, req: Request, res: Response, next: NextFunction, settings: AdapterSettings): void {
+  if (result === null) return next();
+  const { error } = result;
+  if (error instanceof ClerkAuthError) reportRefusal(error, req, settings);
+  if (error instanceof ClerkAuthError && !settings.forwardErrors && !res.headersSent) {
+    res.status(error.status).set(error.headers).json(error.toJSON());
+    return;
+  }
+  // A non-Error thrown by authorizeUser must not reach next() as-is: next('route') would skip
+  // the route and next(undefined) would let the request through.
+  next(error instanceof Error ? error : new Error('an authorization check threw a value that is not an Error', { cause: error }));
+}
+
+function reportRefusal(error: ClerkAuthError, req: Request, { realm, logger }: AdapterSettings): void {
+  if (logger?.event === undefined) return;
+  const requestId = requestIdOf(req);
+  report(logger, {
+    type: 'request_refused',
+    name: realm,
+    code: error.code,
+    status: error.status,
+    ...(error instanceof InvalidTokenError ? { reason: error.reason } : {}),
+    ...(requestId === undefined ? {} : { requestId }),
+  });
+}
+
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+// A JWT (its header segment is base64url of `{"`) anywhere in the value: a token sent in the
+// wrong header must not reach the log as a request id.
+const TOKEN_LIKE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\./;
+
+/** `req.id` (pino-http and the like) or `X-Request-Id`, when it is short printable ASCII and not a token; never anything else of the request. */
+function requestIdOf(req: Request): string | undefined {
+  const own = (req as { id?: unknown }).id;
+  const candidate = typeof own === 'string' || typeof own === 'number' ? String(own) : req.headers['x-request-id'];
+  return typeof candidate === 'string' && REQUEST_ID.test(candidate) && !TOKEN_LIKE.test(candidate) ? candidate : undefined;
+}
