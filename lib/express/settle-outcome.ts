@@ -4,7 +4,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { ClerkAuthError, InvalidTokenError } from '../shared/errors';
-import { report } from '../shared/logger';
+import { loggableRequestId, report } from '../shared/logger';
 import type { AdapterSettings } from './request-marks';
 
 /** The outcome of a middleware's work: `null` to go on, or the error to answer with. */
@@ -57,14 +57,9 @@ function reportRefusal(error: ClerkAuthError, req: Request, { realm, logger }: A
   });
 }
 
-const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
-// A JWT (its header segment is base64url of `{"`) anywhere in the value: a token sent in the
-// wrong header must not reach the log as a request id.
-const TOKEN_LIKE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\./;
-
 /** `req.id` (pino-http and the like) or `X-Request-Id`, when it is short printable ASCII and not a token; never anything else of the request. */
 function requestIdOf(req: Request): string | undefined {
   const own = (req as { id?: unknown }).id;
   const candidate = typeof own === 'string' || typeof own === 'number' ? String(own) : req.headers['x-request-id'];
-  return typeof candidate === 'string' && REQUEST_ID.test(candidate) && !TOKEN_LIKE.test(candidate) ? candidate : undefined;
+  return loggableRequestId(candidate);
 }

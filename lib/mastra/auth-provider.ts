@@ -8,7 +8,7 @@ import { assertKnownOptions, checkBoolean, optionNames } from '../shared/option-
 import { VERIFIER_OPTIONS, type ClerkVerifierOptions } from '../verification/verifier-options';
 import { BackendApiUnavailableError, ClerkAuthError, ClerkConfigError, InsufficientScopeError, InvalidRequestError, InvalidTokenError, MissingTokenError } from '../shared/errors';
 import { extractBearerToken, looksLikeBearer, OWS_AROUND } from '../verification/extract-token';
-import { loggerOf, report, type ClerkLogger } from '../shared/logger';
+import { loggableRequestId, loggerOf, report, type ClerkLogger } from '../shared/logger';
 import { assertCookieAccepted, isSessionOnly, type AcceptsToken, type ClerkPrincipalOf } from '../machine-tokens/accepted-token-types';
 import { isMachineUser, type ClerkPrincipal } from '../machine-tokens/machine-principal';
 import { acceptedTypesFor, acceptingVerification, sharedOrNewVerifier, type ClerkVerifier } from '../verification/verify-token';
@@ -382,7 +382,7 @@ function headerOf(request: unknown, name: string): string | null | undefined {
 /** Reports a refusal to the logger's `event` hook: Mastra's own answer says nothing of why. */
 function refused(logger: ClerkLogger | null, realm: string, error: ClerkAuthError, request: unknown): void {
   if (logger?.event === undefined) return;
-  const requestId = headerOf(request, 'x-request-id');
+  const requestId = loggableRequestId(headerOf(request, 'x-request-id'));
   report(logger, {
     type: 'request_refused',
     name: realm,
@@ -390,7 +390,7 @@ function refused(logger: ClerkLogger | null, realm: string, error: ClerkAuthErro
     // What Mastra answers: 401 for every authentication refusal, 403 for authorizeUser's.
     status: error instanceof InsufficientScopeError ? 403 : 401,
     ...(error instanceof InvalidTokenError ? { reason: error.reason } : {}),
-    ...(typeof requestId === 'string' && /^[\x21-\x7e]{1,200}$/.test(requestId) ? { requestId } : {}),
+    ...(requestId === undefined ? {} : { requestId }),
   });
 }
 

@@ -80,6 +80,16 @@ export interface ClerkKeySetEvent {
  * Hands a line to `warn` and the event to `event`, if there is one. A logger that throws must not
  * change how a request or a key-set fetch ends, so its errors are swallowed.
  */
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+// A JWT (its header segment is base64url of `{"`) anywhere in the value: a token sent in the
+// wrong header must not reach the log as a request id.
+const TOKEN_LIKE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\./;
+
+/** A request id fit for a log event: short printable ASCII that holds no token, else `undefined`. */
+export function loggableRequestId(candidate: unknown): string | undefined {
+  return typeof candidate === 'string' && REQUEST_ID.test(candidate) && !TOKEN_LIKE.test(candidate) ? candidate : undefined;
+}
+
 export function report(logger: ClerkLogger | null, event: ClerkLogEvent, line?: string): void {
   if (logger === null) return;
   try {

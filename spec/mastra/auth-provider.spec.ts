@@ -178,6 +178,18 @@ describe('createMastraAuthProvider()', () => {
         { type: 'request_refused', name: 'clerk', code: 'invalid_request', status: 401 },
       ]);
     });
+
+    it('never logs a token sent as X-Request-Id (the same rule as clerkAuth())', async () => {
+      const events: ClerkLogEvent[] = [];
+      const mastra = provider({ logger: { warn: () => undefined, event: (event) => void events.push(event) } });
+      const expired = await token({ exp: Math.floor(Date.now() / 1000) - 60 });
+      await mastra.authenticateToken(expired, fetchRequest({ authorization: `Bearer ${expired}`, 'x-request-id': expired }));
+      await mastra.authenticateToken(expired, fetchRequest({ authorization: `Bearer ${expired}`, 'x-request-id': 'id-eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyXzEifQ.c2ln' }));
+      expect(events).toEqual([
+        { type: 'request_refused', name: 'clerk', code: 'invalid_token', status: 401, reason: 'expired' },
+        { type: 'request_refused', name: 'clerk', code: 'invalid_token', status: 401, reason: 'expired' },
+      ]);
+    });
   });
 
   describe('authorizeUser(user, request)', () => {
