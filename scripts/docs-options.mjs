@@ -65,7 +65,7 @@ function exportedSymbols(program, checker) {
 /** TSDoc text to one Markdown table cell. */
 function cell(text) {
   return text
-    .replace(/\{@link\s+([^}\s|]+)(?:[\s|]+([^}]*))?\}/g, (_, target, label) => `\`${(label ?? target).trim()}\``)
+    .replace(/\{@link\s+([^}\s|]+)(?:[\s|]+([^}]*))?\}/g, (_, target, label) => `\`${label?.trim() || target}\``)
     .replace(/\s*\n\s*/g, ' ')
     .replace(/\|/g, '\\|')
     .trim();
