@@ -93,6 +93,15 @@ describe('the manual', () => {
     expect(broken).toEqual([]);
   });
 
+  it('names only files of the repository that exist (`lib/…`, `spec/…`, `bench/…` in code spans)', () => {
+    const named = new Set<string>();
+    for (const file of [...manualFiles(), path.join(ROOT, 'CONTRIBUTING.md')]) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/`((?:lib|spec|bench|acceptance|examples|scripts)\/[A-Za-z0-9_./-]+)`/g)) named.add(match[1] as string);
+    }
+    expect(named.size).toBeGreaterThan(20);
+    expect([...named].filter((name) => !existsSync(path.join(ROOT, name)))).toEqual([]);
+  });
+
   it('has the claims table: every claim of v1 and v2 session tokens and of machine tokens, with name, type, meaning and example', () => {
     const claims = read('docs/claims.md');
     expect(claims).toContain('| token | claim | type | meaning | example |');
