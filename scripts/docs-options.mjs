@@ -98,27 +98,25 @@ function ownMembers(symbol, checker) {
   };
 }
 
-/** ENV_VARS, read from its declaration: option name → environment variable. */
-function envVars(symbols) {
+/** ENV_VARS, read from its type (its values are string literal types): option name → environment variable. */
+function envVars(symbols, checker) {
   const symbol = symbols.get('ENV_VARS');
   if (symbol === undefined) throw new Error('ENV_VARS is not exported');
-  const declaration = symbol.getDeclarations()?.[0];
-  let initializer = declaration?.initializer;
-  while (initializer !== undefined && (ts.isAsExpression(initializer) || ts.isSatisfiesExpression?.(initializer) || ts.isParenthesizedExpression(initializer))) {
-    initializer = initializer.expression;
-  }
-  if (initializer === undefined || !ts.isObjectLiteralExpression(initializer)) throw new Error('ENV_VARS is not an object literal');
+  const type = checker.getTypeOfSymbol(symbol);
   const map = new Map();
-  for (const property of initializer.properties) {
-    if (ts.isPropertyAssignment(property) && ts.isStringLiteral(property.initializer)) map.set(property.name.getText(), property.initializer.text);
+  for (const property of checker.getPropertiesOfType(type)) {
+    const value = checker.getTypeOfSymbol(property);
+    if (!value.isStringLiteral()) throw new Error(`ENV_VARS.${property.getName()} is not a string literal type`);
+    map.set(property.getName(), value.value);
   }
+  if (map.size === 0) throw new Error('ENV_VARS has no properties');
   return map;
 }
 
 export function renderOptions() {
   const { program, checker } = loadProgram();
   const symbols = exportedSymbols(program, checker);
-  const env = envVars(symbols);
+  const env = envVars(symbols, checker);
   const lines = [BEGIN, ''];
   lines.push('### Environment variables', '');
   lines.push('`ENV_VARS` (exported from `express-clerk-jwt` and `express-clerk-jwt/core`) maps each option that has one to its variable. An unset, empty or blank variable counts as unset; values are trimmed.', '');
