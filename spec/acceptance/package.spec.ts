@@ -50,8 +50,8 @@ describe('package.json', () => {
     expect(pkg.typesVersions).toEqual({ '*': { core: ['./dist/core.d.ts'], testing: ['./dist/testing.d.ts'] } });
   });
 
-  it('publishes dist only, free of side effects', () => {
-    expect(pkg.files).toEqual(['dist']);
+  it('publishes dist and the manual (docs/, read by the packed red team), free of side effects', () => {
+    expect(pkg.files).toEqual(['dist', 'docs']);
     expect(pkg.sideEffects).toBe(false);
   });
 

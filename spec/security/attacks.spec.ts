@@ -5,8 +5,6 @@
  * it holds a token, a key or the secret key.
  */
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Express } from 'express';
 import { clerkAuth, createClerkVerifier, InvalidTokenError, type ClerkLogEvent, type InvalidTokenReason } from '../../lib';
 import { clerkTokenVerdicts, type ClerkTokenVerdict } from '../helpers/clerk-token-oracle';
@@ -15,6 +13,7 @@ import { send, sendRaw, serve, type TestServer } from '../helpers/http-client';
 import { startJwksServer, type JwksServer } from '../helpers/jwks-server';
 import { b64url, createTestKey, fakeSecretKey, mint, mintRaw, sessionClaims, type TestKey } from '../helpers/keys';
 import { otherSpellings, paddedJson, signBytes, signSegments } from '../helpers/token-spelling';
+import { readManual } from '../helpers/manual';
 
 const PARTY = 'http://localhost:3000';
 const SKEW_MS = 5000;
@@ -299,7 +298,7 @@ const ACCEPTED: { name: string; token: () => Promise<string> | string }[] = [
 
 /**
  * Where this package refuses a token Clerk's SDK accepts on both entries (`verifyToken` and
- * `authenticateRequest`): each case, and the words of the README ("What is checked") that say why.
+ * `authenticateRequest`): each case, and the words of the manual (docs/security.md, "Stricter than Clerk") that say why.
  */
 const STRICTER_THAN_CLERK: Record<string, string> = {
   'crit naming exp': 'no `crit`',
@@ -464,9 +463,9 @@ describe('the battery against Clerk (verifyToken and authenticateRequest, networ
     }
   });
 
-  it('refuses a token Clerk accepts only where the README says why', async () => {
+  it('refuses a token Clerk accepts only where the manual says why', async () => {
     const verifier = ours();
-    const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const readme = readManual();
     const stricter: string[] = [];
     for (const { name, token: make } of ATTACKS) {
       if (make === undefined) continue;

@@ -8,16 +8,15 @@
  * anonymously: a 400 `invalid_request` that says how to spell it. Every row is one real HTTP
  * request to Express 4 and 5; Clerk judges the very value the app received.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Express, RequestHandler } from 'express';
 import { clerkAuth } from '../../lib';
 import { clerkAuthenticateAuthorization, type ClerkTokenVerdict } from '../helpers/clerk-token-oracle';
 import { EXPRESS_VERSIONS } from '../helpers/express-versions';
 import { send, serve, type TestServer } from '../helpers/http-client';
 import { createTestKey, mint, sessionClaims, type TestKey } from '../helpers/keys';
+import { readManual } from '../helpers/manual';
 
-const README = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+const MANUAL = readManual();
 const PARTY = 'http://localhost:3000';
 const ISSUER = 'https://sturdy-otter-42.clerk.accounts.dev';
 
@@ -33,7 +32,7 @@ interface Row {
   clerk: boolean;
   /** What the 400 says (in its `WWW-Authenticate` description). */
   says?: string;
-  /** Where Clerk signs in and we refuse: the README sentence that says why. */
+  /** Where Clerk signs in and we refuse: the manual's sentence that says why. */
   stricter?: string;
 }
 
@@ -58,7 +57,7 @@ const ROWS: Row[] = [
   { spelling: 'bearer alone', value: () => 'bearer', ours: 'invalid_request', clerk: false },
   { spelling: 'Basic V', value: (v) => `Basic ${v}`, ours: 'missing_token', clerk: false },
   { spelling: 'Bearer garbage', value: () => 'Bearer garbage', ours: 'invalid_token', clerk: false },
-  // Stricter than Clerk, as the README says: Clerk takes a one-word value as the token, and the
+  // Stricter than Clerk, as the manual says: Clerk takes a one-word value as the token, and the
   // second word of `Bearer V x`.
   { spelling: 'V alone, no scheme', value: (v) => v, ours: 'missing_token', clerk: true, stricter: 'an `Authorization` value with no scheme is not taken as a token' },
   { spelling: 'Bearer V x', value: (v) => `Bearer ${v} x`, ours: 'invalid_request', clerk: true, stricter: '`Bearer <token> <more>` is a **400**' },
@@ -114,9 +113,9 @@ describe.each(EXPRESS_VERSIONS)('Bearer spellings against Clerk on %s', (_, expr
       expect(required.verdict).not.toBe('accept');
       expect(optional.verdict).not.toBe('accept');
     } else if (row.ours !== 'accept') {
-      // Stricter than Clerk: only where the README says why.
+      // Stricter than Clerk: only where the manual says why.
       expect({ spelling: row.spelling, stricter: row.stricter }).toEqual({ spelling: row.spelling, stricter: expect.any(String) });
-      expect(README).toContain(row.stricter);
+      expect(MANUAL).toContain(row.stricter);
     }
     expect(required.verdict).toBe(row.ours);
     // A botched Bearer header is never anonymity, not even on an optional route.

@@ -4,8 +4,6 @@
  * and the public test fixtures it uses. The same cases run against the packed tarball on Node 22
  * and 24 in acceptance/ (`npm run acceptance -- --only red-team`).
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import * as clerkBackend from '@clerk/backend';
 import { createAuthenticateRequest } from '@clerk/backend/internal';
 import * as pkg from '../../lib';
@@ -13,9 +11,10 @@ import * as testing from '../../lib/testing';
 import { EXPRESS_VERSIONS } from '../helpers/express-versions';
 import type { Deps } from './red-team/harness';
 import { checkUpstreamCase, createUpstreamWorld, NOT_MAPPED, UPSTREAM_CASES, type UpstreamWorld } from './red-team/upstream-cases';
+import { readManualNormalised } from '../helpers/manual';
 
-// Whitespace-normalised: a phrase may wrap across lines of the README.
-const README = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
+// Whitespace-normalised: a phrase may wrap across lines of the manual (README.md and docs/).
+const MANUAL = readManualNormalised();
 const deps: Deps = { pkg, testing, express: EXPRESS_VERSIONS, clerk: { verifyToken: clerkBackend.verifyToken, createAuthenticateRequest } };
 
 let world: UpstreamWorld & { close(): Promise<void> };
@@ -36,7 +35,7 @@ describe("Clerk's upstream unit tests, replayed", () => {
 
   describe.each([...new Set(UPSTREAM_CASES.map((testCase) => testCase.source))])('%s', (source) => {
     it.each(UPSTREAM_CASES.filter((testCase) => testCase.source === source).map((testCase) => [testCase.test, testCase] as const))('%s', async (_name, testCase) => {
-      expect(await checkUpstreamCase(testCase, world, README)).toEqual([]);
+      expect(await checkUpstreamCase(testCase, world, MANUAL)).toEqual([]);
     });
   });
 });

@@ -13,17 +13,16 @@
  * - Two keys under one `kid`: neither verifies (401 `unknown_key`), whatever the order.
  */
 import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { verifyToken } from '@clerk/backend';
 import express from 'express';
 import request from 'supertest';
 import { clerkAuth, ClerkConfigError, createClerkVerifier, createMastraAuthProvider, InvalidTokenError, JwksUnavailableError } from '../../lib';
 import { b64url, makeKey, sign, startKeySet, type Jwk, type KeySetServer } from './red-team/kit';
+import { readManualNormalised } from '../helpers/manual';
 
-const README = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
-/** The README phrases of `phrases` it lacks (a short failure message, not the whole README). */
-const undocumented = (...phrases: string[]): string[] => phrases.filter((phrase) => !README.includes(phrase));
+const MANUAL = readManualNormalised();
+/** The phrases of `phrases` the manual lacks (a short failure message, not the whole manual). */
+const undocumented = (...phrases: string[]): string[] => phrases.filter((phrase) => !MANUAL.includes(phrase));
 const now = () => Math.floor(Date.now() / 1000);
 const fakeSecret = () => ['sk', 'test', 'f'.repeat(40)].join('_');
 

@@ -3,21 +3,20 @@
  * Express app (4.17 and 5.x) in which Clerk's own `authenticateRequest` (`@clerk/backend`) judges
  * the very request first, then `clerkAuth({ sessionCookie: true })` does. Whenever Clerk does not
  * sign the request in, we must not accept it (required or optional); where Clerk signs in and we
- * refuse, the scenario names the README entry that says why. Each scenario also pins our exact
+ * refuse, the scenario names the manual's entry (docs/security.md) that says why. Each scenario also pins our exact
  * answer (status, code, reason), with and without `optional`.
  */
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import path from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
 import { clerkAuth, sessionCookieSuffix, type ClerkAuthOptions, type ClerkLogEvent, type InvalidTokenReason } from '../../lib';
 import { clerkVerdictMiddleware, verdictOf, type ClerkOracleOptions } from '../helpers/clerk-cookie-oracle';
 import { EXPRESS_VERSIONS } from '../helpers/express-versions';
 import { createTestKey, mint, mintRaw, publishableKeyFor, sessionClaims, type TestKey } from '../helpers/keys';
+import { readManual } from '../helpers/manual';
 
 const APP = 'http://localhost:3000';
-const README = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+const MANUAL = readManual();
 
 interface Instance {
   kind: 'development' | 'production';
@@ -76,7 +75,7 @@ interface Scenario {
   /** With `optional: true`: anonymous (200, no user), or the same refusal. Default: anonymous for `missing_token` and `signed_out`. */
   optional?: 'anonymous' | 'refused';
   /**
-   * Set when Clerk may sign the request in while we refuse: the README bullet (under "Stricter
+   * Set when Clerk may sign the request in while we refuse: the manual's bullet (under "Stricter
    * than Clerk") that says why.
    */
   stricter?: string;
@@ -361,9 +360,9 @@ describe.each(VERSIONS)('cookie sessions against Clerk on %s', (_, express) => {
         expect({ clerk, ours: required.outcome }).not.toEqual({ clerk, ours: 'accept' });
         expect({ clerk, ours: optional.outcome }).not.toEqual({ clerk, ours: 'accept' });
       } else if (expected !== 'accept') {
-        // Stricter than Clerk: only where the README says why.
+        // Stricter than Clerk: only where the manual says why.
         expect({ scenario: scenario.name, stricter: scenario.stricter }).toEqual({ scenario: scenario.name, stricter: expect.any(String) });
-        expect(README).toContain(scenario.stricter);
+        expect(MANUAL).toContain(scenario.stricter);
       }
 
       expect(required.outcome).toBe(expected);

@@ -8,7 +8,7 @@
  * Clerk's own `authenticateRequest` judging the very same request first.
  *
  * A user is accepted only when Clerk signs the request in, and then it is the same user (the same
- * cookie pair was read). Where Clerk signs in and we refuse, the refusal must be one the README
+ * cookie pair was read). Where Clerk signs in and we refuse, the refusal must be one the manual
  * lists as stricter; which one is told from our reason and the request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,7 +21,7 @@ const OTHER_APP = 'https://app.shop.example';
 const NOW = 1_796_310_476_000;
 const S = NOW / 1000;
 
-/** README phrases (from the "Session cookie" section) of the refusals where Clerk signs in. */
+/** phrases of the manual (from the "Session cookie" section) of the refusals where Clerk signs in. */
 export const COOKIE_STRICTER = {
   origin: 'Origin is not an authorized party',
   uat: 'not a whole number',
@@ -169,7 +169,7 @@ export async function cookieBattery(deps: Deps, log: LogSink, count = 320): Prom
             if (user === null && verdict.signedIn && mount === 'req') {
               const reason = log.events.length > 0 ? lastReason(log, answerStatus) : undefined;
               const phrase = classify(built, answerStatus, parsed.error, reason);
-              if (phrase === null) failures.push(`${where}: refused (${answerStatus} ${parsed.error ?? ''} ${reason ?? ''}), Clerk signs in, and no README phrase says why`);
+              if (phrase === null) failures.push(`${where}: refused (${answerStatus} ${parsed.error ?? ''} ${reason ?? ''}), Clerk signs in, and no phrase of the manual says why`);
               else stricter[phrase] = (stricter[phrase] ?? 0) + 1;
             }
           }

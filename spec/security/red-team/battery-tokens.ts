@@ -4,7 +4,7 @@
  * takes a session token — `createClerkVerifier().verify()`, `clerkAuth()` behind
  * `Authorization: Bearer` on every Express, the Mastra provider's `authenticateToken()` — and
  * judged by Clerk's own `verifyToken` and `authenticateRequest`. Every entry must agree; an accept
- * where Clerk refuses is a failure; a refusal where Clerk accepts must name the README phrase that
+ * where Clerk refuses is a failure; a refusal where Clerk accepts must name the manual's phrase that
  * says why; an accepted token must come out as exactly its payload (no prototype tricks), and no
  * answer may be a 5xx or a crash.
  */
@@ -25,7 +25,7 @@ export const CLAIM_MARKER = 'claim-marker-7f3a9c';
 export interface TokenCase {
   readonly name: string;
   readonly token: string;
-  /** Where Clerk accepts and we refuse: the README phrase that says why. */
+  /** Where Clerk accepts and we refuse: the manual's phrase that says why. */
   readonly stricter?: string;
   /** A sanity expectation, when the case is meant to be accepted or refused. */
   readonly expect?: 'accept' | 'refuse';
@@ -450,7 +450,7 @@ export async function tokenBattery(deps: Deps, log: LogSink, keys: 'jwtKey' | 'k
       const clerkAccepts = byVerifyToken.signedIn && byRequest.signedIn;
       if (accepted && !clerkAccepts) failures.push(`${where}: accepted, Clerk refuses (verifyToken: ${byVerifyToken.state}; authenticateRequest: ${byRequest.state})`);
       if (!accepted && clerkAccepts) {
-        if (testCase.stricter === undefined) failures.push(`${where}: refused, Clerk accepts, and no README phrase says why`);
+        if (testCase.stricter === undefined) failures.push(`${where}: refused, Clerk accepts, and no phrase of the manual says why`);
         else stricter[testCase.stricter] = (stricter[testCase.stricter] ?? 0) + 1;
       }
       if (testCase.stricter !== undefined && (accepted || !clerkAccepts)) failures.push(`${where}: marked stricter, but ours=${accepted} Clerk=${clerkAccepts}`);

@@ -10,7 +10,7 @@ export interface BatteryResult {
   readonly requests: number;
   /** Everything that is wrong; empty when the battery passes. */
   readonly failures: string[];
-  /** Refusals where Clerk accepts, by the README phrase that says why. */
+  /** Refusals where Clerk accepts, by the manual's phrase that says why. */
   readonly stricter: Record<string, number>;
   /** Measurements worth reporting (work counters…). */
   readonly notes?: Record<string, number | string>;

@@ -21,7 +21,7 @@ export interface RedTeamReport {
 
 /**
  * Runs the upstream cases and every battery against `deps.pkg`. `readme` (whitespace-normalised
- * README text) holds every "stricter" phrase to the README when given. Console output is captured
+ * manual text) holds every "stricter" phrase to the manual when given. Console output is captured
  * for the log check and printed nowhere.
  */
 export async function runRedTeam(deps: Deps, options: { svix?: SvixDeps; readme?: string; progress?: (line: string) => void } = {}): Promise<RedTeamReport> {
@@ -43,7 +43,7 @@ export async function runRedTeam(deps: Deps, options: { svix?: SvixDeps; readme?
     results.push(result);
     failures.push(...result.failures);
     if (options.readme !== undefined) {
-      for (const phrase of Object.keys(result.stricter)) if (!options.readme.includes(phrase)) failures.push(`${name}: the README does not say "${phrase}"`);
+      for (const phrase of Object.keys(result.stricter)) if (!options.readme.includes(phrase)) failures.push(`${name}: the manual does not say "${phrase}"`);
     }
     progress(`${result.name}: ${result.cases} cases, ${result.requests} HTTP requests, ${result.failures.length} failures`);
   };

@@ -7,7 +7,7 @@
  * with Clerk's own `@clerk/backend` judging the very same request where it can run networklessly.
  *
  * Each case records what Clerk's test asserts (`clerk`), our exact answer (`expect`) and, where
- * Clerk accepts and we refuse, the README phrase that says why (`stricter`). The runner checks, for
+ * Clerk accepts and we refuse, the manual's phrase that says why (`stricter`). The runner checks, for
  * every case: our answer is the expected one; we never accept what Clerk's test refuses nor what
  * Clerk 3.25 itself refuses on the same request; a refusal where Clerk accepts is documented.
  *
@@ -151,7 +151,7 @@ export interface UpstreamCase {
   readonly installed?: 'accepted' | 'refused';
   /** Our exact answer (see {@link Answer}). */
   readonly expect: string;
-  /** Where Clerk accepts and we refuse: a phrase of the README that says why. */
+  /** Where Clerk accepts and we refuse: a phrase of the manual (README.md and docs/) that says why. */
   readonly stricter?: string;
   run(world: UpstreamWorld): Promise<Answer>;
 }
@@ -171,7 +171,7 @@ export interface Answer {
 const accepted = (detail: string): boolean => detail === 'accept' || detail === '200' || detail.startsWith('200 ');
 
 /**
- * Runs one case and returns what is wrong with it (nothing when it passes). `readme` (the README
+ * Runs one case and returns what is wrong with it (nothing when it passes). `readme` (the manual
  * text) is given where it is available (Jest), to hold each `stricter` phrase to it.
  */
 export async function checkUpstreamCase(testCase: UpstreamCase, world: UpstreamWorld, readme?: string): Promise<string[]> {
@@ -189,10 +189,10 @@ export async function checkUpstreamCase(testCase: UpstreamCase, world: UpstreamW
   if (answer.reached === true && !ours) problems.push('the handler ran on a refused request');
   if (answer.reached === false && ours && answer.detail !== 'accept') problems.push('accepted but the handler never ran');
   if (testCase.clerk === 'accepted' && !ours && !answer.detail.startsWith('token ') && testCase.stricter === undefined) {
-    problems.push("refused what Clerk's test accepts, and no README phrase says why");
+    problems.push("refused what Clerk's test accepts, and no phrase of the manual says why");
   }
   if (testCase.stricter !== undefined && readme !== undefined && !readme.includes(testCase.stricter)) {
-    problems.push(`the README does not say "${testCase.stricter}"`);
+    problems.push(`the manual does not say "${testCase.stricter}"`);
   }
   return problems;
 }
@@ -1170,11 +1170,11 @@ export const NOT_MAPPED: readonly { source: string; tests: string; why: string }
   { source: VERIFY_JWT, tests: 'verifyJwt with headerType / audience options; OAuth JWT accepted with headerType [at+jwt]', why: 'machine-token verification (acceptsToken) is a separate feature; on a session route every such token is refused, which the cases above check' },
   { source: VERIFY, tests: 'verifyMachineAuthToken: API keys, M2M and OAuth tokens accepted through the Backend API; audience checks of OAuth tokens', why: 'machine tokens on machine routes are not this package’s session verifier (see acceptsToken in its own issue)' },
   { source: REQUEST, tests: 'getOrganizationSyncTarget, organizationSyncOptions', why: 'organization sync is a handshake (browser redirect) feature; an API answers 401 instead' },
-  { source: REQUEST, tests: 'satellite apps (isSatellite, domain, signInUrl, satelliteAutoSync, __clerk_synced)', why: 'no satellite mode: a satellite’s tokens carry another iss; set `issuer` (README, The issuer pin)' },
+  { source: REQUEST, tests: 'satellite apps (isSatellite, domain, signInUrl, satelliteAutoSync, __clerk_synced)', why: 'no satellite mode: a satellite’s tokens carry another iss; set `issuer` (docs/configuration.md, The issuer pin)' },
   { source: REQUEST, tests: 'refreshToken (refresh cookie, apiClient.sessions.refreshSession)', why: 'an API cannot refresh a browser session: an expired cookie token is a 401 and ClerkJS refreshes it' },
   { source: REQUEST, tests: 'Machine authentication with acceptsToken api_key / m2m_token / oauth_token / any / arrays', why: 'acceptsToken is a separate feature; session routes refuse every machine token (cases above)' },
   { source: CONTEXT, tests: 'relative proxyUrl resolution; auto-proxy for eligible hosts (Vercel)', why: 'no Frontend API proxy here; behind a proxy path, set jwksUri (and issuer)' },
-  { source: KEYS, tests: 'loadClerkJWKFromRemote retries five times with exponential back-off', why: 'by design one fetch per attempt, a 503 with Retry-After on failure, and a stale-key window (README, Where the keys come from)' },
+  { source: KEYS, tests: 'loadClerkJWKFromRemote retries five times with exponential back-off', why: 'by design one fetch per attempt, a 503 with Retry-After on failure, and a stale-key window (docs/configuration.md, Where the keys come from)' },
   { source: EXPRESS, tests: 'Frontend API proxy handling; options callback; apiUrl/apiVersion client construction; getAuth before clerkMiddleware throws', why: 'no proxy and no per-request options; getAuth() without clerkAuth() returns null (no user) instead of throwing' },
 ];
 
