@@ -50,8 +50,8 @@ describe('package.json', () => {
     expect(pkg.typesVersions).toEqual({ '*': { core: ['./dist/core.d.ts'], testing: ['./dist/testing.d.ts'] } });
   });
 
-  it('publishes dist and the manual (docs/, read by the packed red team), free of side effects', () => {
-    expect(pkg.files).toEqual(['dist', 'docs']);
+  it('publishes dist (and README, LICENSE) only, free of side effects: the manual, docs/, stays in the repository', () => {
+    expect(pkg.files).toEqual(['dist']);
     expect(pkg.sideEffects).toBe(false);
   });
 
