@@ -202,7 +202,7 @@ export function clerkAuth<const A extends AcceptsToken = 'session_token'>(option
   function accept(req: Request & MarkedRequest, user: ClerkPrincipal, check: SessionCookieToken['check'] | null): Outcome | Promise<Outcome> {
     const refusal = check === null ? null : check(user as ClerkUser);
     if (refusal !== null) return { error: refusal };
-    req.user = user as Express.User | ClerkMachineUser;
+    req.user = user;
     req[VERIFIED] = user;
     if (authorizeUser === undefined) return null;
     // The principal's type is one acceptsToken lets in: what AuthorizeUser<Request, ClerkPrincipalOf<A>> expects.
@@ -282,6 +282,7 @@ export function settle(outcome: Outcome | Promise<Outcome>, req: Request, res: R
     .catch((error: unknown) => {
       // Only reachable if next() or the response itself throws, which Express's never do; the
       // process must not die of an unhandled rejection all the same.
+      // eslint-disable-next-line no-console -- last resort for what next() or the response threw: never swallowed silently
       console.error(error);
       res.destroy();
     });

@@ -439,7 +439,7 @@ export function resolveLogger(logger: unknown): ClerkLogger | null {
   if (typeof logger !== 'object' || logger === null || typeof (logger as ClerkLogger).warn !== 'function') {
     throw new ClerkConfigError('logger must be an object with a warn(message) method, such as console, or false.', 'logger');
   }
-  const { event } = logger as ClerkLogger;
+  const event: unknown = (logger as { event?: unknown }).event;
   if (event !== undefined && typeof event !== 'function') {
     throw new ClerkConfigError('logger.event must be a function (event) => void when it is set.', 'logger');
   }
@@ -550,7 +550,7 @@ function resolveIssuer(given: unknown, publishable: PublishableKeyInfo | null, j
   }
   if (publishable !== null) return `https://${publishable.frontendApi}`;
   // https://<frontend-api>/.well-known/jwks.json → https://<frontend-api>; a proxy's path prefix stays.
-  if (jwksUri !== null && jwksUri.pathname.endsWith(JWKS_PATH)) return `${jwksUri.origin}${jwksUri.pathname.slice(0, -JWKS_PATH.length)}`;
+  if (jwksUri?.pathname.endsWith(JWKS_PATH)) return `${jwksUri.origin}${jwksUri.pathname.slice(0, -JWKS_PATH.length)}`;
   return null;
 }
 
@@ -574,7 +574,7 @@ function resolveAuthorizedParties(given: unknown, env: Readonly<Record<string, s
         option,
       );
     }
-    entries = given as string[];
+    entries = given;
   } else {
     const value = env[ENV_VARS.authorizedParties];
     if (value === undefined || value.trim() === '') {
