@@ -96,8 +96,10 @@ async function middlewareFor(variant: Variant, env: BenchServerEnv): Promise<{ a
  * for this request (so no key cache survives it), fetch the signing key, verify with jsonwebtoken.
  */
 function mastraStyle(jwksUri: string): RequestHandler {
+  /* eslint-disable @typescript-eslint/no-require-imports -- loaded only when this comparison runs */
   const jwt = require('jsonwebtoken') as typeof import('jsonwebtoken');
   const jwksClient = require('jwks-rsa') as typeof import('jwks-rsa');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   return (req, _res, next) => {
     const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
     (async () => {

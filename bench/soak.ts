@@ -33,9 +33,9 @@ const WARM_UP_SECONDS = Math.min(10, SECONDS / 4);
 
 /** Messages between the load generator and the server process. */
 type Kind = 'valid' | 'expired' | 'garbage' | 'missing' | 'forged' | 'unknownKid';
-type ServerReady = { type: 'ready'; port: number; tokens: Record<Exclude<Kind, 'missing'>, string> };
-type Stats = { type: 'stats'; rss: number; heapUsed: number; jwksRequests: number };
-type BurstReady = { type: 'burst-ready'; port: number };
+interface ServerReady { type: 'ready'; port: number; tokens: Record<Exclude<Kind, 'missing'>, string> }
+interface Stats { type: 'stats'; rss: number; heapUsed: number; jwksRequests: number }
+interface BurstReady { type: 'burst-ready'; port: number }
 
 const EXPECTED: Record<Kind, number> = { valid: 200, expired: 401, garbage: 401, missing: 401, forged: 401, unknownKid: 401 };
 const KINDS = Object.keys(EXPECTED) as Kind[];

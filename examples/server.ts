@@ -60,7 +60,7 @@ export function createApp(options: ExampleAppOptions = {}, webhookOptions: Clerk
     res.json({ agents: AGENTS, userId: req.user?.sub });
   });
   app.post('/api/agents/:agentId/generate', express.json(), (req, res) => {
-    const agentId = String(req.params['agentId']);
+    const agentId = String(req.params.agentId);
     if (!(AGENTS as readonly string[]).includes(agentId)) {
       res.status(404).json({ error: 'unknown_agent', message: `No agent named ${JSON.stringify(agentId)}.` });
       return;
@@ -68,7 +68,8 @@ export function createApp(options: ExampleAppOptions = {}, webhookOptions: Clerk
     // getAuth() reads the active organization from v1 (org_id) and v2 (o.id) claims alike.
     const organization = getAuth(req)?.orgId ?? null;
     if (organization !== null) generations.set(organization, (generations.get(organization) ?? 0) + 1);
-    const prompt = typeof req.body?.prompt === 'string' ? req.body.prompt : '';
+    const said = (req.body as { prompt?: unknown } | undefined)?.prompt;
+    const prompt = typeof said === 'string' ? said : '';
     res.json({ agentId, userId: req.user?.sub, text: `Hello from ${agentId}${prompt === '' ? '' : `: you said ${JSON.stringify(prompt)}`}` });
   });
 
@@ -167,7 +168,7 @@ ${describeWebhooks()}`);
   input.on('line', () => {
     void mintTokens().then((fresh) => console.log(`\n  New session tokens, ${validity}:\n\n${fresh}`));
   });
-  listen(app, port, LOOPBACK, [issuer, { close: async () => input.close() }], (base) => `express-clerk-jwt example listening on ${base} (loopback only)
+  listen(app, port, LOOPBACK, [issuer, { close: () => Promise.resolve(input.close()) }], (base) => `express-clerk-jwt example listening on ${base} (loopback only)
 
   *** OFFLINE DEVELOPMENT MODE: NOT CONNECTED TO CLERK ***
   No Clerk keys are set (${KEY_VARIABLES.join(', ')}),

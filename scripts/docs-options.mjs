@@ -40,7 +40,7 @@ const SECTIONS = [
 const ENTRY_POINTS = ['lib/index.ts', 'lib/testing.ts'].map((file) => path.join(root, file));
 
 function loadProgram() {
-  const configFile = ts.readConfigFile(path.join(root, 'tsconfig.json'), ts.sys.readFile);
+  const configFile = ts.readConfigFile(path.join(root, 'tsconfig.json'), (file) => ts.sys.readFile(file));
   const parsed = ts.parseJsonConfigFileContent(configFile.config, ts.sys, root);
   const program = ts.createProgram(ENTRY_POINTS, { ...parsed.options, noEmit: true });
   return { program, checker: program.getTypeChecker() };

@@ -123,7 +123,7 @@ describe('the manual', () => {
   });
 
   it('generates the options tables of docs/configuration.md from the TSDoc in lib/ (node scripts/docs-options.mjs)', () => {
-    let output = '';
+    let output: string;
     try {
       output = execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'docs-options.mjs'), '--check'], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' });
     } catch (error) {

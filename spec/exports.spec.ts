@@ -308,9 +308,9 @@ function declaredExports(entry: string): Record<string, Kind> {
   return kinds;
 }
 
-const sorted = (record: Record<string, Kind>): Array<[string, Kind]> => Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+const sorted = (record: Record<string, Kind>): [string, Kind][] => Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
-describe.each(Object.keys(expected) as Array<keyof typeof expected>)('the %s entry point', (entry) => {
+describe.each(Object.keys(expected) as (keyof typeof expected)[])('the %s entry point', (entry) => {
   it('exports exactly these values, each of the kind listed', () => {
     const loaded = modules[entry];
     const actual = Object.fromEntries(Object.keys(loaded).filter((name) => name !== '__esModule').map((name) => [name, runtimeKind(loaded[name])]));

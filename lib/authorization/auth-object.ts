@@ -92,7 +92,7 @@ export function toAuth(user: ClerkPrincipal): ClerkAuth;
 export function toAuth(user: ClerkPrincipal): ClerkAuth {
   const cached = views.get(user);
   if (cached !== undefined) return cached;
-  const view = isMachineUser(user) ? machineView(user) : sessionView(user as ClerkUser);
+  const view = isMachineUser(user) ? machineView(user) : sessionView(user);
   Object.freeze(view);
   views.set(user, view);
   return view;

@@ -78,7 +78,7 @@ function policy(requirement: string, check: (user: ClerkUser) => Promise<boolean
     if (typeof user !== 'object' || user === null || typeof user.sub !== 'string' || user.sub === '') return false;
     // Session users only: a machine has no email and no memberships of its own.
     if (isMachineUser(user)) return false;
-    return (await check(user as ClerkUser)) === true;
+    return (await check(user)) === true;
   };
   return Object.freeze(Object.assign(run, { requirement }));
 }

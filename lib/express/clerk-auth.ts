@@ -175,7 +175,7 @@ export function clerkAuth<const A extends AcceptsToken = 'session_token'>(option
   function accept(req: Request & MarkedRequest, user: ClerkPrincipal, check: SessionCookieToken['check'] | null): Outcome | Promise<Outcome> {
     const refusal = check === null ? null : check(user as ClerkUser);
     if (refusal !== null) return { error: refusal };
-    req.user = user as Express.User | ClerkMachineUser;
+    req.user = user;
     req[VERIFIED] = user;
     if (authorizeUser === undefined) return null;
     // The principal's type is one acceptsToken lets in: what AuthorizeUser<Request, ClerkPrincipalOf<A>> expects.

@@ -91,6 +91,7 @@ export function clerkWebhook(options: ClerkWebhookOptions = {}): RequestHandler 
       .catch((error: unknown) => {
         // Only reachable if next() or the response itself throws, which Express's never do; the
         // process must not die of an unhandled rejection all the same.
+        // eslint-disable-next-line no-console -- last resort for what next() or the response threw: never swallowed silently
         console.error(error);
         res.destroy();
       });

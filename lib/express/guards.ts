@@ -100,7 +100,7 @@ export function requireAuthorization(check: AuthorizationCheck, options: Require
   if (requirement !== undefined && (typeof requirement !== 'string' || !/^[\x20-\x7e]{1,200}$/.test(requirement))) {
     throw new ClerkConfigError('requirement must be 1 to 200 printable ASCII characters.', 'requirement');
   }
-  if (requirement !== undefined && requirement.trim() === '') {
+  if (requirement?.trim() === '') {
     throw new ClerkConfigError('requirement is blank: say what the check asks for (it becomes the 403 description), or leave it undefined.', 'requirement');
   }
   return guard(requirement ?? 'the user is not allowed to access this resource', check);

@@ -26,6 +26,7 @@ export function settle(outcome: Outcome | Promise<Outcome>, req: Request, res: R
     .catch((error: unknown) => {
       // Only reachable if next() or the response itself throws, which Express's never do; the
       // process must not die of an unhandled rejection all the same.
+      // eslint-disable-next-line no-console -- last resort for what next() or the response threw: never swallowed silently
       console.error(error);
       res.destroy();
     });

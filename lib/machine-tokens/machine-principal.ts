@@ -15,7 +15,7 @@ type NamedSessionClaims = keyof { [K in keyof ClerkUser as string extends K ? ne
  * `req.user` (a session user or a machine) still type-checks: `req.user?.org_id` is
  * `string | undefined` whatever `req.user` holds.
  */
-export type AbsentSessionClaims = { readonly [K in Exclude<NamedSessionClaims, 'sub' | 'tokenType'>]?: undefined };
+export type AbsentSessionClaims = Readonly<Partial<Record<Exclude<NamedSessionClaims, 'sub' | 'tokenType'>, undefined>>>;
 
 /**
  * What a verified machine token stands for, set as `req.user` (and given to `authorizeUser`) on

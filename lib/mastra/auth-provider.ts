@@ -295,7 +295,7 @@ export function createMastraAuthProvider<const A extends AcceptsToken = 'session
   }
 
   function mapUserToResourceId(user: User): string | null | undefined {
-    return mapOption === undefined ? user.sub : (mapOption as (user: User) => string | null | undefined)(user);
+    return mapOption === undefined ? user.sub : mapOption(user);
   }
 
   /** The profile of `userId`: `null` when Clerk does not know the user; without profile fields during an outage when `lenient`. */
@@ -466,11 +466,11 @@ function checkRoutePatterns(value: unknown, option: 'public' | 'protected'): Mas
 function checkPath(path: unknown, fail: (problem: string) => never): string {
   if (typeof path !== 'string' || path.trim() === '' || /\s/.test(path)) fail(`paths must be non-empty strings without spaces, such as '/api/health'.`);
   try {
-    pathPattern(path as string);
+    pathPattern(path);
   } catch {
     fail(`has ${JSON.stringify(path)}, which Mastra cannot turn into a path matcher (it reads path segments as regular expressions).`);
   }
-  return path as string;
+  return path;
 }
 
 /**

@@ -26,7 +26,7 @@ export function resolveLogger(logger: unknown): ClerkLogger | null {
   if (typeof logger !== 'object' || logger === null || typeof (logger as ClerkLogger).warn !== 'function') {
     throw new ClerkConfigError('logger must be an object with a warn(message) method, such as console, or false.', 'logger');
   }
-  const { event } = logger as ClerkLogger;
+  const event: unknown = (logger as { event?: unknown }).event;
   if (event !== undefined && typeof event !== 'function') {
     throw new ClerkConfigError('logger.event must be a function (event) => void when it is set.', 'logger');
   }

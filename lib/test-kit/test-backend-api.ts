@@ -181,7 +181,7 @@ export async function createTestBackendApi(options: TestBackendApiOptions = {}):
     }
     const token = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[route.field] : undefined;
     const record = typeof token === 'string' ? tokens.get(token) : undefined;
-    if (record === undefined || record.type !== route.type) return clerkError(res, 404, 'resource_not_found', 'token not found');
+    if (record?.type !== route.type) return clerkError(res, 404, 'resource_not_found', 'token not found');
     const expiration = record.json['expiration'];
     const expired = record.json['expired'] === true || (typeof expiration === 'number' && expiration <= Date.now());
     answer(res, 200, { ...record.json, expired });

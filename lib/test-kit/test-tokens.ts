@@ -182,7 +182,7 @@ export function buildMachineClaims(type: 'm2m_token' | 'oauth_token', input: Mac
     type === 'm2m_token'
       ? { iss: input.issuer, sub: 'mch_test', jti: `mt_${randomBytes(16).toString('hex')}`, iat, nbf: iat - 10, exp: iat + Math.trunc(lifetime) }
       : { iss: input.issuer, sub: 'user_test', client_id: 'client_test', jti: `oat_${randomBytes(16).toString('hex')}`, iat, nbf: iat - 10, exp: iat + Math.trunc(lifetime) };
-  if (scopes !== undefined) claims[type === 'm2m_token' ? 'scopes' : 'scp'] = type === 'm2m_token' ? scopes.join(' ') : [...scopes];
+  if (scopes !== undefined) claims[type === 'm2m_token' ? 'scopes' : 'scp'] = type === 'm2m_token' ? scopes.join(' ') : [...(scopes as readonly string[])];
   if (audience !== undefined) claims['aud'] = typeof audience === 'string' ? audience : [...audience];
   assignOwn(claims, overrides);
   for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];

@@ -35,7 +35,7 @@ export interface SessionCookieToken {
    * tokens, cross-origin navigations). Run it on the claims `verify()` returned, or on claims from
    * a cache: `null` means accept; an error means refuse with it (401, whatever `optional` says).
    */
-  check(claims: ClerkUser): InvalidTokenError | null;
+  check(this: void, claims: ClerkUser): InvalidTokenError | null;
 }
 
 /** The cookies hold no token to verify, or one that must be refused before verification. */
@@ -279,7 +279,7 @@ function usesSuffixedCookies(cookies: ReadonlyMap<string, string>, suffix: strin
   }
   if (!suffixedClientUat && !suffixedSession) return false;
   const suffixedData = suffixedSession === '' ? null : summarize(suffixedSession);
-  if (suffixedData !== null && suffixedData.nullPayload) return null;
+  if (suffixedData?.nullPayload) return null;
   // JavaScript's own comparisons on whatever JSON the claims hold, as in Clerk.
   const sessionIat = (sessionData === null ? 0 : sessionData.iat || 0) as number;
   const suffixedSessionIat = (suffixedData === null ? 0 : suffixedData.iat || 0) as number;

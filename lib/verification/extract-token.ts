@@ -89,7 +89,7 @@ export function describeMissingBearer(authorization: string | readonly string[] 
   const credentials = value.trim();
   if (credentials === '') return 'the Authorization header is empty';
   const match = CREDENTIALS.exec(credentials);
-  if (match === null || match[2] === undefined || match[2].trim() === '') return 'the Authorization header holds a single value and no scheme';
+  if (match?.[2] === undefined || match[2].trim() === '') return 'the Authorization header holds a single value and no scheme';
   const scheme = KNOWN_SCHEMES.get((match[1] as string).toLowerCase());
   return scheme === undefined
     ? 'the Authorization header uses another scheme; this API takes Bearer tokens'

@@ -29,7 +29,7 @@ const FAILURE_BACKOFF_MS = JWKS_RETRY_AFTER_SECONDS * 1000;
 export function createKeyGetter(keys: KeyMaterial, config: ClerkConfig, logger: ClerkLogger | null): KeyGetter {
   if (keys.kind === 'static') {
     const key = keys.key;
-    return Object.assign(async () => key, { generation: () => 0, keyId: () => 'jwtKey', fresh: () => true });
+    return Object.assign(() => Promise.resolve(key), { generation: () => 0, keyId: () => 'jwtKey', fresh: () => true });
   }
   const keySet = new RemoteKeySet(keys.url, keys.headers, config, logger);
   return Object.assign((header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => keySet.getKey(header, token), {

@@ -16,10 +16,10 @@ const BASE64_BODY = /^[A-Za-z0-9+/]+={0,2}$/;
 export function parseJwtKey(value: string): KeyObject {
   const fail = (problem: string): ClerkConfigError => new ClerkConfigError(`${label('jwtKey')} ${problem}`, 'jwtKey');
   const text = value.replace(/\\n/g, '\n');
-  if (/PRIVATE KEY/.test(text)) {
+  if (text.includes('PRIVATE KEY')) {
     throw fail('holds a private key. Paste the instance\'s public key (Clerk Dashboard → API Keys → JWT public key, PEM).');
   }
-  if (/-----BEGIN/.test(text) && !/-----BEGIN PUBLIC KEY-----/.test(text)) {
+  if (text.includes('-----BEGIN') && !text.includes('-----BEGIN PUBLIC KEY-----')) {
     throw fail('is not a PEM public key: expected "-----BEGIN PUBLIC KEY-----".');
   }
   const body = text.replace(PEM_ARMOUR, '').replace(/\s+/g, '');

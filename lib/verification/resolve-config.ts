@@ -178,7 +178,7 @@ function resolveIssuer(given: unknown, publishable: PublishableKeyInfo | null, j
   }
   if (publishable !== null) return `https://${publishable.frontendApi}`;
   // https://<frontend-api>/.well-known/jwks.json → https://<frontend-api>; a proxy's path prefix stays.
-  if (jwksUri !== null && jwksUri.pathname.endsWith(JWKS_PATH)) return `${jwksUri.origin}${jwksUri.pathname.slice(0, -JWKS_PATH.length)}`;
+  if (jwksUri?.pathname.endsWith(JWKS_PATH)) return `${jwksUri.origin}${jwksUri.pathname.slice(0, -JWKS_PATH.length)}`;
   return null;
 }
 
@@ -202,7 +202,7 @@ function resolveAuthorizedParties(given: unknown, env: Env): string[] {
         option,
       );
     }
-    entries = given as string[];
+    entries = given;
   } else {
     const value = readEnv(env, option);
     if (value === undefined) {

@@ -67,7 +67,7 @@ export function hasCanonicalSegments(token: string): boolean {
   const first = token.indexOf('.');
   if (first < 1 || first > HEADER_LIMIT) return false;
   const second = token.indexOf('.', first + 1);
-  if (second < first + 2 || second === token.length - 1 || token.indexOf('.', second + 1) !== -1) return false;
+  if (second < first + 2 || second === token.length - 1 || token.includes('.', second + 1)) return false;
   return canonicalEnd(token, first, first) && canonicalEnd(token, second, second - first - 1) && canonicalEnd(token, token.length, token.length - second - 1);
 }
 
@@ -141,7 +141,7 @@ export function createSignatureCheck(
       if (reason === null) throw new JwksUnavailableError('a key of the JWKS could not be used', { realm, cause: error });
       throw refuse(reason);
     }
-    return parsed(result.protectedHeader as JoseHeader, decoder.decode(result.payload));
+    return parsed(result.protectedHeader, decoder.decode(result.payload));
   }
 
   function parsed(header: JoseHeader, payload: string): VerifiedJws {

@@ -37,7 +37,7 @@ export function resolveWebhookSigningSecrets(
     if (given.length === 0) {
       throw new ClerkConfigError(`${label(option)} is an empty list: give the endpoint's secret (whsec_…) from the ${WHERE}.`, option);
     }
-    secrets = given as string[];
+    secrets = given;
   } else {
     throw new ClerkConfigError(`${label(option)} must be a string (or an array of strings while rotating secrets).`, option);
   }

@@ -182,7 +182,7 @@ function headerReader(headers: WebhookHeaders): (name: string) => string {
     return (name) => ((headers as Headers).get(name) ?? '').trim();
   }
   const byName = new Map<string, string | readonly string[] | undefined>();
-  for (const [name, value] of Object.entries(headers)) byName.set(name.toLowerCase(), value);
+  for (const [name, value] of Object.entries(headers as Exclude<WebhookHeaders, Headers>)) byName.set(name.toLowerCase(), value);
   return (name) => {
     const value = byName.get(name);
     return (typeof value === 'string' ? value : (value ?? []).join(', ')).trim();

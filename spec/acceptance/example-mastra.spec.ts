@@ -76,7 +76,8 @@ async function startExample(entry: string, env: Record<string, string>): Promise
 
 interface Answer {
   status: number;
-  body: any; // JSON of Mastra's or the app's answer, as sent
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of Mastra's or the app's answer, as sent: each assertion reads the fields it expects
+  body: any;
 }
 
 async function call(base: string, route: string, init: { token?: string; method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {

@@ -56,7 +56,7 @@ describe('toAuth(): the normalised view', () => {
 
   it('has no organization when none is active (v1 and v2)', () => {
     for (const user of [{ ...base }, noOrg, { ...base, v: 2, o: { id: '' } }]) {
-      expect(toAuth(user as ClerkUser)).toMatchObject({ orgId: null, orgRole: null, orgSlug: null, orgPermissions: null });
+      expect(toAuth(user)).toMatchObject({ orgId: null, orgRole: null, orgSlug: null, orgPermissions: null });
     }
   });
 

@@ -29,7 +29,7 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
     app.use('/api/agents', middleware);
     app.get('/api/agents', whoAmI);
     app.post('/api/agents/:agentId/generate', (req, res) => {
-      res.json({ agentId: req.params['agentId'], sub: req.user?.sub });
+      res.json({ agentId: req.params.agentId, sub: req.user?.sub });
     });
     app.use(errorHandler(seen));
     return app;

@@ -9,7 +9,9 @@ export const EXPRESS_VERSIONS: [string, ExpressFactory][] = [
   'express5-min',
   'express',
 ].map((name) => {
+  /* eslint-disable @typescript-eslint/no-require-imports -- each installed Express by its npm alias, synchronously: Jest's describe.each needs the list at load time */
   const factory = require(name) as ExpressFactory;
   const { version } = require(`${name}/package.json`) as { version: string };
+  /* eslint-enable @typescript-eslint/no-require-imports */
   return [`express ${version}`, factory];
 });

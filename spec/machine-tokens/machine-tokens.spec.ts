@@ -569,12 +569,12 @@ describe('the opaque-token cache', () => {
     expect(api.requests - before).toBe(2);
     const small = verifierWith({ tokenCacheSize: 2 });
     const [a, b, c] = [api.issue('api_key'), api.issue('api_key'), api.issue('api_key')];
-    for (const t of [a, b, c]) await small.verify(t as string, { acceptsToken: 'api_key' });
+    for (const t of [a, b, c]) await small.verify(t, { acceptsToken: 'api_key' });
     before = api.requests;
-    await small.verify(c as string, { acceptsToken: 'api_key' });
-    await small.verify(b as string, { acceptsToken: 'api_key' });
+    await small.verify(c, { acceptsToken: 'api_key' });
+    await small.verify(b, { acceptsToken: 'api_key' });
     expect(api.requests - before).toBe(0);
-    await small.verify(a as string, { acceptsToken: 'api_key' }); // the least recently used, dropped
+    await small.verify(a, { acceptsToken: 'api_key' }); // the least recently used, dropped
     expect(api.requests - before).toBe(1);
   });
 });

@@ -74,7 +74,7 @@ describe('createMastraAuthProvider({ acceptsToken })', () => {
     });
     const [allowed, allowedReq] = withBearer(api.issue('api_key', { subject: 'user_owner', scopes: ['agents:run'] }));
     const user = await provider.authenticateToken(allowed, allowedReq);
-    if (user === null || user.tokenType !== 'api_key') throw new Error('expected an API key principal');
+    if (user?.tokenType !== 'api_key') throw new Error('expected an API key principal');
     expect(provider.mapUserToResourceId(user)).toBe('user_owner');
     await expect(provider.authorizeUser(user, allowedReq)).resolves.toBe(true);
     const [denied, deniedReq] = withBearer(api.issue('api_key', { scopes: ['read'] }));

@@ -315,7 +315,7 @@ describe.each(EXPRESS_VERSIONS)('clerkWebhook() under attack on %s', (_, express
     );
   const statusOf = (answer: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]);
   const codeOf = (answer: string) => (JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4) || '{}') as { error?: string }).error;
-  const signed = (id?: string) => Object.entries(signDelivery(SECRET, PAYLOAD, id === undefined ? {} : { id })) as [string, string][];
+  const signed = (id?: string) => Object.entries<string>(signDelivery(SECRET, PAYLOAD, id === undefined ? {} : { id }));
 
   it('accepts a delivery once, then refuses its replay however its headers are re-spelt', async () => {
     const headers = signed();

@@ -43,7 +43,7 @@ function appWith(options: ClerkAuthOptions) {
 const get = (app: express.Express, token: string) => request(app).get('/api/me').set('Authorization', `Bearer ${token}`);
 const keyEvents = (events: ClerkLogEvent[]) => events.filter((event) => event.type !== 'request_refused').map((event) => event.type);
 
-type Fault = { name: string; break: () => Promise<void>; heal: () => Promise<void>; problem: string };
+interface Fault { name: string; break: () => Promise<void>; heal: () => Promise<void>; problem: string }
 // Only the slow fault needs a short fetch timeout; the others keep the default (5 s), so that a
 // loaded machine cannot turn a refused connection or the recovery fetch into a time-out.
 const SLOW_TIMEOUT_MS = 1000;

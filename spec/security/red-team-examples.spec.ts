@@ -46,7 +46,7 @@ beforeAll(async () => {
   tokens.forged = await other.mint({ sub: 'user_admin', iss: issuer.issuer }, { organization: { id: 'org_1', role: 'admin' }, expiresInSeconds: 600 });
   tokens.expired = await issuer.mint({ sub: 'user_admin' }, { organization: { id: 'org_1', role: 'admin' }, expiresInSeconds: -60 });
   await other.close();
-  server = await serve(createApp({ env: issuer.env, logger: false, corsOrigins: [CLIENT] }) as unknown as http.RequestListener);
+  server = await serve(createApp({ env: issuer.env, logger: false, corsOrigins: [CLIENT] }));
 });
 afterAll(async () => {
   await server.close();

@@ -28,7 +28,7 @@ const fakeSecret = () => ['sk', 'test', 'f'.repeat(40)].join('_');
 
 /** Clerk's verdict with its keys from `server` (the Backend API path, `/v1/jwks`). */
 async function clerkRemote(token: string, server: KeySetServer): Promise<string> {
-  const result = (await verifyToken(token, { secretKey: fakeSecret(), apiUrl: server.origin, skipJwksCache: true } as never).catch((error: unknown) => ({ errors: [error] }))) as { errors?: { reason?: string }[] };
+  const result = (await verifyToken(token, { secretKey: fakeSecret(), apiUrl: server.origin, skipJwksCache: true }).catch((error: unknown) => ({ errors: [error] }))) as { errors?: { reason?: string }[] };
   return result.errors === undefined ? 'accept' : `refuse ${result.errors[0]?.reason ?? '?'}`;
 }
 

@@ -87,7 +87,7 @@ const DB = '__clerk_db_jwt';
 const cookie = (...pairs: (string | string[])[]): string => pairs.flat().join('; ');
 
 /** The usual browser: fresh token, `__client_uat` = its iat, the dev-browser cookie in development. */
-async function browser(c: Context, token?: string, uat: string = String(c.iat)): Promise<string[]> {
+async function browser(c: Context, token?: string, uat = String(c.iat)): Promise<string[]> {
   return [`${S}=${token ?? (await c.token())}`, `${U}=${uat}`, ...c.devBrowser()];
 }
 

@@ -318,7 +318,7 @@ describe('resolveConfig: startup errors name the option and its env var', () => 
     ['jwksUri', 42, 'jwksUri (CLERK_JWKS_URI) must be a string.'],
     ['env', 'CLERK_JWKS_URI=x', 'env must be an object of environment variables (or undefined for process.env).'],
   ])('refuses %s = %j', (option, value, message) => {
-    const error = configError(() => resolveConfig({ publishableKey: PK, env: {}, [option]: value } as ClerkVerifierOptions));
+    const error = configError(() => resolveConfig({ publishableKey: PK, env: {}, [option]: value }));
     expect(error.message).toBe(message);
     expect(error.option).toBe(option);
   });

@@ -8,7 +8,6 @@
  * answers (an automatic `OPTIONS` with `Allow`, a `router.param` callback that runs before the
  * route's own middleware), the scenario says so and what it pins.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import http from 'node:http';
 import type * as Express from 'express';
 import { request, serve } from './kit';
@@ -503,7 +502,7 @@ export async function combosBattery(deps: Deps, log: LogSink): Promise<BatteryRe
           failures.push(`${name} › ${scenario.name}: could not build (${String(error)})`);
           continue;
         }
-        const served = await serve(app as unknown as (req: IncomingMessage, res: ServerResponse) => void);
+        const served = await serve(app);
         try {
           for (const expectation of scenario.expectations(credentials)) {
             cases += 1;

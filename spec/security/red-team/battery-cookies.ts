@@ -11,7 +11,6 @@
  * cookie pair was read). Where Clerk signs in and we refuse, the refusal must be one the manual
  * lists as stricter; which one is told from our reason and the request.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { makeKey, publishableKeyFor, request, serve, sign, type Key } from './kit';
 import { clerkVerdict, fetchRequestFrom, type ClerkOptions, type ClerkVerdict, type Deps } from './harness';
 import type { BatteryResult, LogSink } from './battery-types';
@@ -105,7 +104,7 @@ export async function cookieBattery(deps: Deps, log: LogSink, count = 320): Prom
         };
         app.use('/req', pkg.clerkAuth({ verifier, sessionCookie: true }), answer as never);
         app.use('/opt', pkg.clerkAuth({ verifier, sessionCookie: true, optional: true }), answer as never);
-        return { name, verdicts, served: await serve(app as unknown as (req: IncomingMessage, res: ServerResponse) => void) };
+        return { name, verdicts, served: await serve(app) };
       }),
     );
     const tokens = cookieTokens(key, attacker, instance, instances);
@@ -141,7 +140,7 @@ export async function cookieBattery(deps: Deps, log: LogSink, count = 320): Prom
             if (answerStatus >= 500) failures.push(`${where}: answered ${answerStatus}`);
             let parsed: { sub?: string | null; error?: string } = {};
             if (built.method === 'HEAD') {
-              const challenge = String(headers['www-authenticate'] ?? '');
+              const challenge = String((headers['www-authenticate'] as string | undefined) ?? '');
               const error = /error="([a-z_]+)"/.exec(challenge)?.[1] ?? (answerStatus === 401 ? 'missing_token' : undefined);
               parsed = { ...(error === undefined ? {} : { error }) };
             } else {
@@ -300,7 +299,7 @@ function buildRequest(next: () => number, instance: Instance, tokens: readonly C
   if (chance(0.15)) headers.push(['x-forwarded-host', pick(next, ['localhost:3000', 'app.shop.example', '127.0.0.1'])]);
   if (chance(0.1)) headers.push(['x-forwarded-proto', pick(next, ['https', 'http'])]);
   const query = chance(0.12) ? pick(next, ['?__clerk_handshake=x', '?__clerk_handshake_nonce=x', '?__clerk_db_jwt=x', '?__clerk_redirect_url=http%3A%2F%2Flocalhost%3A3000', '?__clerk_db_jwt=', '?x=1']) : '';
-  const handshake = handshakeCookie || /__clerk_handshake/.test(query) || (instance.kind === 'development' && /__clerk_(db_jwt|redirect_url)=./.test(query)) || (instance.kind === 'development' && query === '?__clerk_db_jwt=');
+  const handshake = handshakeCookie || query.includes('__clerk_handshake') || (instance.kind === 'development' && /__clerk_(db_jwt|redirect_url)=./.test(query)) || (instance.kind === 'development' && query === '?__clerk_db_jwt=');
   const navigation = method === 'GET' && dest === 'document' && referer !== null;
   return {
     name: `#${index} ${method} ${query} [${name.join('; ')}]${origin === null ? '' : ` origin=${origin}`}${authorization === null ? '' : ` authorization=${authorization.slice(0, 12)}`}${dest === null ? '' : ` dest=${dest}`}${referer === null ? '' : ` referer=${referer}`}`,

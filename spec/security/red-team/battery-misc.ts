@@ -6,7 +6,6 @@
  * Mastra provider with every request shape Mastra may hand it, and the log output of everything
  * the batteries did (no token, key, secret or claim value in any line or event).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fakeSecretKey, publishableKeyFor, request, serve } from './kit';
 import type { Deps } from './harness';
 import type { BatteryResult, LogSink } from './battery-types';
@@ -71,7 +70,7 @@ export async function miscBattery(deps: Deps, log: LogSink): Promise<BatteryResu
           void next;
           res.status(500).json({ error: String(error) });
         });
-        const served = await serve(app as unknown as (req: IncomingMessage, res: ServerResponse) => void);
+        const served = await serve(app);
         try {
           for (const [label, status, body, passes] of USER_ANSWERS) {
             answer = [status, body];
@@ -139,7 +138,7 @@ export async function miscBattery(deps: Deps, log: LogSink): Promise<BatteryResu
       for (const [label, options] of wrong) {
         cases += 1;
         try {
-          pkg.clerkAuth({ ...base, ...options } as never);
+          pkg.clerkAuth({ ...base, ...options });
           failures.push(`config: clerkAuth() took ${label}`);
         } catch (error) {
           if (!(error instanceof pkg.ClerkConfigError)) failures.push(`config: ${label} threw ${String(error)}`);

@@ -8,7 +8,7 @@
  * says why; an accepted token must come out as exactly its payload (no prototype tricks), and no
  * answer may be a 5xx or a crash.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHmac, sign as signData } from 'node:crypto';
 import { b64url, fakeSecretKey, makeKey, request, serve, sign, signRaw, startKeySet, type Key } from './kit';
 import { clerkVerdict, clerkVerifyToken, type ClerkOptions, type Deps } from './harness';
 import type { BatteryResult, LogSink } from './battery-types';
@@ -335,15 +335,11 @@ function flip(segment: string, index: number): string {
 }
 
 function signBytes(key: Key, headerBytes: Buffer, payloadBytes: Buffer): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { sign: signData } = require('node:crypto') as typeof import('node:crypto');
   const input = `${headerBytes.toString('base64url')}.${payloadBytes.toString('base64url')}`;
   return `${input}.${signData('sha256', Buffer.from(input), key.privateKey).toString('base64url')}`;
 }
 
 function hmac(headerJson: string, payloadJson: string, secret: string): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createHmac } = require('node:crypto') as typeof import('node:crypto');
   const input = `${b64url(headerJson)}.${b64url(payloadJson)}`;
   return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
 }
@@ -394,7 +390,7 @@ export async function tokenBattery(deps: Deps, log: LogSink, keys: 'jwtKey' | 'k
         void next;
         res.status(500).json({ error: String(error) });
       });
-      return { name, served: await serve(app as unknown as (req: IncomingMessage, res: ServerResponse) => void, { maxHeaderSize: 64 * 1024 }) };
+      return { name, served: await serve(app, { maxHeaderSize: 64 * 1024 }) };
     }),
   );
   const real = Date.now;

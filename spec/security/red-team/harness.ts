@@ -5,7 +5,7 @@
  * arguments, so that one battery runs against `lib/` (Jest) and against the packed tarball
  * (acceptance/, Node 22 and 24). See kit.ts.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type * as ClerkBackend from '@clerk/backend';
 import type * as ClerkInternal from '@clerk/backend/internal';
 import type * as Express from 'express';
@@ -209,12 +209,12 @@ export async function throughExpress(
     const status = typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500;
     res.status(status).json({ error: (error as { code?: unknown }).code ?? 'server_error' });
   });
-  const server = await serve(app as unknown as (req: IncomingMessage, res: ServerResponse) => void);
+  const server = await serve(app);
   try {
     const answer = await request(server.port, probe.method ?? 'GET', probe.path ?? '/r', probe.headers ?? []);
     let code = '';
     try {
-      code = String((JSON.parse(answer.body) as { error?: unknown }).error ?? '');
+      code = String((JSON.parse(answer.body) as { error?: string }).error ?? '');
     } catch {
       code = answer.body.length === 0 ? '' : 'non-json';
     }

@@ -34,7 +34,7 @@ export function makeKey(kid = `ins_${randomBytes(6).toString('hex')}`, modulusLe
 }
 
 /** A public key given as a JWK (a fixture), in the same shape as {@link makeKey}'s, with no private key. */
-export function publicKey(jwk: Jwk, kid = String(jwk['kid'] ?? 'local')): Omit<Key, 'privateKey'> {
+export function publicKey(jwk: Jwk, kid = String((jwk['kid'] as string | undefined) ?? 'local')): Omit<Key, 'privateKey'> {
   const keyObject = createPublicKey({ key: { kty: String(jwk['kty']), n: String(jwk['n']), e: String(jwk['e']) }, format: 'jwk' });
   return { kid, jwk, pem: keyObject.export({ type: 'spki', format: 'pem' }).toString() };
 }
