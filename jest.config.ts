@@ -1,13 +1,36 @@
+import { availableParallelism } from 'node:os';
 import type { Config } from 'jest';
 
-const config: Config = {
+/**
+ * Three test groups, run together by `npm test` (CI) and one at a time by `npm run test:<group>`
+ * (`jest --selectProjects <group>`):
+ *   unit        spec/** except the two folders below: lib/ file by file, the test kit, exports
+ *   security    spec/security: attacks, fuzz, faults, the red team's batteries, Clerk's own cases
+ *   acceptance  spec/acceptance: package metadata, the examples run as users run them, a browser
+ */
+const project = (displayName: string, testMatch: string[], testPathIgnorePatterns: string[] = []): Config => ({
+  displayName,
+  rootDir: __dirname,
   testEnvironment: 'node',
   roots: ['<rootDir>/spec'],
-  testMatch: ['**/*.spec.ts'],
+  testMatch,
+  testPathIgnorePatterns: ['/node_modules/', ...testPathIgnorePatterns],
   transform: {
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
   },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+});
+
+const config: Config = {
+  projects: [
+    project('unit', ['<rootDir>/spec/**/*.spec.ts'], ['<rootDir>/spec/security/', '<rootDir>/spec/acceptance/']),
+    project('security', ['<rootDir>/spec/security/**/*.spec.ts']),
+    project('acceptance', ['<rootDir>/spec/acceptance/**/*.spec.ts']),
+  ],
+  // Jest's default is one worker fewer than the cores, so on 2 cores it runs every suite in one
+  // process, one after the other (the suites wait on child processes and sockets as much as they
+  // compute). Two workers at least; on bigger machines Jest's default.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
   collectCoverageFrom: ['lib/**/*.ts'],
 };
 
