@@ -283,9 +283,13 @@ function runtimeKind(value: unknown): Kind {
   return 'const';
 }
 
+const entryFile = (entry: string): string => path.join(__dirname, '..', 'lib', `${entry}.ts`);
+let program: ts.Program | undefined;
+
 function declaredExports(entry: string): Record<string, Kind> {
-  const file = path.join(__dirname, '..', 'lib', `${entry}.ts`);
-  const program = ts.createProgram([file], { strict: true, esModuleInterop: true, skipLibCheck: true, noEmit: true });
+  const file = entryFile(entry);
+  // One program for the three entry points: they share most of lib/, checked once.
+  program ??= ts.createProgram(Object.keys(expected).map(entryFile), { strict: true, esModuleInterop: true, skipLibCheck: true, noEmit: true });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(file);
   const moduleSymbol = source && checker.getSymbolAtLocation(source);

@@ -7,8 +7,10 @@ import { thrown } from '../helpers/expect-error';
 import { EXPRESS_VERSIONS } from '../helpers/express-versions';
 import { useJwksFixture } from '../helpers/jwks-fixture';
 import { mint } from '../helpers/keys';
+import { mockClock } from '../helpers/clock';
 
 const jwks = useJwksFixture();
+afterEach(() => jest.useRealTimers());
 const { claims } = jwks;
 const token = (overrides: Record<string, unknown> = {}) => mint(jwks.key, claims(overrides));
 const auth = (options: ClerkAuthOptions = {}) => clerkAuth({ jwksUri: jwks.server.jwksUri, env: {}, logger: false, ...options });
@@ -129,6 +131,7 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
 
     it('answers 503 jwks_unavailable with Retry-After while the key set is down, then recovers', async () => {
       await jwks.server.stop();
+      const clock = mockClock();
       const app = appWith(auth({ jwksCooldownInMs: 100 }));
       const bearer = `Bearer ${await token()}`;
       const response = await request(app).get('/api/agents').set('Authorization', bearer);
@@ -137,7 +140,7 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
       expect(response.headers['www-authenticate']).toBeUndefined();
       expect(response.body).toEqual({ error: 'jwks_unavailable', message: "Could not load Clerk's signing keys (JWKS). Try again shortly." });
       await jwks.server.start();
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      clock.advance(150);
       expect((await request(app).get('/api/agents').set('Authorization', bearer)).status).toBe(200);
     });
 

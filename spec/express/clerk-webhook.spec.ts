@@ -6,6 +6,7 @@ import { ClerkAuthError, ClerkConfigError, clerkWebhook, type ClerkWebhookOption
 import { captureLogger, thrown } from '../helpers/expect-error';
 import { EXPRESS_VERSIONS } from '../helpers/express-versions';
 import { createSigningSecret, signDelivery, userCreatedEvent } from '../helpers/webhooks';
+import { sleep } from '../helpers/clock';
 
 const SECRET = createSigningSecret();
 const PAYLOAD = JSON.stringify(userCreatedEvent());
@@ -247,7 +248,7 @@ describe.each(EXPRESS_VERSIONS)('clerkWebhook() on %s', (_, express) => {
       const client = http.request({ host: '127.0.0.1', port, path: PATH, method: 'POST', headers: { ...signDelivery(SECRET, PAYLOAD), 'content-length': String(PAYLOAD.length) } });
       client.on('error', () => undefined);
       client.write(PAYLOAD.slice(0, 100));
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50); // the first bytes on their way
       client.destroy();
       await gone;
       await new Promise((resolve) => setImmediate(resolve));

@@ -5,7 +5,7 @@
  * `machineSecretKey`. We must never accept a machine token Clerk refuses.
  */
 import { createClerkClient } from '@clerk/backend';
-import { publishableKeyFor } from './keys';
+import { fakeSecretKey, publishableKeyFor } from './keys';
 
 /** Clerk's options that ours mirror. */
 export interface ClerkMachineOracleOptions {
@@ -25,11 +25,10 @@ export type ClerkMachineVerdict =
   | { accepted: false; reason: string };
 
 const HOST = 'oracle.clerk.accounts.invalid';
-const fakeSecret = () => ['sk', 'test', Buffer.from(`${Math.random()}${Date.now()}`).toString('hex').slice(0, 40)].join('_');
 
 export async function clerkAuthenticateMachine(token: string, options: ClerkMachineOracleOptions): Promise<ClerkMachineVerdict> {
   const publishableKey = publishableKeyFor(HOST);
-  const secretKey = options.secretKey ?? fakeSecret();
+  const secretKey = options.secretKey ?? fakeSecretKey();
   const shared = {
     publishableKey,
     secretKey,

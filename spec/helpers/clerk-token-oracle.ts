@@ -6,7 +6,7 @@
  * tokens sent as Bearer, through the verifier, the middleware or the Mastra provider.)
  */
 import { createClerkClient, verifyToken } from '@clerk/backend';
-import { publishableKeyFor } from './keys';
+import { fakeSecretKey, publishableKeyFor } from './keys';
 
 /** Clerk's options that ours mirror. */
 export interface ClerkTokenOracleOptions {
@@ -37,7 +37,6 @@ export async function clerkVerifyToken(token: string, options: ClerkTokenOracleO
 // A made-up instance: the publishable key names a host that does not resolve, the secret key is
 // random. With jwtKey, Clerk verifies a header token without any network.
 const HOST = 'oracle.clerk.accounts.invalid';
-const fakeSecret = () => ['sk', 'test', Buffer.from(`${Math.random()}${Date.now()}`).toString('hex').slice(0, 40)].join('_');
 
 /**
  * `authenticateRequest` with the token as `Authorization: Bearer <token>` on a session-token route
@@ -55,7 +54,7 @@ export async function clerkAuthenticateBearer(token: string, options: ClerkToken
  */
 export async function clerkAuthenticateAuthorization(authorization: string, options: ClerkTokenOracleOptions): Promise<ClerkTokenVerdict> {
   const publishableKey = publishableKeyFor(HOST);
-  const client = createClerkClient({ publishableKey, secretKey: fakeSecret(), jwtKey: options.jwtKey, telemetry: { disabled: true } });
+  const client = createClerkClient({ publishableKey, secretKey: fakeSecretKey(), jwtKey: options.jwtKey, telemetry: { disabled: true } });
   let request: Request;
   try {
     request = new Request('http://localhost:3000/api/me', { headers: { authorization } });

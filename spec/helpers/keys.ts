@@ -1,6 +1,7 @@
 import { KeyObject, randomBytes, sign } from 'node:crypto';
 import { CompactSign, exportSPKI, type CryptoKey, type JWK } from 'jose';
 import { createSigningKey } from '../../lib/test-kit/signing-key';
+import { buildSessionClaims } from '../../lib/test-kit/test-tokens';
 
 /** An RSA signing key made at test time, with its public forms. */
 export interface TestKey {
@@ -17,24 +18,13 @@ export async function createTestKey(kid = `ins_${randomBytes(6).toString('hex')}
   return { kid, privateKey, jwk, pem: await exportSPKI(publicKey) };
 }
 
-const now = (): number => Math.floor(Date.now() / 1000);
-
-/** A Clerk-shaped v1 session token payload, valid for 60 s; `overrides` wins (undefined removes). */
+/**
+ * A Clerk-shaped v1 session token payload, valid for 60 s: the test kit's claim builder
+ * (`buildSessionClaims`, what `createTestIssuer().mint()` signs) with the user `user_2abc`, session
+ * `sess_2abc` and party `http://localhost:3000`; `overrides` win (undefined removes).
+ */
 export function sessionClaims(issuer: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const iat = now();
-  const claims: Record<string, unknown> = {
-    azp: 'http://localhost:3000',
-    exp: iat + 60,
-    fva: [0, -1],
-    iat,
-    iss: issuer,
-    nbf: iat - 10,
-    sid: 'sess_2abc',
-    sub: 'user_2abc',
-    ...overrides,
-  };
-  for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
-  return claims;
+  return buildSessionClaims({ issuer, authorizedParty: 'http://localhost:3000' }, { sid: 'sess_2abc', sub: 'user_2abc', ...overrides });
 }
 
 /**

@@ -35,6 +35,7 @@ import {
 import { createTestBackendApi, createTestIssuer, type TestBackendApi, type TestIssuer } from '../../lib/testing';
 import { opaqueTokenVerifierOf } from '../../lib/verification/verify-token';
 import { clerkAuthenticateMachine, type ClerkMachineOracleOptions } from '../helpers/clerk-machine-oracle';
+import { mockClock } from '../helpers/clock';
 import { rejected } from '../helpers/expect-error';
 import { EXPRESS_VERSIONS } from '../helpers/express-versions';
 
@@ -68,9 +69,6 @@ const oracle = (token: string, options: Partial<ClerkMachineOracleOptions> & Pic
   clerkAuthenticateMachine(token, { jwtKey: pem, apiUrl: api.apiUrl, secretKey: api.secretKey, ...options });
 const reasonOf = async (promise: Promise<unknown>) => (await rejected(InvalidTokenError, promise)).reason;
 
-// Only Date is faked: sockets, timeouts and the fake Backend API keep running.
-const REAL_TIMERS = ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] as const;
-const freezeClock = (now = Date.now()) => jest.useFakeTimers({ doNotFake: [...REAL_TIMERS], now });
 
 type TokenKind = 'session' | 'm2m_jwt' | 'm2m_opaque' | 'api_key' | 'oauth_jwt' | 'oauth_opaque';
 const TYPE_OF: Record<TokenKind, string> = {
@@ -355,7 +353,7 @@ describe('M2M JWTs: categories and claims, against Clerk', () => {
     // The session path never answers with it, even though it was verified before.
     expect(await reasonOf(shared.verify(m2m))).toBe('token_type_mismatch');
     expect(await reasonOf(shared.verify(m2m, { acceptsToken: 'oauth_token' }))).toBe('token_type_mismatch');
-    freezeClock(Date.now() + 40_000);
+    mockClock(Date.now() + 40_000);
     expect(await reasonOf(shared.verify(m2m, { acceptsToken: 'm2m_token' }))).toBe('expired');
   });
 });
@@ -497,31 +495,31 @@ describe('opaque tokens and the Backend API', () => {
 
 describe('the opaque-token cache', () => {
   it('reuses a verdict for opaqueTokenCacheTtlInMs (10 s by default), then asks again', async () => {
-    freezeClock();
+    const clock = mockClock();
     const verifier = verifierWith();
     const token = api.issue('api_key');
     const before = api.requests;
     await verifier.verify(token, { acceptsToken: 'api_key' });
     await verifier.verify(token, { acceptsToken: 'api_key' });
     expect(api.requests - before).toBe(1);
-    jest.setSystemTime(Date.now() + 9_999);
+    clock.advance(9_999);
     await verifier.verify(token, { acceptsToken: 'api_key' });
     expect(api.requests - before).toBe(1);
     // A revocation is seen once the entry lapses.
     api.revoke(token);
-    jest.setSystemTime(Date.now() + 2);
+    clock.advance(2);
     expect(await reasonOf(verifier.verify(token, { acceptsToken: 'api_key' }))).toBe('token_revoked');
     expect(api.requests - before).toBe(2);
   });
 
   it('never keeps a token past its expiration, whatever the TTL', async () => {
-    freezeClock();
+    const clock = mockClock();
     const verifier = verifierWith({ opaqueTokenCacheTtlInMs: 300_000 });
     const token = api.issue('m2m_token', { expiresInSeconds: 3 });
     await expect(verifier.verify(token, { acceptsToken: 'm2m_token' })).resolves.toMatchObject({ expiration: Date.now() + 3000 });
-    jest.setSystemTime(Date.now() + 2_999);
+    clock.advance(2_999);
     await expect(verifier.verify(token, { acceptsToken: 'm2m_token' })).resolves.toMatchObject({ tokenType: 'm2m_token' });
-    jest.setSystemTime(Date.now() + 1);
+    clock.advance(1);
     expect(await reasonOf(verifier.verify(token, { acceptsToken: 'm2m_token' }))).toBe('expired');
   });
 
@@ -546,7 +544,7 @@ describe('the opaque-token cache', () => {
   });
 
   it('remembers a 404 as long as a verdict (one call per period for a flood of one bad token), but never an outage', async () => {
-    freezeClock();
+    mockClock();
     const verifier = verifierWith();
     const unknown = `mt_${'C'.repeat(40)}`;
     const before = api.requests;

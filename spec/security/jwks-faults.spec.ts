@@ -9,20 +9,14 @@ import { clerkAuth, type ClerkAuthOptions, type ClerkLogEvent } from '../../lib'
 import { useJwksFixture } from '../helpers/jwks-fixture';
 import { startJwksServer, type JwksBehaviour } from '../helpers/jwks-server';
 import { mint } from '../helpers/keys';
+import { mockClock } from '../helpers/clock';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * An injected clock for the tests that need a request to land *inside* a short cache window: on a
- * loaded machine two requests can be 300 ms apart, so time moves only when the test says so.
- */
-function steppedClock(): { advance: (ms: number) => void } {
-  const real = Date.now.bind(Date);
-  let offset = 0;
-  jest.spyOn(Date, 'now').mockImplementation(() => real() + offset);
-  return { advance: (ms) => void (offset += ms) };
-}
-afterEach(() => jest.restoreAllMocks());
+// Cache ages, cooldowns and the stale window pass on a mocked clock: on a loaded machine two
+// requests can be 300 ms apart, so time moves only when the test says so (fetch time-outs stay real).
+afterEach(() => {
+  jest.useRealTimers();
+  jest.restoreAllMocks();
+});
 const jwks = useJwksFixture();
 
 function logged() {
@@ -81,13 +75,14 @@ describe('a key set that fails from the start', () => {
     await jwks.server.close();
     jwks.server = await startJwksServer([jwks.key.jwk], { slowMs: 10 * SLOW_TIMEOUT_MS });
     await fault.break();
+    const clock = mockClock();
     const log = logged();
     // A short cooldown makes the failure back-off short: several failed fetches, one incident.
     const app = appWith({ logger: log, jwksCooldownInMs: 100, ...(fault.name.startsWith('slow') ? { jwksTimeoutInMs: SLOW_TIMEOUT_MS } : {}) });
     const token = await mint(jwks.key, jwks.claims());
     const first = await Promise.all(Array.from({ length: 10 }, () => get(app, token)));
     for (let i = 0; i < 3; i++) {
-      await sleep(120);
+      clock.advance(120);
       first.push(await get(app, token));
     }
     for (const response of first) {
@@ -111,7 +106,7 @@ describe('a key set that fails from the start', () => {
     });
 
     await fault.heal();
-    await sleep(150);
+    clock.advance(150);
     expect((await get(app, token)).status).toBe(200);
     expect(log.lines[1]).toBe(`[clerk] Clerk's signing keys loaded again from ${jwks.server.jwksUri}.`);
     expect(keyEvents(log.events)).toEqual(['jwks_failed', 'jwks_recovered']);
@@ -120,6 +115,7 @@ describe('a key set that fails from the start', () => {
 
 describe('a key set that goes down later', () => {
   it('keeps the loaded keys for the stale window, then 503s, then recovers; one line per stage', async () => {
+    const clock = mockClock();
     const log = logged();
     const maxAge = 500;
     const staleWindow = 1500;
@@ -132,7 +128,7 @@ describe('a key set that goes down later', () => {
 
     // Past the max age, inside the stale window: the old keys still verify; a kid they lack may be a
     // key published during the outage, so it is a 503, not a 401.
-    await sleep(maxAge + 100);
+    clock.advance(maxAge + 100);
     for (let i = 0; i < 5; i++) expect((await get(app, token)).status).toBe(200);
     expect((await get(app, stranger)).status).toBe(503);
     expect(log.lines).toHaveLength(1);
@@ -145,14 +141,14 @@ describe('a key set that goes down later', () => {
     expect(staleUntil).toBeLessThanOrEqual(Date.now() + staleWindow);
 
     // Past the stale window: 503, and one more line saying so.
-    await sleep(Math.max(0, staleUntil - Date.now()) + 100);
+    clock.advance(Math.max(0, staleUntil - Date.now()) + 100);
     for (let i = 0; i < 5; i++) expect((await get(app, token)).status).toBe(503);
     expect((await get(app, stranger)).status).toBe(503);
     expect(log.lines).toHaveLength(2);
     expect(log.lines[1]).toMatch(/are now too old to use \(jwksStaleWindowInMs has passed\) and still cannot be refreshed: the JWKS endpoint could not be reached \(ECONNREFUSED\)\. Requests that need them get 503 until they load\.$/);
 
     await jwks.server.start();
-    await sleep(150);
+    clock.advance(150);
     expect((await get(app, token)).status).toBe(200);
     // Loaded again: a kid the fresh set lacks is the token's fault once more.
     expect((await get(app, stranger)).status).toBe(401);
@@ -161,7 +157,7 @@ describe('a key set that goes down later', () => {
   });
 
   it('503s as soon as the cache is too old when the stale window is 0', async () => {
-    const clock = steppedClock();
+    const clock = mockClock();
     const app = appWith({ logger: false, jwksCacheMaxAgeInMs: 300, jwksStaleWindowInMs: 0 });
     const token = await mint(jwks.key, jwks.claims());
     expect((await get(app, token)).status).toBe(200);
@@ -172,12 +168,13 @@ describe('a key set that goes down later', () => {
   });
 
   it('bridges a key set that answers garbage as it bridges one that is down', async () => {
+    const clock = mockClock();
     const app = appWith({ logger: false, jwksCacheMaxAgeInMs: 300, jwksCooldownInMs: 50 });
     const token = await mint(jwks.key, jwks.claims());
     expect((await get(app, token)).status).toBe(200);
     for (const fault of ['empty-set', 'html', 'wrong-use', 'redirect'] as const) {
       jwks.server.behaviour = fault;
-      await sleep(350);
+      clock.advance(350);
       expect((await get(app, token)).status).toBe(200);
     }
   });
@@ -185,7 +182,7 @@ describe('a key set that goes down later', () => {
 
 describe('key rotation through the adapter', () => {
   it('stops accepting a key removed from the key set after the next refresh, stale window or not', async () => {
-    const clock = steppedClock();
+    const clock = mockClock();
     jwks.server.keys = [jwks.key.jwk, jwks.otherKey.jwk];
     const app = appWith({ logger: false, jwksCacheMaxAgeInMs: 300 });
     const token = await mint(jwks.otherKey, jwks.claims());

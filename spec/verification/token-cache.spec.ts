@@ -6,13 +6,13 @@ import { createClerkVerifier } from '../../lib/verification/verify-token';
 import { rejected } from '../helpers/expect-error';
 import { useJwksFixture } from '../helpers/jwks-fixture';
 import { b64url, mint } from '../helpers/keys';
+import { mockClock } from '../helpers/clock';
 
 const jwks = useJwksFixture();
 const { claims } = jwks;
 
 const verifierFor = (options: ClerkVerifierOptions = {}) => createClerkVerifier({ jwksUri: jwks.server.jwksUri, env: {}, logger: false, ...options });
 const reasonOf = async (promise: Promise<unknown>): Promise<InvalidTokenReason> => (await rejected(InvalidTokenError, promise)).reason;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A verifier whose key set is loaded. Nothing verified while the key set loads is cached (the key
@@ -38,7 +38,10 @@ beforeEach(() => {
     };
   });
 });
-afterEach(() => jest.restoreAllMocks());
+afterEach(() => {
+  jest.useRealTimers();
+  jest.restoreAllMocks();
+});
 
 describe('verified-token cache', () => {
   it('checks the signature of a token once, and hands each request its own copy of the claims', async () => {
@@ -147,9 +150,10 @@ describe('verified-token cache', () => {
     });
 
     it('when the key set is due for a refresh (jwksCacheMaxAgeInMs)', async () => {
+      const clock = mockClock();
       const { verifier, token } = await cachedToken({ jwksCacheMaxAgeInMs: 1000 });
       jwks.server.keys = [jwks.otherKey.jwk];
-      await sleep(1050);
+      clock.advance(1050);
       expect(await reasonOf(verifier.verify(token))).toBe('unknown_key');
     });
 

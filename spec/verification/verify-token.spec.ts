@@ -6,10 +6,10 @@ import { captureLogger, rejected } from '../helpers/expect-error';
 import { useJwksFixture } from '../helpers/jwks-fixture';
 import { startJwksServer } from '../helpers/jwks-server';
 import { b64url, fakeSecretKey, mint, mintRaw } from '../helpers/keys';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { mockClock } from '../helpers/clock';
 
 const jwks = useJwksFixture();
+afterEach(() => jest.useRealTimers());
 const { claims } = jwks;
 
 const verifierFor = (options: ClerkVerifierOptions = {}) => createClerkVerifier({ jwksUri: jwks.server.jwksUri, env: {}, logger: false, ...options });
@@ -248,21 +248,23 @@ describe('verify: the key cache', () => {
   });
 
   it('picks up a rotated key without a restart', async () => {
+    const clock = mockClock();
     const verifier = verifierFor({ jwksCooldownInMs: 100 });
     await verifier.verify(await mint(jwks.key, claims()));
     jwks.server.keys = [jwks.key.jwk, jwks.otherKey.jwk];
-    await sleep(150);
+    clock.advance(150);
     await expect(verifier.verify(await mint(jwks.otherKey, claims()))).resolves.toBeDefined();
     expect(jwks.server.requests).toBe(2);
   });
 
   it('stops trusting a key removed from the key set once the cache is refreshed', async () => {
+    const clock = mockClock();
     const verifier = verifierFor({ jwksCacheMaxAgeInMs: 1000 });
     const token = await mint(jwks.key, claims());
     await verifier.verify(token);
     jwks.server.keys = [jwks.otherKey.jwk];
     await expect(verifier.verify(token)).resolves.toBeDefined();
-    await sleep(1050);
+    clock.advance(1050);
     expect(await reasonOf(verifier.verify(token))).toBe('unknown_key');
   });
 });
@@ -272,6 +274,7 @@ describe('verify: key set outages are 503s, never 401s', () => {
 
   it('answers 503 while the key set is down, logs the incident once, then recovers by itself', async () => {
     await jwks.server.stop();
+    const clock = mockClock();
     const logger = captureLogger();
     const verifier = verifierFor({ jwksCooldownInMs: 200, logger });
     const token = await mint(jwks.key, claims());
@@ -286,7 +289,7 @@ describe('verify: key set outages are 503s, never 401s', () => {
       `[clerk] Could not load Clerk's signing keys from ${jwks.server.jwksUri}: the JWKS endpoint could not be reached (ECONNREFUSED). Requests that need them get 503 until they load.`,
     ]);
     await jwks.server.start();
-    await sleep(250);
+    clock.advance(250);
     await expect(verifier.verify(token)).resolves.toBeDefined();
     expect(logger.lines[1]).toBe(`[clerk] Clerk's signing keys loaded again from ${jwks.server.jwksUri}.`);
   });
@@ -302,12 +305,13 @@ describe('verify: key set outages are 503s, never 401s', () => {
   });
 
   it('refetches for made-up kids at most once per cooldown while the endpoint fails, and answers them 503: the kid may be a new key', async () => {
+    const clock = mockClock();
     const verifier = verifierFor({ jwksCooldownInMs: 500 });
     const valid = await mint(jwks.key, claims());
     const madeUp = await Promise.all(Array.from({ length: 10 }, (_, i) => mint(jwks.otherKey, claims(), { kid: `ins_fake_${i}` })));
     await verifier.verify(valid);
     jwks.server.behaviour = 'error500';
-    await sleep(550);
+    clock.advance(550);
     for (const token of madeUp) await unavailable(verifier.verify(token));
     expect(jwks.server.requests).toBe(2);
     await expect(verifier.verify(valid)).resolves.toBeDefined();
@@ -322,11 +326,12 @@ describe('verify: key set outages are 503s, never 401s', () => {
   });
 
   it('answers 503 once the cached keys are older than jwksCacheMaxAgeInMs and cannot be refreshed, without a stale window', async () => {
+    const clock = mockClock();
     const verifier = verifierFor({ jwksCacheMaxAgeInMs: 300, jwksStaleWindowInMs: 0 });
     const token = await mint(jwks.key, claims());
     await verifier.verify(token);
     await jwks.server.stop();
-    await sleep(350);
+    clock.advance(350);
     await unavailable(verifier.verify(token));
   });
 
