@@ -97,10 +97,17 @@ export function joseHeaderProblem(header: JoseHeader, headerText: string): Inval
   return null;
 }
 
-const VERIFY_OPTIONS: VerifyOptions = Object.freeze({ algorithms: ['RS256'] });
+/** jose's options for an RS256 token (the only algorithm of Clerk's keys). */
+export const VERIFY_OPTIONS: VerifyOptions = Object.freeze({ algorithms: ['RS256'] });
 // jose reads the header as strict UTF-8, the payload leniently (as Clerk's SDK does both).
 const decoder = new TextDecoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/** The signature step of a verifier: see {@link createSignatureCheck}. */
+export type SignatureCheck = (token: string) => Promise<VerifiedJws>;
+
+/** What builds a verifier's signature steps (one per set of header rules): {@link createSignatureCheck}. */
+export type SignatureCheckFactory = (getKey: KeyGetter, headerRules: HeaderRules, refuse: Refuse, realm: string) => SignatureCheck;
 
 /**
  * The signature step of verification: a compact JWS (already found canonical by
@@ -108,56 +115,28 @@ const strictDecoder = new TextDecoder('utf-8', { fatal: true });
  * parsed. Nothing of the payload is looked at before the signature holds; the claim rules are the
  * caller's (a session token's differ from a machine token's).
  *
- * With `node` (the default of the verifiers), the work per token is bounded and done once: one
- * strict decode and parse of the (size-capped) header, the JOSE rules in jose's order (so every
- * refusal has the reason jose would give), the caller's {@link HeaderRules}, one key lookup in the
- * key set, and one RSA check with node:crypto on a `KeyObject` imported once per key, whose answer
- * is the verdict. jose's `compactVerify` is used only for a key node:crypto cannot take for RS256
- * (not RSA, or shorter than 2048 bits: jose then refuses the key, a 503).
+ * The work per token is bounded and done once: one strict decode and parse of the (size-capped)
+ * header, the JOSE rules in jose's order (so every refusal has the reason jose would give), the
+ * caller's {@link HeaderRules}, one key lookup in the key set, and one RSA check with node:crypto
+ * on a `KeyObject` imported once per key, whose answer is the verdict. jose's `compactVerify` is
+ * used only for a key node:crypto cannot take for RS256 (not RSA, or shorter than 2048 bits: jose
+ * then refuses the key, a 503).
  *
- * With `jose`, jose's `compactVerify` does it all (the caller's rules run in its key resolver): the
- * reference that spec/verification/signature-check.spec.ts holds the `node` path to, verdict for verdict.
+ * spec/verification/signature-check.spec.ts holds it to jose's `compactVerify` alone (built in
+ * spec/helpers/jose-signature-check.ts), verdict for verdict.
  *
  * Throws an {@link InvalidTokenError} (via `refuse`, or from the key set: `unknown_key`) or a
  * {@link JwksUnavailableError}.
  */
-export function createSignatureCheck(
-  getKey: KeyGetter,
-  headerRules: HeaderRules,
-  refuse: Refuse,
-  realm: string,
-  signatures: 'node' | 'jose' = 'node',
-): (token: string) => Promise<VerifiedJws> {
+export function createSignatureCheck(getKey: KeyGetter, headerRules: HeaderRules, refuse: Refuse, realm: string): SignatureCheck {
   async function withJose(token: string, key: Parameters<typeof compactVerify>[1]): Promise<VerifiedJws> {
     let result: Awaited<ReturnType<typeof compactVerify>>;
     try {
       result = await compactVerify(token, key, VERIFY_OPTIONS);
     } catch (error) {
-      if (error instanceof InvalidTokenError || error instanceof JwksUnavailableError) throw error;
-      const reason = reasonFor(error);
-      // Every fault of the token has a jose code; anything else is the key's (e.g. too short).
-      // spec/security/fuzz.spec.ts holds this: no token-shaped string, signed or not, gets a 503.
-      if (reason === null) throw new JwksUnavailableError('a key of the JWKS could not be used', { realm, cause: error });
-      throw refuse(reason);
+      throw joseFailure(error, refuse, realm);
     }
-    return parsed(result.protectedHeader as JoseHeader, decoder.decode(result.payload));
-  }
-
-  function parsed(header: JoseHeader, payload: string): VerifiedJws {
-    const claims = parseJsonObject(payload);
-    if (claims === null) throw refuse('malformed');
-    return { header, payload, claims };
-  }
-
-  if (signatures === 'jose') {
-    // jose calls this after its own checks of the form, `crit` and `alg`, before the signature.
-    const resolveKey = (header: JoseHeader, token: FlattenedJWSInput) => {
-      const text = strictDecoder.decode(Buffer.from(token.protected as string, 'base64url'));
-      const problem = joseHeaderProblem(header, text) ?? headerRules(header);
-      if (problem !== null) throw refuse(problem);
-      return getKey(header, token);
-    };
-    return (token) => withJose(token, resolveKey);
+    return parsedJws(result.protectedHeader as JoseHeader, decoder.decode(result.payload), refuse);
   }
 
   return async function checkSignature(token: string): Promise<VerifiedJws> {
@@ -188,8 +167,27 @@ export function createSignatureCheck(
       // As jose: a signature the crypto layer cannot even check does not verify.
     }
     if (!valid) throw refuse('invalid_signature');
-    return parsed(header, decoder.decode(Buffer.from(encodedPayload, 'base64url')));
+    return parsedJws(header, decoder.decode(Buffer.from(encodedPayload, 'base64url')), refuse);
   };
+}
+
+/** A verified payload, parsed: a JSON object that repeats no member name, else `malformed`. */
+export function parsedJws(header: JoseHeader, payload: string, refuse: Refuse): VerifiedJws {
+  const claims = parseJsonObject(payload);
+  if (claims === null) throw refuse('malformed');
+  return { header, payload, claims };
+}
+
+/**
+ * What a failed `compactVerify` becomes: our own errors as they are; a jose code of the token's
+ * fault as its reason; anything else is the key's (e.g. too short), a 503.
+ * spec/security/fuzz.spec.ts holds this: no token-shaped string, signed or not, gets a 503.
+ */
+export function joseFailure(error: unknown, refuse: Refuse, realm: string): InvalidTokenError | JwksUnavailableError {
+  if (error instanceof InvalidTokenError || error instanceof JwksUnavailableError) return error;
+  const reason = reasonFor(error);
+  if (reason === null) return new JwksUnavailableError('a key of the JWKS could not be used', { realm, cause: error });
+  return refuse(reason);
 }
 
 /**
