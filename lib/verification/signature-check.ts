@@ -139,6 +139,12 @@ export function createSignatureCheck(getKey: KeyGetter, headerRules: HeaderRules
     return parsedJws(result.protectedHeader as JoseHeader, decoder.decode(result.payload), refuse);
   }
 
+  // The key objects found for each kid under the key set of `memo.generation`: a key set's answer
+  // for a kid (with alg RS256) does not change until it is replaced, so later tokens skip the key
+  // set's lookup and its promises. Only keys found (never an unknown kid) are remembered, so it
+  // holds at most the key set's keys; it is used only while the key set is fresh, as getKey would.
+  let memo: { generation: number; byKid: Map<string | undefined, KeyObject> } = { generation: -1, byKid: new Map() };
+
   return async function checkSignature(token: string): Promise<VerifiedJws> {
     const first = token.indexOf('.');
     const second = token.indexOf('.', first + 1);
@@ -156,10 +162,20 @@ export function createSignatureCheck(getKey: KeyGetter, headerRules: HeaderRules
     if (!isPlainObject(header)) throw refuse('malformed');
     const problem = joseProblem(header) ?? joseHeaderProblem(header, headerText) ?? headerRules(header);
     if (problem !== null) throw refuse(problem);
-    const parts: FlattenedJWSInput = { protected: encodedHeader, payload: encodedPayload, signature: encodedSignature };
-    const key = await getKey(header, parts);
-    const keyObject = toKeyObject(key);
-    if (keyObject === null) return withJose(token, key);
+    const kid = header.kid;
+    let keyObject = memo.generation === getKey.generation() && getKey.fresh() ? memo.byKid.get(kid) : undefined;
+    if (keyObject === undefined) {
+      const generation = getKey.generation();
+      const parts: FlattenedJWSInput = { protected: encodedHeader, payload: encodedPayload, signature: encodedSignature };
+      const key = await getKey(header, parts);
+      const found = toKeyObject(key);
+      if (found === null) return withJose(token, key);
+      if (getKey.generation() === generation) {
+        if (memo.generation !== generation) memo = { generation, byKid: new Map() };
+        memo.byKid.set(kid, found);
+      }
+      keyObject = found;
+    }
     let valid = false;
     try {
       valid = verifySignature('sha256', Buffer.from(token.slice(0, second), 'latin1'), keyObject, Buffer.from(encodedSignature, 'base64url'));

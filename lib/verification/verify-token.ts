@@ -108,10 +108,9 @@ export function createVerifier(options: ClerkVerifierOptions, signatureCheck?: S
   }
 
   function lookUp(token: string): ClerkUser | undefined {
-    const cached = cache.get(token);
-    if (cached === undefined) return undefined;
     // A fresh object per request, and the claim rules against the clock every time.
-    const claims = JSON.parse(cached) as Record<string, unknown>;
+    const claims = cache.getClaims(token);
+    if (claims === undefined) return undefined;
     if (checkClaims(claims, config, Date.now()) === null) return claims as ClerkUser;
     cache.delete(token);
     return undefined;
@@ -173,9 +172,8 @@ export function createVerifier(options: ClerkVerifierOptions, signatureCheck?: S
 
   /** A machine JWT verified before, still passing its claim rules; a type not accepted is refused at once. */
   function lookUpMachine(token: string, accepted: AcceptedTypes): ClerkMachineUser | undefined {
-    const cached = machineCache.get(token);
-    if (cached === undefined) return undefined;
-    const claims = JSON.parse(cached) as Record<string, unknown>;
+    const claims = machineCache.getClaims(token);
+    if (claims === undefined) return undefined;
     // Only verified machine JWTs are here: an M2M token's sub is a machine id, an OAuth token's is not.
     const type = (claims['sub'] as string).startsWith('mch_') ? 'm2m_token' : 'oauth_token';
     if (!accepted.has(type)) throw typeMismatch(type, accepted, realm);
