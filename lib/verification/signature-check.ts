@@ -12,7 +12,7 @@ export const TOKEN_LIMIT = 16 * 1024;
  * (`MAX_HEADER_LENGTH`). Clerk's headers (`alg`, `cat`, `kid`, `typ`) are about 120 characters;
  * 512 leaves room for four times that (a `kid` of some 300 characters) and bounds what a forged
  * header can cost to parse (the costliest header under it, 56 members, costs about 1.2 × a plain
- * forged token in bench/hot-path.ts).
+ * forged token in bench/bad-tokens.mjs).
  */
 export const HEADER_LIMIT = 512;
 
