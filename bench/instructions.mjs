@@ -30,7 +30,7 @@ const option = (name, fallback) => {
   const index = args.indexOf(name);
   return index === -1 ? fallback : args[index + 1];
 };
-const VARIANTS = ['bare', 'noop', 'reused', 'fresh', 'forged', 'oauth2-jwt-bearer'];
+const VARIANTS = ['bare', 'noop', 'reused', 'fresh', 'fresh-nocache', 'forged', 'oauth2-jwt-bearer'];
 const POOL = 4000;
 
 /** The package from `dir`: its node_modules, or the repository's dist/. */
@@ -77,7 +77,7 @@ async function child(variant, n, dir, file) {
     // The floor of any middleware: one more Express layer that only calls next().
     app.use((_req, _res, next) => next());
   } else if (variant !== 'bare') {
-    app.use(load(dir).clerkAuth({ jwksUri, jwksTimeoutInMs: 120_000, issuer: 'https://clerk.example.com', authorizedParties: ['http://localhost:3000'], logger: false, env: {} }));
+    app.use(load(dir).clerkAuth({ jwksUri, jwksTimeoutInMs: 120_000, issuer: 'https://clerk.example.com', authorizedParties: ['http://localhost:3000'], logger: false, env: {}, ...(variant === 'fresh-nocache' ? { tokenCacheSize: 0 } : {}) }));
     sub = (req) => req.user?.sub;
   }
   app.get('/', (req, res) => {
@@ -90,7 +90,7 @@ async function child(variant, n, dir, file) {
   await new Promise((resolve) => server.once('listening', resolve));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const port = server.address().port;
-  const tokens = variant === 'forged' ? forged : variant === 'reused' ? [valid[0]] : valid;
+  const tokens = variant === 'forged' ? forged : variant === 'reused' ? [valid[0]] : valid; // fresh, fresh-nocache: the pool
   const expected = variant === 'forged' ? 401 : 200;
   const request = (token) =>
     new Promise((resolve, reject) => {
