@@ -46,6 +46,8 @@ export class TokenCache {
   readonly #entries = new Map<string, Entry>();
   readonly #size: number;
   readonly #keys: KeyIdentity;
+  /** The entry last in the map's order (the most recently used), if known. */
+  #newest: Entry | undefined;
 
   constructor(size: number, keys: KeyIdentity) {
     this.#size = size;
@@ -94,9 +96,13 @@ export class TokenCache {
       }
       entry.generation = generation;
     }
-    // Most recently used last: Map keeps insertion order.
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
+    // Most recently used last: Map keeps insertion order. Moving an entry that is last already
+    // would only churn the map (a small map reallocates its table every few deletions).
+    if (entry !== this.#newest) {
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+      this.#newest = entry;
+    }
     return entry;
   }
 
@@ -108,7 +114,8 @@ export class TokenCache {
     if (this.#size === 0 || generation !== this.#keys.generation()) return;
     const key = keyOf(token);
     this.#entries.delete(key);
-    this.#entries.set(key, { token, payload, claims: undefined, kid, keyId: this.#keys.keyId(kid), generation });
+    this.#newest = { token, payload, claims: undefined, kid, keyId: this.#keys.keyId(kid), generation };
+    this.#entries.set(key, this.#newest);
     if (this.#entries.size > this.#size) this.#entries.delete(this.#entries.keys().next().value as string);
   }
 
