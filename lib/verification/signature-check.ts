@@ -13,7 +13,7 @@ export const TOKEN_LIMIT = 16 * 1024;
  * (`MAX_HEADER_LENGTH`). Clerk's headers (`alg`, `cat`, `kid`, `typ`) are about 120 characters;
  * 512 leaves room for four times that (a `kid` of some 300 characters) and bounds what a forged
  * header can cost to parse (the costliest header under it, 56 members, costs about 1.2 × a plain
- * forged token in bench/hot-path.ts).
+ * forged token in bench/bad-tokens.mjs).
  */
 export const HEADER_LIMIT = 512;
 
@@ -98,10 +98,17 @@ export function joseHeaderProblem(header: JoseHeader, headerText: string): Inval
   return null;
 }
 
-const VERIFY_OPTIONS: VerifyOptions = Object.freeze({ algorithms: ['RS256'] });
+/** jose's options for an RS256 token (the only algorithm of Clerk's keys). */
+export const VERIFY_OPTIONS: VerifyOptions = Object.freeze({ algorithms: ['RS256'] });
 // jose reads the header as strict UTF-8, the payload leniently (as Clerk's SDK does both).
 const decoder = new TextDecoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/** The signature step of a verifier: see {@link createSignatureCheck}. */
+export type SignatureCheck = (token: string) => Promise<VerifiedJws>;
+
+/** What builds a verifier's signature steps (one per set of header rules): {@link createSignatureCheck}. */
+export type SignatureCheckFactory = (getKey: KeyGetter, headerRules: HeaderRules, refuse: Refuse, realm: string) => SignatureCheck;
 
 /**
  * The signature step of verification: a compact JWS (already found canonical by
@@ -109,57 +116,35 @@ const strictDecoder = new TextDecoder('utf-8', { fatal: true });
  * parsed. Nothing of the payload is looked at before the signature holds; the claim rules are the
  * caller's (a session token's differ from a machine token's).
  *
- * With `node` (the default of the verifiers), the work per token is bounded and done once: one
- * strict decode and parse of the (size-capped) header, the JOSE rules in jose's order (so every
- * refusal has the reason jose would give), the caller's {@link HeaderRules}, one key lookup in the
- * key set, and one RSA check with node:crypto on a `KeyObject` imported once per key, whose answer
- * is the verdict. jose's `compactVerify` is used only for a key node:crypto cannot take for RS256
- * (not RSA, or shorter than 2048 bits: jose then refuses the key, a 503).
+ * The work per token is bounded and done once: one strict decode and parse of the (size-capped)
+ * header, the JOSE rules in jose's order (so every refusal has the reason jose would give), the
+ * caller's {@link HeaderRules}, one key lookup in the key set, and one RSA check with node:crypto
+ * on a `KeyObject` imported once per key, whose answer is the verdict. jose's `compactVerify` is
+ * used only for a key node:crypto cannot take for RS256 (not RSA, or shorter than 2048 bits: jose
+ * then refuses the key, a 503).
  *
- * With `jose`, jose's `compactVerify` does it all (the caller's rules run in its key resolver): the
- * reference that spec/verification/signature-check.spec.ts holds the `node` path to, verdict for verdict.
+ * spec/verification/signature-check.spec.ts holds it to jose's `compactVerify` alone (built in
+ * spec/helpers/jose-signature-check.ts), verdict for verdict.
  *
  * Throws an {@link InvalidTokenError} (via `refuse`, or from the key set: `unknown_key`) or a
  * {@link JwksUnavailableError}.
  */
-export function createSignatureCheck(
-  getKey: KeyGetter,
-  headerRules: HeaderRules,
-  refuse: Refuse,
-  realm: string,
-  signatures: 'node' | 'jose' = 'node',
-): (token: string) => Promise<VerifiedJws> {
+export function createSignatureCheck(getKey: KeyGetter, headerRules: HeaderRules, refuse: Refuse, realm: string): SignatureCheck {
   async function withJose(token: string, key: Parameters<typeof compactVerify>[1]): Promise<VerifiedJws> {
     let result: Awaited<ReturnType<typeof compactVerify>>;
     try {
       result = await compactVerify(token, key, VERIFY_OPTIONS);
     } catch (error) {
-      if (error instanceof InvalidTokenError || error instanceof JwksUnavailableError) throw error;
-      const reason = reasonFor(error);
-      // Every fault of the token has a jose code; anything else is the key's (e.g. too short).
-      // spec/security/fuzz.spec.ts holds this: no token-shaped string, signed or not, gets a 503.
-      if (reason === null) throw new JwksUnavailableError('a key of the JWKS could not be used', { realm, cause: error });
-      throw refuse(reason);
+      throw joseFailure(error, refuse, realm);
     }
-    return parsed(result.protectedHeader, decoder.decode(result.payload));
+    return parsedJws(result.protectedHeader, decoder.decode(result.payload), refuse);
   }
 
-  function parsed(header: JoseHeader, payload: string): VerifiedJws {
-    const claims = parseJsonObject(payload);
-    if (claims === null) throw refuse('malformed');
-    return { header, payload, claims };
-  }
-
-  if (signatures === 'jose') {
-    // jose calls this after its own checks of the form, `crit` and `alg`, before the signature.
-    const resolveKey = (header: JoseHeader, token: FlattenedJWSInput) => {
-      const text = strictDecoder.decode(Buffer.from(token.protected as string, 'base64url'));
-      const problem = joseHeaderProblem(header, text) ?? headerRules(header);
-      if (problem !== null) throw refuse(problem);
-      return getKey(header, token);
-    };
-    return (token) => withJose(token, resolveKey);
-  }
+  // The key objects found for each kid under the key set of `memo.generation`: a key set's answer
+  // for a kid (with alg RS256) does not change until it is replaced, so later tokens skip the key
+  // set's lookup and its promises. Only keys found (never an unknown kid) are remembered, so it
+  // holds at most the key set's keys; it is used only while the key set is fresh, as getKey would.
+  let memo: { generation: number; byKid: Map<string | undefined, KeyObject> } = { generation: -1, byKid: new Map() };
 
   return async function checkSignature(token: string): Promise<VerifiedJws> {
     const first = token.indexOf('.');
@@ -178,10 +163,20 @@ export function createSignatureCheck(
     if (!isPlainObject(header)) throw refuse('malformed');
     const problem = joseProblem(header) ?? joseHeaderProblem(header, headerText) ?? headerRules(header);
     if (problem !== null) throw refuse(problem);
-    const parts: FlattenedJWSInput = { protected: encodedHeader, payload: encodedPayload, signature: encodedSignature };
-    const key = await getKey(header, parts);
-    const keyObject = toKeyObject(key);
-    if (keyObject === null) return withJose(token, key);
+    const kid = header.kid;
+    let keyObject = memo.generation === getKey.generation() && getKey.fresh() ? memo.byKid.get(kid) : undefined;
+    if (keyObject === undefined) {
+      const generation = getKey.generation();
+      const parts: FlattenedJWSInput = { protected: encodedHeader, payload: encodedPayload, signature: encodedSignature };
+      const key = await getKey(header, parts);
+      const found = toKeyObject(key);
+      if (found === null) return withJose(token, key);
+      if (getKey.generation() === generation) {
+        if (memo.generation !== generation) memo = { generation, byKid: new Map() };
+        memo.byKid.set(kid, found);
+      }
+      keyObject = found;
+    }
     let valid = false;
     try {
       valid = verifySignature('sha256', Buffer.from(token.slice(0, second), 'latin1'), keyObject, Buffer.from(encodedSignature, 'base64url'));
@@ -189,8 +184,27 @@ export function createSignatureCheck(
       // As jose: a signature the crypto layer cannot even check does not verify.
     }
     if (!valid) throw refuse('invalid_signature');
-    return parsed(header, decoder.decode(Buffer.from(encodedPayload, 'base64url')));
+    return parsedJws(header, decoder.decode(Buffer.from(encodedPayload, 'base64url')), refuse);
   };
+}
+
+/** A verified payload, parsed: a JSON object that repeats no member name, else `malformed`. */
+export function parsedJws(header: JoseHeader, payload: string, refuse: Refuse): VerifiedJws {
+  const claims = parseJsonObject(payload);
+  if (claims === null) throw refuse('malformed');
+  return { header, payload, claims };
+}
+
+/**
+ * What a failed `compactVerify` becomes: our own errors as they are; a jose code of the token's
+ * fault as its reason; anything else is the key's (e.g. too short), a 503.
+ * spec/security/fuzz.spec.ts holds this: no token-shaped string, signed or not, gets a 503.
+ */
+export function joseFailure(error: unknown, refuse: Refuse, realm: string): InvalidTokenError | JwksUnavailableError {
+  if (error instanceof InvalidTokenError || error instanceof JwksUnavailableError) return error;
+  const reason = reasonFor(error);
+  if (reason === null) return new JwksUnavailableError('a key of the JWKS could not be used', { realm, cause: error });
+  return refuse(reason);
 }
 
 /**

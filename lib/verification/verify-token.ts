@@ -8,7 +8,7 @@ import { principalFromJwt, type ClerkMachineUser, type ClerkPrincipal } from '..
 import { checkHeaderFor, checkM2MHeader, headerTypeOf } from '../machine-tokens/token-type-header';
 import { createOpaqueTokenVerifier, opaqueTypeOf, type OpaqueTokenVerifier } from '../machine-tokens/verify-opaque-token';
 import { createKeyGetter } from './jwks';
-import { createSignatureCheck, hasCanonicalSegments, isCanonicalCompactJws, HEADER_LIMIT, TOKEN_LIMIT } from './signature-check';
+import { createSignatureCheck, hasCanonicalSegments, isCanonicalCompactJws, HEADER_LIMIT, TOKEN_LIMIT, type SignatureCheck, type SignatureCheckFactory } from './signature-check';
 import { TokenCache } from './token-cache';
 import { attachLogger } from '../shared/logger';
 
@@ -68,17 +68,18 @@ export interface ClerkVerifier {
  * @throws {ClerkConfigError} when the options or environment cannot work.
  */
 export function createClerkVerifier(options: ClerkVerifierOptions = {}): ClerkVerifier {
-  return createVerifier(options, 'node');
+  return createVerifier(options);
 }
 
 /**
- * {@link createClerkVerifier}, choosing how signatures are checked: `node` parses the header once
- * and checks the signature once with node:crypto (jose only for a key node:crypto cannot take);
- * `jose` uses jose's `compactVerify` alone (the reference the tests compare verdicts with). Both
- * share the checks made before (token form, one spelling, size caps, opaque machine tokens) and
- * after the signature (token type, claims). See `createSignatureCheck`.
+ * {@link createClerkVerifier} with the signature step made by `signatureCheck` (default
+ * {@link createSignatureCheck}): everything before it (token form, one spelling, size caps, opaque
+ * machine tokens) and after it (token type, claims, cache) is the verifier's own. Internal: the
+ * differential spec builds a verifier whose signature step is jose's `compactVerify` alone
+ * (spec/helpers/jose-signature-check.ts) and compares verdicts with the production one.
  */
-export function createVerifier(options: ClerkVerifierOptions, signatures: 'node' | 'jose'): ClerkVerifier {
+export function createVerifier(options: ClerkVerifierOptions, signatureCheck?: SignatureCheckFactory): ClerkVerifier {
+  const makeSignatureCheck = signatureCheck ?? createSignatureCheck;
   const { config, keys, opaqueTokenKeys, logger } = resolveConfig(options);
   const realm = config.name;
   const getKey = createKeyGetter(keys, config, logger);
@@ -87,7 +88,7 @@ export function createVerifier(options: ClerkVerifierOptions, signatures: 'node'
     new InvalidTokenError(reason, description === undefined ? { realm } : { realm, description });
 
   // The signature step (compact JWS → verified header and payload), then the session rules.
-  const checkSignature = createSignatureCheck(getKey, (header) => checkSessionHeader(header, config.acceptJwtTemplates), refuse, realm, signatures);
+  const checkSignature = makeSignatureCheck(getKey, (header) => checkSessionHeader(header, config.acceptJwtTemplates), refuse, realm);
 
   /** The claims of a token the cache vouches for and that still passes the claim rules; else `undefined`. */
   function peek(token: string): ClerkUser | undefined {
@@ -97,10 +98,9 @@ export function createVerifier(options: ClerkVerifierOptions, signatures: 'node'
   }
 
   function lookUp(token: string): ClerkUser | undefined {
-    const cached = cache.get(token);
-    if (cached === undefined) return undefined;
     // A fresh object per request, and the claim rules against the clock every time.
-    const claims = JSON.parse(cached) as Record<string, unknown>;
+    const claims = cache.getClaims(token);
+    if (claims === undefined) return undefined;
     if (checkClaims(claims, config, Date.now()) === null) return claims as ClerkUser;
     cache.delete(token);
     return undefined;
@@ -129,10 +129,10 @@ export function createVerifier(options: ClerkVerifierOptions, signatures: 'node'
   const machineCache = new TokenCache(config.tokenCacheSize, getKey);
   const opaque: OpaqueTokenVerifier = createOpaqueTokenVerifier(config, opaqueTokenKeys);
   const machineRules = { issuer: null, authorizedParties: [], clockSkewInMs: config.clockSkewInMs, acceptPendingSessions: true, audience: config.audience };
-  const signatureChecks = new Map<AcceptedTypes, ReturnType<typeof createSignatureCheck>>();
+  const signatureChecks = new Map<AcceptedTypes, SignatureCheck>();
 
   /** The signature step with the header rules of `accepted` (one per set of accepted types). */
-  function signatureCheckFor(accepted: AcceptedTypes): ReturnType<typeof createSignatureCheck> {
+  function signatureCheckFor(accepted: AcceptedTypes): SignatureCheck {
     let check = signatureChecks.get(accepted);
     if (check === undefined) {
       const headerRules = (header: Readonly<Record<string, unknown>>): InvalidTokenReason | null => {
@@ -140,7 +140,7 @@ export function createVerifier(options: ClerkVerifierOptions, signatures: 'node'
         if (problem === 'token_type_mismatch') throw typeMismatch(headerTypeOf(header), accepted, realm);
         return problem;
       };
-      check = createSignatureCheck(getKey, headerRules, refuse, realm, signatures);
+      check = makeSignatureCheck(getKey, headerRules, refuse, realm);
       signatureChecks.set(accepted, check);
     }
     return check;
@@ -162,9 +162,8 @@ export function createVerifier(options: ClerkVerifierOptions, signatures: 'node'
 
   /** A machine JWT verified before, still passing its claim rules; a type not accepted is refused at once. */
   function lookUpMachine(token: string, accepted: AcceptedTypes): ClerkMachineUser | undefined {
-    const cached = machineCache.get(token);
-    if (cached === undefined) return undefined;
-    const claims = JSON.parse(cached) as Record<string, unknown>;
+    const claims = machineCache.getClaims(token);
+    if (claims === undefined) return undefined;
     // Only verified machine JWTs are here: an M2M token's sub is a machine id, an OAuth token's is not.
     const type = (claims['sub'] as string).startsWith('mch_') ? 'm2m_token' : 'oauth_token';
     if (!accepted.has(type)) throw typeMismatch(type, accepted, realm);

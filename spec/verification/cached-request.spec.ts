@@ -119,4 +119,25 @@ describe('a token the cache vouches for', () => {
     await new Promise(setImmediate); // and nothing calls next() later either
     expect(next).not.toHaveBeenCalled();
   });
+
+  it('in any other spelling of the header is refused as on the slow path, never served from the cache', async () => {
+    const verifier = verifierFor();
+    await verifier.verify(await mint(jwks.key, claims({ sub: 'user_warm_up' })));
+    const token = await mint(jwks.key, claims());
+    await verifier.verify(token);
+    const app = express();
+    app.get('/', clerkAuth({ verifier }), (req, res) => {
+      res.json({ sub: req.user?.sub });
+    });
+    const status = async (authorization: string) => (await request(app).get('/').set('Authorization', authorization)).status;
+    expect(await status(`Bearer ${token}`)).toBe(200);
+    // Each would match the cached token after a naive slice(7), or names it in another case.
+    for (const spelling of [`bearer ${token}`, `BEARER ${token}`, `Bearer  ${token}`, `Bearer\t${token}`, `Bearer ${token} x`, `Bearer ${token}\u00a0`]) {
+      expect({ spelling, status: await status(spelling) }).toEqual({ spelling, status: 400 });
+    }
+    // Another token ending like the cached one (its signature, on other claims): a full check, refused.
+    const [header, , signature] = token.split('.') as [string, string, string];
+    const other = `${header}.${Buffer.from(JSON.stringify(claims({ sub: 'user_admin' }))).toString('base64url')}.${signature}`;
+    expect(await status(`Bearer ${other}`)).toBe(401);
+  });
 });

@@ -76,6 +76,29 @@ describe('verified-token cache', () => {
     expect(signatureChecks).toBe(3);
   });
 
+  it('looks a kid\'s key up again once the key set changes: a new token signed by the old key under that kid is refused', async () => {
+    const verifier = await warmVerifier({ tokenCacheSize: 0, jwksCooldownInMs: 0 });
+    expect((await verifier.verify(await mint(jwks.key, claims()))).sub).toBe('user_2abc');
+    // The kid now names other key material; a token with a new kid makes the verifier fetch again.
+    jwks.server.keys = [{ ...jwks.otherKey.jwk, kid: jwks.key.kid }, { ...jwks.otherKey.jwk, kid: 'ins_next' }];
+    await verifier.verify(await mint(jwks.otherKey, claims(), { kid: 'ins_next' }));
+    expect(jwks.server.requests).toBe(2);
+    expect(await reasonOf(verifier.verify(await mint(jwks.key, claims({ sid: 'sess_new' }))))).toBe('invalid_signature');
+    expect((await verifier.verify(await mint(jwks.otherKey, claims(), { kid: jwks.key.kid }))).sub).toBe('user_2abc');
+  });
+
+  it('looks a kid\'s key up again once the key set is due for a refresh', async () => {
+    const start = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(start);
+    const verifier = await warmVerifier({ tokenCacheSize: 0, jwksCacheMaxAgeInMs: 60_000 });
+    await verifier.verify(await mint(jwks.key, claims()));
+    expect(jwks.server.requests).toBe(1);
+    jwks.server.keys = [jwks.otherKey.jwk];
+    clock.mockReturnValue(start + 60_000);
+    expect(await reasonOf(verifier.verify(await mint(jwks.key, claims({ sid: 'sess_new' }))))).toBe('unknown_key');
+    expect(jwks.server.requests).toBe(2);
+  });
+
   it('is never filled by a failed verification', async () => {
     const verifier = verifierFor({ authorizedParties: ['https://app.example.com'] });
     const wrongParty = await mint(jwks.key, claims());
@@ -196,6 +219,47 @@ describe('TokenCache', () => {
     expect(cache.get('b')).toBeUndefined();
     expect(cache.get('a')).toBe('{"n":1}');
     expect(cache.get('c')).toBe('{"n":3}');
+  });
+
+  it('never serves a token for another that ends alike (entries are found by the end of the token)', () => {
+    const { identity } = keySet({ k: 'k-material' });
+    const cache = new TokenCache(10, identity);
+    const end = 'x'.repeat(64);
+    cache.set(`a.${end}`, '{"n":1}', 'k', 1);
+    expect(cache.get(`b.${end}`)).toBeUndefined();
+    expect(cache.getClaims(`b.${end}`)).toBeUndefined();
+    cache.delete(`b.${end}`);
+    expect(cache.get(`a.${end}`)).toBe('{"n":1}');
+    cache.set(`b.${end}`, '{"n":2}', 'k', 1);
+    expect(cache.get(`a.${end}`)).toBeUndefined();
+    expect(cache.get(`b.${end}`)).toBe('{"n":2}');
+  });
+
+  it('hands out claims as a new deep copy on every hit, __proto__ members included as own data', () => {
+    const { identity } = keySet({ k: 'k-material' });
+    const cache = new TokenCache(10, identity);
+    const payload = '{"sub":"user_1","o":{"id":"org_1","per":["a"]},"__proto__":{"admin":true},"1":0}';
+    cache.set('t', payload, 'k', 1);
+    const copies = [cache.getClaims('t'), cache.getClaims('t'), cache.getClaims('t')] as Record<string, unknown>[];
+    for (const copy of copies) {
+      expect(copy).toEqual(JSON.parse(payload));
+      expect(Object.keys(copy)).toEqual(Object.keys(JSON.parse(payload)));
+      expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+      expect((copy as { admin?: unknown }).admin).toBeUndefined();
+      expect(Object.getOwnPropertyDescriptor(copy, '__proto__')?.value).toEqual({ admin: true });
+    }
+    ((copies[1] as { o: { per: string[] } }).o.per).push('b');
+    (copies[1] as Record<string, unknown>)['sub'] = 'user_2';
+    expect(cache.getClaims('t')).toEqual(JSON.parse(payload));
+    // Deeper than a recursive copy can go: still a copy.
+    const deep = `{"sub":"u","d":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    cache.set('deep', deep, 'k', 1);
+    const first = cache.getClaims('deep') as { d: unknown };
+    const second = cache.getClaims('deep') as { d: unknown };
+    expect(second.d).not.toBe(first.d);
+    let depth = 0;
+    for (let node: unknown = second.d; Array.isArray(node); node = node[0]) depth += 1;
+    expect(depth).toBe(20_000);
   });
 
   it('remembers nothing verified under a key set that has since been replaced', () => {
