@@ -31,6 +31,16 @@ interface Entry {
 const KEY_LENGTH = 32;
 const keyOf = (token: string): string => (token.length <= KEY_LENGTH ? token : token.slice(-KEY_LENGTH));
 
+/**
+ * A 32-bit FNV-1a hash of a token's last {@link KEY_LENGTH} characters: what the cache's doorkeeper
+ * remembers of a token seen once (a number, so remembering it allocates nothing and holds no text).
+ */
+function sightingOf(token: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = Math.max(0, token.length - KEY_LENGTH); i < token.length; i++) hash = Math.imul(hash ^ token.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
 /** Default number of verified tokens remembered by one verifier. */
 export const DEFAULT_TOKEN_CACHE_SIZE = 1000;
 
@@ -41,6 +51,14 @@ export const DEFAULT_TOKEN_CACHE_SIZE = 1000;
  * successful verification. An entry made under an older key set is used only while the key that
  * verified it still serves its `kid` (same `kid`, same key material); otherwise it is dropped, so no
  * trust survives a rotation.
+ *
+ * While the cache has room, a verified token is admitted at once. Once it is full, a new token
+ * displaces the least recently used one only on its second verification: a doorkeeper remembers a
+ * hash of each token verified once meanwhile (at most `size` of them, forgotten all at once when
+ * full). So a stream of one-off tokens (fresh machine tokens, or someone minting many) neither
+ * flushes the tokens in use nor makes the cache hold 1 KB strings that live just long enough to
+ * reach the old generation of the heap and die there, which cost more than the cache saves
+ * (bench/notes.md). A hash collision only admits a token one verification early.
  */
 export class TokenCache {
   readonly #entries = new Map<string, Entry>();
@@ -48,6 +66,8 @@ export class TokenCache {
   readonly #keys: KeyIdentity;
   /** The entry last in the map's order (the most recently used), if known. */
   #newest: Entry | undefined;
+  /** Hashes of tokens verified once and not admitted yet. */
+  readonly #seen = new Set<number>();
 
   constructor(size: number, keys: KeyIdentity) {
     this.#size = size;
@@ -113,6 +133,14 @@ export class TokenCache {
   set(token: string, payload: string, kid: string | undefined, generation: number): void {
     if (this.#size === 0 || generation !== this.#keys.generation()) return;
     const key = keyOf(token);
+    if (this.#entries.size >= this.#size && !this.#entries.has(key)) {
+      const sighting = sightingOf(token);
+      if (!this.#seen.delete(sighting)) {
+        if (this.#seen.size >= this.#size) this.#seen.clear();
+        this.#seen.add(sighting);
+        return;
+      }
+    }
     this.#entries.delete(key);
     this.#newest = { token, payload, claims: undefined, kid, keyId: this.#keys.keyId(kid), generation };
     this.#entries.set(key, this.#newest);

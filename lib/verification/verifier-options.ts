@@ -97,7 +97,9 @@ export interface ClerkVerifierOptions {
   /**
    * How many verified tokens to remember, so that a token sent again skips the signature check
    * until it expires (its claims are still checked against the clock on every request, and an entry
-   * is dropped once its key leaves the key set). `0` turns the cache off. Default is 1000.
+   * is dropped once its key leaves the key set). Once the cache is full, a new token displaces the
+   * least recently used one only when it is verified a second time, so one-off tokens cannot flush
+   * the tokens in use. `0` turns the cache off. Default is 1000.
    */
   tokenCacheSize?: number | undefined;
   /**

@@ -214,11 +214,30 @@ describe('TokenCache', () => {
     cache.set('a', '{"n":1}', 'k', 1);
     cache.set('b', '{"n":2}', 'k', 1);
     expect(cache.get('a')).toBe('{"n":1}');
+    // Full: a new token displaces the least recently used on its second verification only.
+    cache.set('c', '{"n":3}', 'k', 1);
+    expect(cache.get('c')).toBeUndefined();
+    expect(cache.get('b')).toBe('{"n":2}');
+    expect(cache.get('a')).toBe('{"n":1}');
     cache.set('c', '{"n":3}', 'k', 1);
     expect(cache.length).toBe(2);
     expect(cache.get('b')).toBeUndefined();
     expect(cache.get('a')).toBe('{"n":1}');
     expect(cache.get('c')).toBe('{"n":3}');
+  });
+
+  it('once full, is not flushed by a stream of tokens each verified once', () => {
+    const { identity } = keySet({ k: 'k-material' });
+    const cache = new TokenCache(3, identity);
+    for (const token of ['a', 'b', 'c']) cache.set(token, `"${token}"`, 'k', 1);
+    for (let i = 0; i < 100; i++) cache.set(`one-off-${i}`, '{}', 'k', 1);
+    expect(cache.length).toBe(3);
+    expect(['a', 'b', 'c'].map((token) => cache.get(token))).toEqual(['"a"', '"b"', '"c"']);
+    // The doorkeeper forgets what it saw once it has seen `size` tokens: no unbounded memory.
+    cache.set('one-off-0', '{}', 'k', 1);
+    expect(cache.get('one-off-0')).toBeUndefined();
+    cache.set('one-off-99', '{}', 'k', 1);
+    expect(cache.get('one-off-99')).toBe('{}');
   });
 
   it('never serves a token for another that ends alike (entries are found by the end of the token)', () => {
