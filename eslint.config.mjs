@@ -43,17 +43,11 @@ export default defineConfig(
       '@typescript-eslint/non-nullable-type-assertion-style': 'off',
       // TypeScript's convention (noUnusedLocals/noUnusedParameters): a leading _ marks a binding
       // kept for its position, e.g. Express's four-argument error handler.
-      '@typescript-eslint/no-unused-vars': [
-        'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
-      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true }],
       // `a || b` on a string or number means "empty or 0 counts as absent", and `x === undefined ?
       // d : x` keeps a null that a JavaScript caller passed (for the option checks to refuse):
       // both differ from `??`. Elsewhere `??` is required.
-      '@typescript-eslint/prefer-nullish-coalescing': [
-        'error',
-        { ignoreTernaryTests: true, ignorePrimitives: { string: true, number: true } },
-      ],
+      '@typescript-eslint/prefer-nullish-coalescing': ['error', { ignoreTernaryTests: true, ignorePrimitives: { string: true, number: true } }],
       // `declare global { namespace Express { interface User extends ClerkUser {} } }` is how
       // Express's request types are augmented; no other namespace or empty interface is allowed.
       '@typescript-eslint/no-namespace': ['error', { allowDeclarations: true }],

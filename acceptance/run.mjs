@@ -139,7 +139,13 @@ for (const [jest, node] of [
   ['jest30', FLOORS[0]],
 ]) {
   const version = jest.slice(4);
-  rows.push({ name: `Jest ${version} + ts-jest preset, tsconfig module commonjs · Node ${node}`, fixture: jest, cwd: 'ts', node, steps: [['node', '../node_modules/jest/bin/jest.js', '--ci']] });
+  rows.push({
+    name: `Jest ${version} + ts-jest preset, tsconfig module commonjs · Node ${node}`,
+    fixture: jest,
+    cwd: 'ts',
+    node,
+    steps: [['node', '../node_modules/jest/bin/jest.js', '--ci']],
+  });
   rows.push({ name: `Jest ${version}, plain JavaScript, no config · Node ${node}`, fixture: jest, cwd: 'js', node, steps: [['node', '../node_modules/jest/bin/jest.js', '--ci']] });
 }
 rows.push({ name: 'Vitest 5, no config', fixture: 'vitest', node: TOOLS, steps: [['node', 'node_modules/vitest/vitest.mjs', 'run']] });
@@ -152,11 +158,31 @@ for (const resolution of ['node16', 'nodenext', 'bundler']) {
 }
 rows.push({ name: 'tsx', fixture: 'runners', node: TOOLS, steps: [['node', 'node_modules/tsx/dist/cli.mjs', 'app.ts']] });
 rows.push({ name: 'ts-node (type-checks, module commonjs)', fixture: 'runners', node: TOOLS, steps: [['node', 'node_modules/ts-node/dist/bin.js', 'app.ts']] });
-const esbuild = (entry, format, out, ...extra) => ['node', 'node_modules/esbuild/bin/esbuild', entry, '--bundle', '--platform=node', `--format=${format}`, `--outfile=${out}`, '--log-level=warning', ...extra];
+const esbuild = (entry, format, out, ...extra) => [
+  'node',
+  'node_modules/esbuild/bin/esbuild',
+  entry,
+  '--bundle',
+  '--platform=node',
+  `--format=${format}`,
+  `--outfile=${out}`,
+  '--log-level=warning',
+  ...extra,
+];
 rows.push({ name: 'esbuild --platform=node --format=cjs', fixture: 'runners', node: TOOLS, steps: [esbuild('app.ts', 'cjs', 'out/app.cjs'), ['node', 'out/app.cjs']] });
-rows.push({ name: 'esbuild --platform=node --format=esm (express external)', fixture: 'runners', node: TOOLS, steps: [esbuild('app.ts', 'esm', 'out/app.mjs', '--external:express'), ['node', 'out/app.mjs']] });
+rows.push({
+  name: 'esbuild --platform=node --format=esm (express external)',
+  fixture: 'runners',
+  node: TOOLS,
+  steps: [esbuild('app.ts', 'esm', 'out/app.mjs', '--external:express'), ['node', 'out/app.mjs']],
+});
 rows.push({ name: 'esbuild cjs, import + require in one bundle', fixture: 'runners', node: TOOLS, steps: [esbuild('mixed.ts', 'cjs', 'out/mixed.cjs'), ['node', 'out/mixed.cjs']] });
-rows.push({ name: 'esbuild esm, import + require in one bundle (express external)', fixture: 'runners', node: TOOLS, steps: [esbuild('mixed.ts', 'esm', 'out/mixed.mjs', '--external:express'), ['node', 'out/mixed.mjs']] });
+rows.push({
+  name: 'esbuild esm, import + require in one bundle (express external)',
+  fixture: 'runners',
+  node: TOOLS,
+  steps: [esbuild('mixed.ts', 'esm', 'out/mixed.mjs', '--external:express'), ['node', 'out/mixed.mjs']],
+});
 // The red team's batteries and Clerk's upstream unit tests (spec/security/red-team/, the files Jest runs
 // against lib/), here against the packed tarball through its public entry points, on every
 // supported Express, on the oldest and newest supported Node.js.
@@ -174,7 +200,15 @@ const results = [];
 function report(name, ok, since, output) {
   results.push({ name, ok, seconds: elapsed(since) });
   console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}  (${elapsed(since)})`);
-  if (!ok && output) console.log(output.trimEnd().split('\n').slice(-60).map((line) => `      ${line}`).join('\n'));
+  if (!ok && output)
+    console.log(
+      output
+        .trimEnd()
+        .split('\n')
+        .slice(-60)
+        .map((line) => `      ${line}`)
+        .join('\n'),
+    );
 }
 
 const work = reuse ?? mkdtempSync(path.join(tmpdir(), 'express-clerk-jwt-acceptance-'));
@@ -202,8 +236,28 @@ try {
   // 2. Static checks of the tarball, and its installed size, while the fixtures install.
   const statics = (async () => {
     const problems = files.filter((file) => !/^(dist\/.+|README\.md|LICENSE|package\.json)$/.test(file));
-    const missing = ['dist/index.js', 'dist/core.js', 'dist/testing.js', 'dist/esm/index.mjs', 'dist/esm/core.mjs', 'dist/esm/testing.mjs', 'dist/index.d.ts', 'dist/core.d.ts', 'dist/testing.d.ts', 'dist/shared/jose.js', 'dist/shared/jose-types.d.ts', 'dist/jose.LICENSE.md', 'LICENSE', 'README.md'].filter((file) => !files.includes(file));
-    report('tarball holds the build, types, jose notice, README and LICENSE, and nothing else', problems.length === 0 && missing.length === 0, since, `unexpected: ${problems.join(', ')}\nmissing: ${missing.join(', ')}`);
+    const missing = [
+      'dist/index.js',
+      'dist/core.js',
+      'dist/testing.js',
+      'dist/esm/index.mjs',
+      'dist/esm/core.mjs',
+      'dist/esm/testing.mjs',
+      'dist/index.d.ts',
+      'dist/core.d.ts',
+      'dist/testing.d.ts',
+      'dist/shared/jose.js',
+      'dist/shared/jose-types.d.ts',
+      'dist/jose.LICENSE.md',
+      'LICENSE',
+      'README.md',
+    ].filter((file) => !files.includes(file));
+    report(
+      'tarball holds the build, types, jose notice, README and LICENSE, and nothing else',
+      problems.length === 0 && missing.length === 0,
+      since,
+      `unexpected: ${problems.join(', ')}\nmissing: ${missing.join(', ')}`,
+    );
     for (const [name, command] of [
       ['@arethetypeswrong/cli: no problems', ['node_modules/@arethetypeswrong/cli/dist/index.js', '--format', 'ascii', tarball]],
       ['publint --strict: no errors, warnings or suggestions', ['node_modules/publint/src/cli.js', '--strict', tarball]],

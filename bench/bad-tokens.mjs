@@ -102,7 +102,26 @@ function runChild(node, kind, n, dir, file) {
 
 /** Instructions counted by callgrind for one child run. */
 function instructions(node, kind, n, dir, file) {
-  const result = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all', node, ...NODE_FLAGS, fileURLToPath(import.meta.url), '--child', kind, '--n', String(n), '--package', dir, '--tokens', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      '--callgrind-out-file=/dev/null',
+      '--smc-check=all',
+      node,
+      ...NODE_FLAGS,
+      fileURLToPath(import.meta.url),
+      '--child',
+      kind,
+      '--n',
+      String(n),
+      '--package',
+      dir,
+      '--tokens',
+      file,
+    ],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
   const match = /Collected : (\d+)/.exec(result.stderr);
   if (match === null) throw new Error(`callgrind gave no count for ${kind}: ${result.stderr.slice(-500)}`);
   return Number(match[1]);

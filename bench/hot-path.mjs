@@ -43,12 +43,13 @@ const add = async (name, iterations, operation) => rows.push({ name, microsecond
 const cached = createClerkVerifier(options);
 const uncached = createClerkVerifier({ ...options, tokenCacheSize: 0 });
 const token = tokens[0];
-const refused = (verifier, t) => verifier.verify(t).then(
-  () => {
-    throw new Error('a bad token was accepted');
-  },
-  () => undefined,
-);
+const refused = (verifier, t) =>
+  verifier.verify(t).then(
+    () => {
+      throw new Error('a bad token was accepted');
+    },
+    () => undefined,
+  );
 await add('verify(), cache hit', 50_000, () => cached.verify(token));
 await add('verify(), cache miss (fresh token, 1,000-entry cache full)', POOL, (i) => cached.verify(tokens[i % POOL]));
 await add('verify(), no cache', POOL, (i) => uncached.verify(tokens[i % POOL]));

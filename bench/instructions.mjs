@@ -77,7 +77,17 @@ async function child(variant, n, dir, file) {
     // The floor of any middleware: one more Express layer that only calls next().
     app.use((_req, _res, next) => next());
   } else if (variant !== 'bare') {
-    app.use(load(dir).clerkAuth({ jwksUri, jwksTimeoutInMs: 120_000, issuer: 'https://clerk.example.com', authorizedParties: ['http://localhost:3000'], logger: false, env: {}, ...(variant === 'fresh-nocache' ? { tokenCacheSize: 0 } : {}) }));
+    app.use(
+      load(dir).clerkAuth({
+        jwksUri,
+        jwksTimeoutInMs: 120_000,
+        issuer: 'https://clerk.example.com',
+        authorizedParties: ['http://localhost:3000'],
+        logger: false,
+        env: {},
+        ...(variant === 'fresh-nocache' ? { tokenCacheSize: 0 } : {}),
+      }),
+    );
     sub = (req) => req.user?.sub;
   }
   app.get('/', (req, res) => {
@@ -85,7 +95,10 @@ async function child(variant, n, dir, file) {
     if (typeof who === 'string') res.json({ ok: true, sub: who });
     else res.status(401).json({ error: 'unauthenticated' });
   });
-  app.use((error, _req, res, _next) => { if (process.env.BENCH_DEBUG) console.error(error); res.status(401).json({ error: 'unauthenticated' }); });
+  app.use((error, _req, res, _next) => {
+    if (process.env.BENCH_DEBUG) console.error(error);
+    res.status(401).json({ error: 'unauthenticated' });
+  });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -138,7 +151,22 @@ const NODE_FLAGS = ['--predictable', '--expose-gc'];
 function instructions(node, variant, n, dir, file) {
   const result = spawnSync(
     'valgrind',
-    ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all', node, ...NODE_FLAGS, fileURLToPath(import.meta.url), '--child', variant, '--n', String(n), '--package', dir, '--tokens', file],
+    [
+      '--tool=callgrind',
+      '--callgrind-out-file=/dev/null',
+      '--smc-check=all',
+      node,
+      ...NODE_FLAGS,
+      fileURLToPath(import.meta.url),
+      '--child',
+      variant,
+      '--n',
+      String(n),
+      '--package',
+      dir,
+      '--tokens',
+      file,
+    ],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   const match = /Collected : (\d+)/.exec(result.stderr);
@@ -150,7 +178,9 @@ function cpu(node, variant, n, dir, file) {
   const output = execFileSync(node, [fileURLToPath(import.meta.url), '--child', variant, '--n', String(n), '--package', dir, '--tokens', file], { encoding: 'utf8' });
   const result = JSON.parse(output.trim().split('\n').pop());
   const { minor, major, ms } = result.gc;
-  process.stderr.write(`    ${variant}: ${result.microseconds.toFixed(1)} µs/request; garbage collector: ${minor} scavenges, ${major} mark-compacts, ${ms.toFixed(1)} ms over ${n} requests\n`);
+  process.stderr.write(
+    `    ${variant}: ${result.microseconds.toFixed(1)} µs/request; garbage collector: ${minor} scavenges, ${major} mark-compacts, ${ms.toFixed(1)} ms over ${n} requests\n`,
+  );
   return result.microseconds;
 }
 
@@ -164,7 +194,9 @@ async function main() {
   const useCpu = args.includes('--cpu');
   const variants = option('--variants', VARIANTS.join(',')).split(',');
   for (const variant of variants) if (!VARIANTS.includes(variant)) throw new Error(`--variants: one of ${VARIANTS.join(', ')}`);
-  const [small, large] = option('--counts', useCpu ? '0,2000' : '200,1200').split(',').map(Number);
+  const [small, large] = option('--counts', useCpu ? '0,2000' : '200,1200')
+    .split(',')
+    .map(Number);
   const rounds = Number(option('--rounds', useCpu ? '3' : '1'));
   const scratch = mkdtempSync(path.join(tmpdir(), 'bench-instructions-'));
   const file = path.join(scratch, 'tokens.json');

@@ -45,7 +45,13 @@ function numberFromEnv(name, fallback) {
   if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`${name} must be a number >= 0`);
   return parsed;
 }
-const listFromEnv = (name, fallback) => (process.env[name] === undefined ? fallback : process.env[name].split(',').map((v) => v.trim()).filter(Boolean));
+const listFromEnv = (name, fallback) =>
+  process.env[name] === undefined
+    ? fallback
+    : process.env[name]
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean);
 
 const ROUNDS = Math.max(1, Math.round(numberFromEnv('BENCH_ROUNDS', quick ? 1 : 5)));
 const DURATION = numberFromEnv('BENCH_DURATION', quick ? 2 : 10);
@@ -134,10 +140,11 @@ async function startJwksServer(jwk) {
   return {
     origin: `http://127.0.0.1:${server.address().port}`,
     fetches: () => count,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -262,10 +269,7 @@ async function main() {
       try {
         server = await startVariant(node, variant, env);
         const base = { url: `http://127.0.0.1:${server.port}/`, tokensFile: files[tokens], tokens: tokens === 'one' ? 'one' : 'pool' };
-        const settings =
-          mode === 'rate'
-            ? { ...base, mode, rate: RATE, connections: RATE_CONNECTIONS }
-            : { ...base, mode, connections: CONNECTIONS };
+        const settings = mode === 'rate' ? { ...base, mode, rate: RATE, connections: RATE_CONNECTIONS } : { ...base, mode, connections: CONNECTIONS };
         const warmup = mode === 'rate' ? RATE_WARMUP : WARMUP;
         if (warmup > 0) await runLoad(node, { ...settings, durationSeconds: warmup });
         const cpuBefore = await cpuOf(server.port);
@@ -297,7 +301,11 @@ async function main() {
 
     process.stdout.write('Hot path, in process… ');
     const hotPath = await new Promise((resolve, reject) => {
-      const child = spawnNode(node, PIN?.server, [path.join(here, 'hot-path.mjs')], { cwd: here, env: { ...process.env, BENCH_PACKAGE_DIR: installed.dir }, stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawnNode(node, PIN?.server, [path.join(here, 'hot-path.mjs')], {
+        cwd: here,
+        env: { ...process.env, BENCH_PACKAGE_DIR: installed.dir },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let stdout = '';
       child.stdout.on('data', (chunk) => (stdout += chunk));
       child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(stdout.trim().split('\n').pop())) : reject(new Error(`hot-path.mjs exited with ${code}`))));
@@ -324,13 +332,13 @@ function render({ rounds, hotPath, started, version, installed, ourVersion, comm
     const row = round.find((r) => r.step === step && r.mode === mode);
     return row && row.result && row.failure === undefined ? row : undefined;
   };
-  const all = (step, mode, figure) => rounds.map((round) => {
-    const row = rowOf(round, step, mode);
-    return row === undefined ? undefined : figure(row);
-  });
+  const all = (step, mode, figure) =>
+    rounds.map((round) => {
+      const row = rowOf(round, step, mode);
+      return row === undefined ? undefined : figure(row);
+    });
   /** The peer with the least CPU per request in a round (the best peer of that round). */
-  const bestPeer = (round) =>
-    round.filter((row) => STEPS[row.step].peer && row.mode === 'saturate' && row.result && row.failure === undefined).sort((a, b) => a.cpu - b.cpu)[0];
+  const bestPeer = (round) => round.filter((row) => STEPS[row.step].peer && row.mode === 'saturate' && row.result && row.failure === undefined).sort((a, b) => a.cpu - b.cpu)[0];
   /** A ratio within each round: its median, its spread, and the per-round values. */
   const within = (figure) => {
     const values = rounds.map((round) => figure(round));

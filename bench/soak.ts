@@ -33,9 +33,21 @@ const WARM_UP_SECONDS = Math.min(10, SECONDS / 4);
 
 /** Messages between the load generator and the server process. */
 type Kind = 'valid' | 'expired' | 'garbage' | 'missing' | 'forged' | 'unknownKid';
-interface ServerReady { type: 'ready'; port: number; tokens: Record<Exclude<Kind, 'missing'>, string> }
-interface Stats { type: 'stats'; rss: number; heapUsed: number; jwksRequests: number }
-interface BurstReady { type: 'burst-ready'; port: number }
+interface ServerReady {
+  type: 'ready';
+  port: number;
+  tokens: Record<Exclude<Kind, 'missing'>, string>;
+}
+interface Stats {
+  type: 'stats';
+  rss: number;
+  heapUsed: number;
+  jwksRequests: number;
+}
+interface BurstReady {
+  type: 'burst-ready';
+  port: number;
+}
 
 const EXPECTED: Record<Kind, number> = { valid: 200, expired: 401, garbage: 401, missing: 401, forged: 401, unknownKid: 401 };
 const KINDS = Object.keys(EXPECTED) as Kind[];
@@ -209,7 +221,10 @@ async function main(): Promise<void> {
     '',
     `soak: ${CONNECTIONS} connections, ${elapsed.toFixed(0)} s, mixed traffic (${KINDS.join(', ')}) on loopback`,
     `  requests        ${requests} (${(requests / elapsed).toFixed(0)}/s)`,
-    `  statuses        ${[...statuses].sort(([a], [b]) => a - b).map(([status, count]) => `${status}: ${count}`).join(', ')}`,
+    `  statuses        ${[...statuses]
+      .sort(([a], [b]) => a - b)
+      .map(([status, count]) => `${status}: ${count}`)
+      .join(', ')}`,
     `  unexpected      ${unexpected}   5xx: ${fiveHundreds}   socket errors: ${socketErrors}`,
     `  latency         p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${(latencies[latencies.length - 1] ?? 0).toFixed(1)} ms`,
     `  server RSS      start ${mb(soakStats.rss)}, after ${WARM_UP_SECONDS} s warm-up ${mb(warm.rss)}, end ${mb(endStats.rss)}: growth ${growth >= 0 ? '+' : ''}${mb(growth)} (bound ${RSS_BOUND_MB} MiB)`,

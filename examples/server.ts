@@ -121,7 +121,9 @@ export function readCorsOrigins(env: Env = process.env): string[] {
       // not a URL: refused below
     }
     if (origin === '' || parsed !== origin) {
-      throw new Error(`CORS_ORIGIN entry ${JSON.stringify(origin)} is not an origin: expected comma-separated scheme://host[:port], e.g. http://localhost:5173, with no blank entry, path or trailing slash.`);
+      throw new Error(
+        `CORS_ORIGIN entry ${JSON.stringify(origin)} is not an origin: expected comma-separated scheme://host[:port], e.g. http://localhost:5173, with no blank entry, path or trailing slash.`,
+      );
     }
     return origin;
   });
@@ -135,8 +137,14 @@ async function main(): Promise<void> {
 
   if (configured) {
     const app = createApp({ corsOrigins });
-    listen(app, port, undefined, [], (base) => `express-clerk-jwt example listening on ${base} (Clerk keys from the environment; CORS for ${corsOrigins.join(', ')})
-${describeWebhooks()}`);
+    listen(
+      app,
+      port,
+      undefined,
+      [],
+      (base) => `express-clerk-jwt example listening on ${base} (Clerk keys from the environment; CORS for ${corsOrigins.join(', ')})
+${describeWebhooks()}`,
+    );
     return;
   }
   if (isProductionEnv()) {
@@ -168,7 +176,12 @@ ${describeWebhooks()}`);
   input.on('line', () => {
     void mintTokens().then((fresh) => console.log(`\n  New session tokens, ${validity}:\n\n${fresh}`));
   });
-  listen(app, port, LOOPBACK, [issuer, { close: () => Promise.resolve(input.close()) }], (base) => `express-clerk-jwt example listening on ${base} (loopback only)
+  listen(
+    app,
+    port,
+    LOOPBACK,
+    [issuer, { close: () => Promise.resolve(input.close()) }],
+    (base) => `express-clerk-jwt example listening on ${base} (loopback only)
 
   *** OFFLINE DEVELOPMENT MODE: NOT CONNECTED TO CLERK ***
   No Clerk keys are set (${KEY_VARIABLES.join(', ')}),
@@ -187,7 +200,8 @@ ${tokens}
     curl -i ${base}/api/agents                                               # 401 missing_token
     curl -i -H "Authorization: Bearer $TOKEN" ${base}/api/admin/usage        # 403 insufficient_scope
     curl -H "Authorization: Bearer $ADMIN_TOKEN" ${base}/api/admin/usage     # 200
-`);
+`,
+  );
 }
 
 /** Something to close on shutdown or when listening fails. */

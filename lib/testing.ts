@@ -10,10 +10,4 @@
 export { createTestIssuer, type TestIssuer, type TestIssuerOptions } from './test-kit/test-issuer';
 export type { PublicJwk } from './test-kit/public-jwk';
 export type { MachineMintOptions, MintOptions, TestOrganization } from './test-kit/test-tokens';
-export {
-  createTestBackendApi,
-  type TestBackendApi,
-  type TestBackendApiBehaviour,
-  type TestBackendApiOptions,
-  type TestMachineTokenOptions,
-} from './test-kit/test-backend-api';
+export { createTestBackendApi, type TestBackendApi, type TestBackendApiBehaviour, type TestBackendApiOptions, type TestMachineTokenOptions } from './test-kit/test-backend-api';

@@ -28,10 +28,13 @@ if (pinned !== installed) problems.push(`package.json pins jose ${pinned} but no
 /** @param {string} version */
 const parts = (version) => version.split('.').map(Number);
 const versions = /** @type {string[]} */ ([JSON.parse(npm(['view', 'jose@6', 'version', '--json']))].flat());
-const newest = versions.filter((version) => /^6\.\d+\.\d+$/.test(version)).sort((a, b) => {
-  const [x, y] = [parts(a), parts(b)];
-  return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
-}).at(-1);
+const newest = versions
+  .filter((version) => /^6\.\d+\.\d+$/.test(version))
+  .sort((a, b) => {
+    const [x, y] = [parts(a), parts(b)];
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+  })
+  .at(-1);
 if (newest !== installed) problems.push(`the build bundles jose ${installed}, the newest 6.x is ${newest}: npm install --save-dev --save-exact jose@${newest}, then run the tests.`);
 
 const deprecated = npm(['view', `jose@${installed}`, 'deprecated']).trim();
@@ -53,7 +56,9 @@ if (audit.metadata?.vulnerabilities !== undefined) {
   if (count > 0) problems.push(`npm audit reports ${count} advisories for jose ${installed}: ${JSON.stringify(audit.vulnerabilities)}`);
   else console.log(`npm audit: no advisory for jose ${installed}.`);
 } else {
-  console.log(`npm audit: the registry's advisory endpoint did not answer here (${audit.message ?? audit.error?.summary ?? 'no report'}); relying on the newest-patch and deprecation checks.`);
+  console.log(
+    `npm audit: the registry's advisory endpoint did not answer here (${audit.message ?? audit.error?.summary ?? 'no report'}); relying on the newest-patch and deprecation checks.`,
+  );
 }
 
 if (problems.length > 0) {

@@ -22,12 +22,22 @@ const END = '<!-- END GENERATED -->';
 
 /** The tables, in page order: [interface, heading, what it configures, reads env variables?]. */
 const SECTIONS = [
-  ['ClerkVerifierOptions', 'Verifier options', '`createClerkVerifier()`, and every factory that takes verifier options: `clerkAuth()`, `requireAuth(options)`, `createMastraAuthProvider()`.', true],
+  [
+    'ClerkVerifierOptions',
+    'Verifier options',
+    '`createClerkVerifier()`, and every factory that takes verifier options: `clerkAuth()`, `requireAuth(options)`, `createMastraAuthProvider()`.',
+    true,
+  ],
   ['ClerkAuthOptions', '`clerkAuth()` options', 'On top of the verifier options above (or of a shared `verifier`).', false],
   ['ClerkVerifyOptions', '`verifier.verify(token, options)` options', 'Per call of the framework-free verifier.', false],
   ['RequireAuthorizationOptions', '`requireAuthorization(check, options)` options', 'The guard that runs your own check.', false],
   ['MastraAuthProviderOptions', '`createMastraAuthProvider()` options', 'On top of the verifier options above (or of a shared `verifier`). See [Mastra](mastra.md).', false],
-  ['ClerkBackendClientOptions', '`createClerkBackendClient()` options', 'The Backend API client behind the policies. See [Authorization](authorization.md#backend-api-lookups-and-policies).', true],
+  [
+    'ClerkBackendClientOptions',
+    '`createClerkBackendClient()` options',
+    'The Backend API client behind the policies. See [Authorization](authorization.md#backend-api-lookups-and-policies).',
+    true,
+  ],
   ['ClerkWebhookVerifierOptions', '`createClerkWebhookVerifier()` options', 'See [Webhooks](webhooks.md).', true],
   ['ClerkWebhookOptions', '`clerkWebhook()` options', 'On top of the webhook verifier options above.', false],
   ['TestIssuerOptions', '`createTestIssuer()` options (`express-clerk-jwt/testing`)', 'See [Testing](testing.md).', false],
@@ -119,7 +129,10 @@ export function renderOptions() {
   const env = envVars(symbols, checker);
   const lines = [BEGIN, ''];
   lines.push('### Environment variables', '');
-  lines.push('`ENV_VARS` (exported from `express-clerk-jwt` and `express-clerk-jwt/core`) maps each option that has one to its variable. An unset, empty or blank variable counts as unset; values are trimmed.', '');
+  lines.push(
+    '`ENV_VARS` (exported from `express-clerk-jwt` and `express-clerk-jwt/core`) maps each option that has one to its variable. An unset, empty or blank variable counts as unset; values are trimmed.',
+    '',
+  );
   lines.push('| variable | option |', '|---|---|');
   for (const [option, variable] of env) lines.push(`| \`${variable}\` | \`${option}\` |`);
   lines.push('');
@@ -128,7 +141,9 @@ export function renderOptions() {
     if (symbol === undefined) throw new Error(`${name} is not exported by ${ENTRY_POINTS.map((file) => path.relative(root, file)).join(' or ')}`);
     const { heritage, summary, members } = ownMembers(symbol, checker);
     lines.push(`### ${heading}`, '');
-    const about = [`\`${name}\`${heritage.length > 0 ? ` (extends ${heritage.map((base) => `\`${base}\``).join(', ')})` : ''}: ${cell(summary)}`, intro].filter((part) => part !== '').join(' ');
+    const about = [`\`${name}\`${heritage.length > 0 ? ` (extends ${heritage.map((base) => `\`${base}\``).join(', ')})` : ''}: ${cell(summary)}`, intro]
+      .filter((part) => part !== '')
+      .join(' ');
     lines.push(about, '');
     if (readsEnv) {
       lines.push('| option | type | environment variable | meaning |', '|---|---|---|---|');

@@ -119,7 +119,9 @@ describe('lib/ structure', () => {
   });
 
   it('imports express only in lib/express/', () => {
-    const offenders = files.filter((file) => !file.startsWith('express/') && packagesOf(file).some((name) => name === 'express' || name.startsWith('express/') || name === 'express-serve-static-core'));
+    const offenders = files.filter(
+      (file) => !file.startsWith('express/') && packagesOf(file).some((name) => name === 'express' || name.startsWith('express/') || name === 'express-serve-static-core'),
+    );
     expect(offenders).toEqual([]);
     // The check above can see an import of express: the adapter has one.
     expect(packagesOf('express/clerk-auth.ts')).toContain('express');

@@ -39,7 +39,13 @@ module.exports = async function scenario({ main, guards = main, core, testing, e
     assert.equal((await get()).status, 401);
     assert.equal((await get('not.a.token')).status, 401);
 
-    const error = await main.createClerkVerifier({ env: issuer.env, logger: false }).verify('not.a.token').then(() => null, (caught) => caught);
+    const error = await main
+      .createClerkVerifier({ env: issuer.env, logger: false })
+      .verify('not.a.token')
+      .then(
+        () => null,
+        (caught) => caught,
+      );
     assert.ok(error instanceof main.InvalidTokenError, 'InvalidTokenError');
     assert.ok(error instanceof guards.ClerkAuthError, 'ClerkAuthError of the guards');
     assert.ok(error instanceof core.ClerkAuthError, 'ClerkAuthError of the core');

@@ -157,9 +157,7 @@ const NO_ORG: OrgFields = { orgId: null, orgRole: null, orgSlug: null, orgPermis
 function fromV1(user: ClerkUser): OrgFields {
   const orgId = nonEmptyStringOrNull(user.org_id);
   if (orgId === null) return NO_ORG;
-  const permissions = Array.isArray(user.org_permissions)
-    ? Object.freeze(user.org_permissions.filter((permission): permission is string => typeof permission === 'string'))
-    : null;
+  const permissions = Array.isArray(user.org_permissions) ? Object.freeze(user.org_permissions.filter((permission): permission is string => typeof permission === 'string')) : null;
   return { orgId, orgRole: nonEmptyStringOrNull(user.org_role), orgSlug: nonEmptyStringOrNull(user.org_slug), orgPermissions: permissions };
 }
 

@@ -17,12 +17,7 @@ export type AuthorizeUser<TRequest = unknown, TUser extends ClerkPrincipal = Cle
  * @throws {InsufficientScopeError} (403) unless the predicate returned exactly `true`.
  * @throws whatever the predicate throws, unchanged.
  */
-export async function authorize<TRequest, TUser extends ClerkPrincipal>(
-  authorizeUser: AuthorizeUser<TRequest, TUser>,
-  user: TUser,
-  req: TRequest,
-  realm?: string,
-): Promise<void> {
+export async function authorize<TRequest, TUser extends ClerkPrincipal>(authorizeUser: AuthorizeUser<TRequest, TUser>, user: TUser, req: TRequest, realm?: string): Promise<void> {
   if ((await authorizeUser(user, req)) !== true) {
     const requirement = (authorizeUser as { requirement?: unknown }).requirement;
     throw new InsufficientScopeError(typeof requirement === 'string' ? { realm, description: requirement } : { realm });

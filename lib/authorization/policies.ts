@@ -44,8 +44,7 @@ export function requireVerifiedEmail(client: ClerkBackendClient): ClerkPolicy {
 export function requireOrganizationMembership(client: ClerkBackendClient, idOrSlug?: string): ClerkPolicy {
   checkClient(client, 'requireOrganizationMembership');
   if (idOrSlug !== undefined) checkName(idOrSlug, 'idOrSlug');
-  const requirement =
-    idOrSlug === undefined ? 'membership of an organization is required' : `membership of the organization "${idOrSlug}" is required`;
+  const requirement = idOrSlug === undefined ? 'membership of an organization is required' : `membership of the organization "${idOrSlug}" is required`;
   const matches = (id: string | null, slug: string | null): boolean => id !== null && (idOrSlug === undefined || id === idOrSlug || slug === idOrSlug);
   return policy(requirement, async (user) => {
     const auth = toAuth(user);

@@ -101,15 +101,7 @@ const ADAPTER_OPTIONS = optionNames<Omit<ClerkAuthOptions, keyof ClerkVerifierOp
  */
 export function clerkAuth<const A extends AcceptsToken = 'session_token'>(options: ClerkAuthOptions<A> = {}): RequestHandler {
   assertKnownOptions(options, [...VERIFIER_OPTIONS, ...ADAPTER_OPTIONS], 'clerkAuth');
-  const {
-    acceptsToken,
-    authorizeUser,
-    optional: optionalOption,
-    forwardErrors: forwardOption,
-    verifier: shared,
-    sessionCookie: cookieOption,
-    ...verifierOptions
-  } = options;
+  const { acceptsToken, authorizeUser, optional: optionalOption, forwardErrors: forwardOption, verifier: shared, sessionCookie: cookieOption, ...verifierOptions } = options;
   if (authorizeUser !== undefined && typeof authorizeUser !== 'function') {
     throw new ClerkConfigError('authorizeUser must be a function (user, req) => boolean | Promise<boolean>.', 'authorizeUser');
   }

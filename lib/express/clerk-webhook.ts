@@ -2,12 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { resolveLogger, type ClerkLogger } from '../shared/logger';
 import { assertKnownOptions, checkBoolean, checkNumber, optionNames } from '../shared/option-checks';
 import { WebhookVerificationError } from '../shared/errors';
-import {
-  createClerkWebhookVerifier,
-  WEBHOOK_VERIFIER_OPTIONS,
-  type ClerkWebhookVerifier,
-  type ClerkWebhookVerifierOptions,
-} from '../webhooks/verify-webhook';
+import { createClerkWebhookVerifier, WEBHOOK_VERIFIER_OPTIONS, type ClerkWebhookVerifier, type ClerkWebhookVerifierOptions } from '../webhooks/verify-webhook';
 import type { ClerkWebhookEvent } from '../webhooks/webhook-events';
 
 declare global {

@@ -138,10 +138,7 @@ function oneArgument(count: number, factory: string, option: string, what: strin
         : option === 'scope'
           ? "auth.scopes.includes('a') || auth.scopes.includes('b')"
           : `auth.has({ ${option}: 'a' }) || auth.has({ ${option}: 'b' })`;
-    throw new ClerkConfigError(
-      `${factory}() takes one ${what}: for any of several, use requireAuthorization((auth) => ${either}); for all of them, chain the guards.`,
-      option,
-    );
+    throw new ClerkConfigError(`${factory}() takes one ${what}: for any of several, use requireAuthorization((auth) => ${either}); for all of them, chain the guards.`, option);
   }
 }
 
@@ -154,10 +151,7 @@ function checkScopedName(value: unknown, option: string, example: string): strin
   const parts = wanted.split(':');
   const [scope, name] = parts as [string, string | undefined];
   if (parts.length > 2 || (parts.length === 2 && (name === '' || ![...ORG_SCOPES, ...USER_SCOPES].includes(scope)))) {
-    throw new ClerkConfigError(
-      `${option} must be a name such as "${example}", or a scoped one: "org:${example}" (also o:, organization:) or "user:${example}" (also u:).`,
-      option,
-    );
+    throw new ClerkConfigError(`${option} must be a name such as "${example}", or a scoped one: "org:${example}" (also o:, organization:) or "user:${example}" (also u:).`, option);
   }
   return wanted;
 }

@@ -13,11 +13,7 @@ import type { ClerkMachineUser } from './machine-principal';
 export type AcceptsToken = ClerkTokenType | 'any' | readonly ClerkTokenType[];
 
 /** The token types an {@link AcceptsToken} value lets in. */
-export type AcceptedTokenTypes<A extends AcceptsToken> = A extends 'any'
-  ? ClerkTokenType
-  : A extends readonly (infer T)[]
-    ? T & ClerkTokenType
-    : A & ClerkTokenType;
+export type AcceptedTokenTypes<A extends AcceptsToken> = A extends 'any' ? ClerkTokenType : A extends readonly (infer T)[] ? T & ClerkTokenType : A & ClerkTokenType;
 
 /**
  * The `req.user` (and `authorizeUser` argument) of a route with this `acceptsToken`: session

@@ -84,8 +84,7 @@ export function createOpaqueTokenVerifier(config: ClerkConfig, keys: OpaqueToken
   const cache = new Map<string, Entry>();
   const inFlight = new Map<string, Promise<Verdict>>();
 
-  const refuse = (reason: InvalidTokenReason, description?: string): InvalidTokenError =>
-    new InvalidTokenError(reason, description === undefined ? { realm } : { realm, description });
+  const refuse = (reason: InvalidTokenReason, description?: string): InvalidTokenError => new InvalidTokenError(reason, description === undefined ? { realm } : { realm, description });
 
   /** The verdict of the cache or of Clerk, then what it means now. */
   async function verify(type: ClerkMachineTokenType, token: string): Promise<ClerkMachineUser> {

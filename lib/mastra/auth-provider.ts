@@ -188,9 +188,7 @@ const MASTRA_ROUTES = ['/api/agents', '/api/agents/weather/generate', '/api/memo
  *
  * @throws {ClerkConfigError} when the options or environment cannot work.
  */
-export function createMastraAuthProvider<const A extends AcceptsToken = 'session_token'>(
-  options: MastraAuthProviderOptions<A> = {},
-): ClerkMastraAuthProvider<ClerkPrincipalOf<A>> {
+export function createMastraAuthProvider<const A extends AcceptsToken = 'session_token'>(options: MastraAuthProviderOptions<A> = {}): ClerkMastraAuthProvider<ClerkPrincipalOf<A>> {
   assertKnownOptions(options, [...VERIFIER_OPTIONS, ...PROVIDER_OPTIONS], 'createMastraAuthProvider');
   const {
     acceptsToken,
@@ -448,10 +446,12 @@ function checkRoutePatterns(value: unknown, option: 'public' | 'protected'): Mas
       if (list.length === 0) fail(`has no method for ${JSON.stringify(path)}: give one of ${METHODS.join(', ')}, or the path alone for every method.`);
       for (const method of list) {
         if (typeof method !== 'string' || !METHODS.includes(method)) {
-          fail(`has the method ${JSON.stringify(method)} for ${JSON.stringify(path)}, which Mastra never matches: use one of ${METHODS.join(', ')} (upper case), or the path alone for every method.`);
+          fail(
+            `has the method ${JSON.stringify(method)} for ${JSON.stringify(path)}, which Mastra never matches: use one of ${METHODS.join(', ')} (upper case), or the path alone for every method.`,
+          );
         }
       }
-      pattern = [path, Array.isArray(methods) ? Object.freeze([...(methods as MastraRouteMethod[])]) as MastraRouteMethod[] : (methods as MastraRouteMethod)];
+      pattern = [path, Array.isArray(methods) ? (Object.freeze([...(methods as MastraRouteMethod[])]) as MastraRouteMethod[]) : (methods as MastraRouteMethod)];
     } else {
       pattern = fail(`entries must be path strings, RegExps or [path, methods] pairs, not ${entry === null ? 'null' : typeof entry}.`);
     }

@@ -66,7 +66,10 @@ export function checkSecretKey(secretKey: string): 'development' | 'production' 
     throw new ClerkConfigError(`${label('secretKey')} holds a publishable key (pk_…); the secret key starts with sk_test_ or sk_live_.`, 'secretKey');
   }
   if (MACHINE_SECRET_KEY.test(secretKey)) {
-    throw new ClerkConfigError(`${label('secretKey')} holds a machine secret key (ak_…): put it in ${label('machineSecretKey')}; the instance secret key starts with sk_test_ or sk_live_.`, 'secretKey');
+    throw new ClerkConfigError(
+      `${label('secretKey')} holds a machine secret key (ak_…): put it in ${label('machineSecretKey')}; the instance secret key starts with sk_test_ or sk_live_.`,
+      'secretKey',
+    );
   }
   if (!SECRET_KEY.test(secretKey)) {
     throw new ClerkConfigError(`${label('secretKey')} is not a Clerk secret key: expected sk_test_… or sk_live_… followed by base64 characters (Clerk Dashboard → API Keys).`, 'secretKey');
@@ -83,7 +86,10 @@ export function checkMachineSecretKey(machineSecretKey: string): void {
     );
   }
   if (!MACHINE_SECRET_KEY.test(machineSecretKey)) {
-    throw new ClerkConfigError(`${label('machineSecretKey')} is not a Clerk machine secret key: expected ak_ followed by base64 characters (Clerk Dashboard → Machines).`, 'machineSecretKey');
+    throw new ClerkConfigError(
+      `${label('machineSecretKey')} is not a Clerk machine secret key: expected ak_ followed by base64 characters (Clerk Dashboard → Machines).`,
+      'machineSecretKey',
+    );
   }
 }
 
@@ -93,8 +99,7 @@ export function checkMachineSecretKey(machineSecretKey: string): void {
  */
 export function parseJwksUri(value: string, publishable: PublishableKeyInfo | null, apiUrl: URL, secretKey: string | undefined): URL {
   const expected = `https://${publishable?.frontendApi ?? '<your-frontend-api>'}${JWKS_PATH}`;
-  const fail = (problem: string): ClerkConfigError =>
-    new ClerkConfigError(`Invalid JWKS URI: ${label('jwksUri')} ${problem}. Expected ${expected}`, 'jwksUri');
+  const fail = (problem: string): ClerkConfigError => new ClerkConfigError(`Invalid JWKS URI: ${label('jwksUri')} ${problem}. Expected ${expected}`, 'jwksUri');
   const { url, problem } = parseHttpUrl(value);
   if (url === null) throw fail(problem);
   if (url.pathname === '/') throw fail('has no path: the key set is served at /.well-known/jwks.json');

@@ -22,14 +22,7 @@
  *   (`mt_…`, `ak_…`, `oat_…`); retry later.
  * - the `webhook_…` codes of {@link WebhookVerificationError} (`clerkWebhook()`).
  */
-export type ClerkAuthErrorCode =
-  | 'invalid_request'
-  | 'missing_token'
-  | 'invalid_token'
-  | 'insufficient_scope'
-  | 'jwks_unavailable'
-  | 'backend_api_unavailable'
-  | WebhookErrorCode;
+export type ClerkAuthErrorCode = 'invalid_request' | 'missing_token' | 'invalid_token' | 'insufficient_scope' | 'jwks_unavailable' | 'backend_api_unavailable' | WebhookErrorCode;
 
 /**
  * Why a token was refused: {@link InvalidTokenError.reason}. The client sees it in words in
@@ -152,13 +145,7 @@ export class ClerkAuthError extends Error {
   readonly expose: boolean;
   readonly #publicMessage: string;
 
-  constructor(
-    code: ClerkAuthErrorCode,
-    status: number,
-    message: string,
-    headers: Record<string, string>,
-    options?: ClerkAuthErrorOptions & { publicMessage?: string },
-  ) {
+  constructor(code: ClerkAuthErrorCode, status: number, message: string, headers: Record<string, string>, options?: ClerkAuthErrorOptions & { publicMessage?: string }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -178,13 +165,7 @@ export class ClerkAuthError extends Error {
 /** 400: the `Authorization` header is malformed. */
 export class InvalidRequestError extends ClerkAuthError {
   constructor(description: string, options?: ClerkAuthErrorOptions) {
-    super(
-      'invalid_request',
-      400,
-      `Malformed Authorization header: ${description}.`,
-      { 'WWW-Authenticate': bearerChallenge(options?.realm, 'invalid_request', description) },
-      options,
-    );
+    super('invalid_request', 400, `Malformed Authorization header: ${description}.`, { 'WWW-Authenticate': bearerChallenge(options?.realm, 'invalid_request', description) }, options);
   }
 }
 
@@ -237,13 +218,7 @@ export class InvalidTokenError extends ClerkAuthError {
 
   constructor(reason: InvalidTokenReason, options?: ClerkAuthErrorOptions & { description?: string }) {
     const description = options?.description ?? TOKEN_PROBLEMS[reason];
-    super(
-      'invalid_token',
-      401,
-      `Token verification failed: ${description}.`,
-      { 'WWW-Authenticate': bearerChallenge(options?.realm, 'invalid_token', description) },
-      options,
-    );
+    super('invalid_token', 401, `Token verification failed: ${description}.`, { 'WWW-Authenticate': bearerChallenge(options?.realm, 'invalid_token', description) }, options);
     this.reason = reason;
   }
 }
@@ -252,13 +227,7 @@ export class InvalidTokenError extends ClerkAuthError {
 export class InsufficientScopeError extends ClerkAuthError {
   constructor(options?: ClerkAuthErrorOptions & { description?: string }) {
     const description = options?.description ?? 'the user is not allowed to access this resource';
-    super(
-      'insufficient_scope',
-      403,
-      `Access denied: ${description}.`,
-      { 'WWW-Authenticate': bearerChallenge(options?.realm, 'insufficient_scope', description) },
-      options,
-    );
+    super('insufficient_scope', 403, `Access denied: ${description}.`, { 'WWW-Authenticate': bearerChallenge(options?.realm, 'insufficient_scope', description) }, options);
   }
 }
 
@@ -300,9 +269,7 @@ export class BackendApiUnavailableError extends ClerkAuthError {
       {
         ...options,
         publicMessage:
-          options?.lookup === 'token'
-            ? "Could not verify the token with Clerk's Backend API. Try again shortly."
-            : "Could not check the user with Clerk's Backend API. Try again shortly.",
+          options?.lookup === 'token' ? "Could not verify the token with Clerk's Backend API. Try again shortly." : "Could not check the user with Clerk's Backend API. Try again shortly.",
       },
     );
     this.problem = problem;

@@ -31,10 +31,7 @@ export function assertKnownOptions(options: unknown, known: readonly string[], f
   for (const name of Object.keys(options)) {
     if (known.includes(name)) continue;
     const near = known.find((candidate) => isSimilarName(candidate, name));
-    throw new ClerkConfigError(
-      `${factory}() got an unknown option "${name}"${near === undefined ? '' : ` (did you mean "${near}"?)`}. Known options: ${known.join(', ')}.`,
-      name,
-    );
+    throw new ClerkConfigError(`${factory}() got an unknown option "${name}"${near === undefined ? '' : ` (did you mean "${near}"?)`}. Known options: ${known.join(', ')}.`, name);
   }
 }
 
@@ -58,8 +55,7 @@ export interface NumberRule {
 export function checkNumber(value: unknown, option: string, fallback: number, rule: NumberRule): number {
   if (value === undefined) return fallback;
   const max = rule.max ?? Number.MAX_VALUE;
-  const ok =
-    typeof value === 'number' && value >= rule.min && value <= max && (rule.integer === true ? Number.isInteger(value) : Number.isFinite(value));
+  const ok = typeof value === 'number' && value >= rule.min && value <= max && (rule.integer === true ? Number.isInteger(value) : Number.isFinite(value));
   if (!ok) {
     const range = rule.max === undefined ? `>= ${rule.min}` : `from ${rule.min} to ${rule.max}`;
     const unit = rule.unit ?? 'milliseconds';

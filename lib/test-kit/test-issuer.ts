@@ -242,9 +242,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       checkKid(mintOptions.kid);
       const payload = buildSessionClaims({ ...mintOptions, version: mintOptions.version ?? defaultVersion, issuer, authorizedParty }, claims);
       const kid = mintOptions.kid ?? current.kid;
-      return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-        .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid, cat: SESSION_TOKEN_CATEGORY })
-        .sign(current.privateKey);
+      return new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid, cat: SESSION_TOKEN_CATEGORY }).sign(current.privateKey);
     },
     async mintM2M(claims = {}, mintOptions = {}) {
       assertKnownOptions(mintOptions, M2M_MINT_OPTIONS, 'mintM2M');

@@ -7,9 +7,7 @@ import type { ClerkVerifier } from './verify-token';
  * Request headers by lower-case name: Node's `req.headers` (`IncomingHttpHeaders`), a plain
  * object, or anything with a Fetch-style `get(name)` such as `Headers` (Hono's `c.req.raw.headers`).
  */
-export type SessionCookieHeaders =
-  | { get(name: string): string | null | undefined }
-  | Readonly<Record<string, string | readonly string[] | undefined>>;
+export type SessionCookieHeaders = { get(name: string): string | null | undefined } | Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /** What {@link createSessionCookieAuthenticator}'s function reads of a request; no framework type. */
 export interface SessionCookieRequest {
@@ -131,7 +129,9 @@ export function createSessionCookieAuthenticator(verifier: Pick<ClerkVerifier, '
   const production = config.instanceType === 'production';
   const suffix = sessionCookieSuffix(config.publishableKey);
   // Clerk compares iss with the host as the key encodes it (not lower-cased).
-  const frontendApi = Buffer.from(config.publishableKey.split('_')[2] as string, 'base64').toString('latin1').slice(0, -1);
+  const frontendApi = Buffer.from(config.publishableKey.split('_')[2] as string, 'base64')
+    .toString('latin1')
+    .slice(0, -1);
   const checkCategory = config.acceptJwtTemplates;
   const missing = (description: string): SessionCookieRefusal => ({ token: null, error: new MissingTokenError({ realm, description }), signedOut: true });
   const refuse = (reason: InvalidTokenReason, description: string | undefined, signedOut = false): SessionCookieRefusal => ({
@@ -175,12 +175,18 @@ export function createSessionCookieAuthenticator(verifier: Pick<ClerkVerifier, '
         return refuse('session_refresh_required', `development instance: the URL carries a Clerk sync parameter (__clerk_db_jwt or __clerk_redirect_url): ${REFRESH}`);
       }
       if (cookieValue(cookies, name(DEV_BROWSER)) === null) {
-        return refuse('session_refresh_required', `development instance: the dev-browser cookie __clerk_db_jwt is missing: load the app with ClerkJS, which sets it, or send the token as "Authorization: Bearer <token>"`);
+        return refuse(
+          'session_refresh_required',
+          `development instance: the dev-browser cookie __clerk_db_jwt is missing: load the app with ClerkJS, which sets it, or send the token as "Authorization: Bearer <token>"`,
+        );
       }
     }
     if (uat === null || clientUat === 0) return refuse('signed_out', undefined, true);
     if (clientUat === null) {
-      return refuse('session_refresh_required', `the __client_uat cookie is not a whole number of seconds: reload the app so that ClerkJS sets it again, or send the token as "Authorization: Bearer <token>"`);
+      return refuse(
+        'session_refresh_required',
+        `the __client_uat cookie is not a whole number of seconds: reload the app so that ClerkJS sets it again, or send the token as "Authorization: Bearer <token>"`,
+      );
     }
 
     const crossOriginNavigation = isCrossOriginNavigation(request, header);
@@ -214,7 +220,9 @@ export function createSessionCookieAuthenticator(verifier: Pick<ClerkVerifier, '
 }
 
 function noCookie(authorization: string | undefined): string {
-  return authorization === undefined ? 'no Bearer token and no Clerk session cookie (__session) were sent' : 'the Authorization header is not Bearer credentials, and no Clerk session cookie (__session) was sent';
+  return authorization === undefined
+    ? 'no Bearer token and no Clerk session cookie (__session) were sent'
+    : 'the Authorization header is not Bearer credentials, and no Clerk session cookie (__session) was sent';
 }
 
 function isPresent(value: string | null | undefined): boolean {
@@ -286,7 +294,7 @@ function usesSuffixedCookies(cookies: ReadonlyMap<string, string>, suffix: strin
   if (suffixedClientUat !== '0' && clientUat !== '0' && sessionIat > suffixedSessionIat) return false;
   if (suffixedClientUat === '0' && clientUat !== '0') return false;
   if (!production) {
-    const suffixedSessionExpired = suffixedData !== null && (suffixedData.exp as number) <= ((Date.now() / 1e3) >> 0);
+    const suffixedSessionExpired = suffixedData !== null && (suffixedData.exp as number) <= (Date.now() / 1e3) >> 0;
     if (suffixedClientUat !== '0' && clientUat === '0' && suffixedSessionExpired) return false;
   }
   if (!suffixedClientUat && suffixedSession) return false;

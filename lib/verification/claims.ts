@@ -206,7 +206,9 @@ export function checkAudience(aud: unknown, audience: readonly string[], require
       description: aud === undefined ? 'the token has no audience (aud), and this API requires one' : 'the token audience (aud) is not a string or a list of strings',
     };
   }
-  return list.some((entry) => audience.includes(entry as string)) ? null : { reason: 'invalid_audience', description: 'the token audience (aud) names none of the audiences this API accepts' };
+  return list.some((entry) => audience.includes(entry as string))
+    ? null
+    : { reason: 'invalid_audience', description: 'the token audience (aud) names none of the audiences this API accepts' };
 }
 
 function isTime(value: unknown): value is number {

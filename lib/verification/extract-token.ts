@@ -70,8 +70,23 @@ export function extractBearerToken(authorization: string | readonly string[] | u
  */
 const KNOWN_SCHEMES: ReadonlyMap<string, string> = new Map(
   [
-    'Basic', 'Concealed', 'Digest', 'DPoP', 'GNAP', 'HOBA', 'Mutual', 'Negotiate', 'OAuth', 'PrivateToken',
-    'SCRAM-SHA-1', 'SCRAM-SHA-256', 'vapid', 'NTLM', 'Token', 'ApiKey', 'AWS4-HMAC-SHA256',
+    'Basic',
+    'Concealed',
+    'Digest',
+    'DPoP',
+    'GNAP',
+    'HOBA',
+    'Mutual',
+    'Negotiate',
+    'OAuth',
+    'PrivateToken',
+    'SCRAM-SHA-1',
+    'SCRAM-SHA-256',
+    'vapid',
+    'NTLM',
+    'Token',
+    'ApiKey',
+    'AWS4-HMAC-SHA256',
   ].map((name) => [name.toLowerCase(), name]),
 );
 

@@ -1,11 +1,5 @@
 import { KeyObject as KeyObjectClass, type KeyObject } from 'node:crypto';
-import {
-  createLocalJWKSet,
-  type CompactJWSHeaderParameters,
-  type CryptoKey,
-  type FlattenedJWSInput,
-  type JSONWebKeySet,
-} from '../shared/jose';
+import { createLocalJWKSet, type CompactJWSHeaderParameters, type CryptoKey, type FlattenedJWSInput, type JSONWebKeySet } from '../shared/jose';
 import type { ClerkConfig, KeyMaterial } from './verifier-options';
 import { label } from '../shared/env-vars';
 import { InvalidTokenError, JWKS_RETRY_AFTER_SECONDS, JwksUnavailableError } from '../shared/errors';
@@ -172,11 +166,7 @@ class RemoteKeySet {
       .then(
         (local) => {
           if (this.#failure !== null) {
-            report(
-              this.#logger,
-              { type: 'jwks_recovered', name: this.#config.name, jwksUri: this.#where },
-              `[${this.#config.name}] Clerk's signing keys loaded again from ${this.#where}.`,
-            );
+            report(this.#logger, { type: 'jwks_recovered', name: this.#config.name, jwksUri: this.#where }, `[${this.#config.name}] Clerk's signing keys loaded again from ${this.#where}.`);
           }
           this.#local = local;
           this.#keyIds = keyIdsOf(local.jwks());
@@ -306,10 +296,7 @@ function hasSigningKey(keySet: JSONWebKeySet | undefined): boolean {
 /** The keys jose's local key set may pick for an RS256 token. */
 function isSigningKey(jwk: JSONWebKeySet['keys'][number]): boolean {
   return (
-    jwk.kty === 'RSA' &&
-    (jwk.use === undefined || jwk.use === 'sig') &&
-    (jwk.alg === undefined || jwk.alg === 'RS256') &&
-    (!Array.isArray(jwk.key_ops) || jwk.key_ops.includes('verify'))
+    jwk.kty === 'RSA' && (jwk.use === undefined || jwk.use === 'sig') && (jwk.alg === undefined || jwk.alg === 'RS256') && (!Array.isArray(jwk.key_ops) || jwk.key_ops.includes('verify'))
   );
 }
 

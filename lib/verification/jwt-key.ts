@@ -17,7 +17,7 @@ export function parseJwtKey(value: string): KeyObject {
   const fail = (problem: string): ClerkConfigError => new ClerkConfigError(`${label('jwtKey')} ${problem}`, 'jwtKey');
   const text = value.replace(/\\n/g, '\n');
   if (text.includes('PRIVATE KEY')) {
-    throw fail('holds a private key. Paste the instance\'s public key (Clerk Dashboard → API Keys → JWT public key, PEM).');
+    throw fail("holds a private key. Paste the instance's public key (Clerk Dashboard → API Keys → JWT public key, PEM).");
   }
   if (text.includes('-----BEGIN') && !text.includes('-----BEGIN PUBLIC KEY-----')) {
     throw fail('is not a PEM public key: expected "-----BEGIN PUBLIC KEY-----".');

@@ -4,17 +4,7 @@
  */
 import { ENV_VARS, label, readEnv, readOptionOrEnv, resolveEnv, type Env, type EnvOption } from '../shared/env-vars';
 import { ClerkConfigError } from '../shared/errors';
-import {
-  checkMachineSecretKey,
-  checkSecretKey,
-  DEFAULT_API_URL,
-  JWKS_PATH,
-  parseApiUrl,
-  parseJwksUri,
-  parsePublishableKey,
-  parseUrl,
-  type PublishableKeyInfo,
-} from '../shared/clerk-keys';
+import { checkMachineSecretKey, checkSecretKey, DEFAULT_API_URL, JWKS_PATH, parseApiUrl, parseJwksUri, parsePublishableKey, parseUrl, type PublishableKeyInfo } from '../shared/clerk-keys';
 import { resolveLogger } from '../shared/logger';
 import { nearMissEnvVar, nearMissHint } from '../shared/near-miss';
 import { assertKnownOptions, checkBoolean, checkCount, checkNumber, MAX_TIMER_MS } from '../shared/option-checks';
@@ -149,12 +139,17 @@ function resolveAudience(given: unknown): readonly string[] {
     throw new ClerkConfigError(`${option} must be a string or a list of strings, e.g. 'https://api.example.com'.`, option);
   }
   if (entries.length === 0) {
-    throw new ClerkConfigError(`${option} is an empty list, which would accept no OAuth access token at all: list the audiences of this API, or leave the option undefined (then aud is not checked).`, option);
+    throw new ClerkConfigError(
+      `${option} is an empty list, which would accept no OAuth access token at all: list the audiences of this API, or leave the option undefined (then aud is not checked).`,
+      option,
+    );
   }
   const audience: string[] = [];
   entries.forEach((entry: string, index) => {
-    if (entry.trim() === '') throw new ClerkConfigError(`${option} ${entries.length === 1 ? 'is' : `entry ${index + 1} is`} blank: put the audience of this API there, or leave the option undefined.`, option);
-    if (entry.trim() !== entry || entry.length > 500) throw new ClerkConfigError(`${option} entry ${index + 1} has surrounding spaces or is over 500 characters: aud is compared exactly.`, option);
+    if (entry.trim() === '')
+      throw new ClerkConfigError(`${option} ${entries.length === 1 ? 'is' : `entry ${index + 1} is`} blank: put the audience of this API there, or leave the option undefined.`, option);
+    if (entry.trim() !== entry || entry.length > 500)
+      throw new ClerkConfigError(`${option} entry ${index + 1} has surrounding spaces or is over 500 characters: aud is compared exactly.`, option);
     if (audience.includes(entry)) throw new ClerkConfigError(`${option}: "${entry}" is listed twice. List each audience once.`, option);
     audience.push(entry);
   });
@@ -164,7 +159,10 @@ function resolveAudience(given: unknown): readonly string[] {
 function resolveIssuer(given: unknown, publishable: PublishableKeyInfo | null, jwksUri: URL | null): string | null {
   if (typeof given === 'string' && given.trim() === '') {
     // No environment variable to fall back on: a blank value is a mistake, not "derive it".
-    throw new ClerkConfigError('issuer is blank: leave it undefined to derive it (from the publishable key or jwksUri), or set the exact iss of your tokens, e.g. https://clerk.example.com.', 'issuer');
+    throw new ClerkConfigError(
+      'issuer is blank: leave it undefined to derive it (from the publishable key or jwksUri), or set the exact iss of your tokens, e.g. https://clerk.example.com.',
+      'issuer',
+    );
   }
   if (given !== undefined) {
     const issuer = typeof given === 'string' ? given.trim() : '';
@@ -221,10 +219,7 @@ function resolveAuthorizedParties(given: unknown, env: Env): string[] {
   entries.forEach((entry, index) => {
     const party = entry.trim();
     if (party === '') {
-      throw new ClerkConfigError(
-        `${label(option)} entry ${index + 1} is blank: remove it (a trailing or doubled comma?) or put an origin there, e.g. https://app.example.com.`,
-        option,
-      );
+      throw new ClerkConfigError(`${label(option)} entry ${index + 1} is blank: remove it (a trailing or doubled comma?) or put an origin there, e.g. https://app.example.com.`, option);
     }
     const url = parseUrl(party);
     const isWeb = url !== null && (url.protocol === 'https:' || url.protocol === 'http:');

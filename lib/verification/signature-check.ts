@@ -253,8 +253,7 @@ function toKeyObject(key: CryptoKey | KeyObject): KeyObject | null {
     keyObject = null;
     try {
       const candidate = key instanceof KeyObject ? key : KeyObject.from(key);
-      const usable =
-        candidate.type === 'public' && candidate.asymmetricKeyType === 'rsa' && (candidate.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048;
+      const usable = candidate.type === 'public' && candidate.asymmetricKeyType === 'rsa' && (candidate.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048;
       if (usable) keyObject = candidate;
     } catch {
       // Not a key node:crypto can take: jose decides.

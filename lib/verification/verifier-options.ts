@@ -189,9 +189,7 @@ export interface ClerkConfig {
 }
 
 /** Key material. Internal: the remote headers may hold the secret key. */
-export type KeyMaterial =
-  | { readonly kind: 'static'; readonly key: KeyObject }
-  | { readonly kind: 'remote'; readonly url: URL; readonly headers: Readonly<Record<string, string>> };
+export type KeyMaterial = { readonly kind: 'static'; readonly key: KeyObject } | { readonly kind: 'remote'; readonly url: URL; readonly headers: Readonly<Record<string, string>> };
 
 /** Keys for the Backend API's opaque-token endpoints. Internal: never in config, messages or logs. */
 export interface OpaqueTokenKeys {

@@ -84,8 +84,7 @@ export function createVerifier(options: ClerkVerifierOptions, signatureCheck?: S
   const realm = config.name;
   const getKey = createKeyGetter(keys, config, logger);
   const cache = new TokenCache(config.tokenCacheSize, getKey);
-  const refuse = (reason: InvalidTokenReason, description?: string): InvalidTokenError =>
-    new InvalidTokenError(reason, description === undefined ? { realm } : { realm, description });
+  const refuse = (reason: InvalidTokenReason, description?: string): InvalidTokenError => new InvalidTokenError(reason, description === undefined ? { realm } : { realm, description });
 
   // The signature step (compact JWS → verified header and payload), then the session rules.
   const checkSignature = makeSignatureCheck(getKey, (header) => checkSessionHeader(header, config.acceptJwtTemplates), refuse, realm);
@@ -182,7 +181,10 @@ export function createVerifier(options: ClerkVerifierOptions, signatureCheck?: S
       if (!accepted.has(opaqueType)) throw typeMismatch(opaqueType, accepted, realm);
       // Accepted, but only as a JWT (opaqueTokens: false): refused without any request.
       if (!config.opaqueTokenTypes.includes(opaqueType)) {
-        throw new InvalidTokenError('token_type_mismatch', { realm, description: `the token is an opaque ${opaqueType === 'm2m_token' ? 'M2M token' : 'OAuth access token'}, and this API accepts JWTs only` });
+        throw new InvalidTokenError('token_type_mismatch', {
+          realm,
+          description: `the token is an opaque ${opaqueType === 'm2m_token' ? 'M2M token' : 'OAuth access token'}, and this API accepts JWTs only`,
+        });
       }
       return opaque.verify(opaqueType, token);
     }
@@ -220,7 +222,7 @@ export function createVerifier(options: ClerkVerifierOptions, signatureCheck?: S
     if (options === undefined) return verify(token);
     let accepted: AcceptedTypes;
     try {
-      if (typeof options !== 'object' || options === null) throw new ClerkConfigError('verify() options must be an object such as { acceptsToken: \'m2m_token\' }.', 'acceptsToken');
+      if (typeof options !== 'object' || options === null) throw new ClerkConfigError("verify() options must be an object such as { acceptsToken: 'm2m_token' }.", 'acceptsToken');
       accepted = acceptedTypesFor(config, options.acceptsToken);
     } catch (error) {
       return Promise.reject(error);

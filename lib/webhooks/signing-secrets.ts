@@ -16,19 +16,13 @@ const WHERE = 'Clerk Dashboard → Configure → Webhooks → your endpoint → 
  *
  * @throws {ClerkConfigError} naming the option and env variable, never the secret.
  */
-export function resolveWebhookSigningSecrets(
-  given: unknown,
-  env: Readonly<Record<string, string | undefined>>,
-): Buffer[] {
+export function resolveWebhookSigningSecrets(given: unknown, env: Readonly<Record<string, string | undefined>>): Buffer[] {
   const option = 'signingSecret';
   let secrets: readonly string[];
   if (given === undefined || (typeof given === 'string' && given.trim() === '')) {
     const value = readEnv(env, option);
     if (value === undefined) {
-      throw new ClerkConfigError(
-        `No webhook signing secret: set ${label(option)} to the endpoint's secret (whsec_…) from the ${WHERE}.${nearMissHint(env, option)}`,
-        option,
-      );
+      throw new ClerkConfigError(`No webhook signing secret: set ${label(option)} to the endpoint's secret (whsec_…) from the ${WHERE}.${nearMissHint(env, option)}`, option);
     }
     secrets = value.split(',');
   } else if (typeof given === 'string') {
@@ -51,10 +45,7 @@ export function resolveWebhookSigningSecrets(
   keys.forEach((key, index) => {
     const first = keys.findIndex((other) => other.equals(key));
     if (first !== index) {
-      throw new ClerkConfigError(
-        `${label(option)}: entries ${first + 1} and ${index + 1} are the same secret. While rotating, list the old and the new secret once each.`,
-        option,
-      );
+      throw new ClerkConfigError(`${label(option)}: entries ${first + 1} and ${index + 1} are the same secret. While rotating, list the old and the new secret once each.`, option);
     }
   });
   return keys;
@@ -67,8 +58,7 @@ export function resolveWebhookSigningSecrets(
  * @throws {ClerkConfigError} without the secret in the message.
  */
 export function parseWebhookSigningSecret(secret: string, name = label('signingSecret')): Buffer {
-  const fail = (problem: string): ClerkConfigError =>
-    new ClerkConfigError(`${name} ${problem}. Copy it from the ${WHERE}.`, 'signingSecret');
+  const fail = (problem: string): ClerkConfigError => new ClerkConfigError(`${name} ${problem}. Copy it from the ${WHERE}.`, 'signingSecret');
   if (/^(sk|pk)_(test|live)_/.test(secret)) {
     throw fail(`holds a Clerk API key (${secret.slice(0, 3)}…), not a webhook signing secret; the signing secret starts with whsec_`);
   }

@@ -236,9 +236,14 @@ function parseEvent(body: Buffer): ClerkWebhookEvent {
   }
   const event = payload as { type?: unknown; data?: unknown } | null;
   if (
-    typeof event !== 'object' || event === null || Array.isArray(event) ||
-    typeof event.type !== 'string' || event.type === '' ||
-    typeof event.data !== 'object' || event.data === null || Array.isArray(event.data)
+    typeof event !== 'object' ||
+    event === null ||
+    Array.isArray(event) ||
+    typeof event.type !== 'string' ||
+    event.type === '' ||
+    typeof event.data !== 'object' ||
+    event.data === null ||
+    Array.isArray(event.data)
   ) {
     throw new WebhookVerificationError('webhook_invalid_payload', 'The webhook body is not a Clerk event: expected a JSON object with a "type" string and a "data" object.');
   }

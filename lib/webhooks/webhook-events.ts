@@ -413,10 +413,7 @@ export type ClerkWebhookEvent =
   | ClerkWebhookEventOf<'session.created' | 'session.ended' | 'session.removed' | 'session.revoked', ClerkSessionEventJSON>
   | ClerkWebhookEventOf<'organization.created' | 'organization.updated', ClerkOrganizationJSON>
   | ClerkWebhookEventOf<'organization.deleted', ClerkDeletedObjectJSON>
-  | ClerkWebhookEventOf<
-      'organizationMembership.created' | 'organizationMembership.updated' | 'organizationMembership.deleted',
-      ClerkOrganizationMembershipJSON
-    >
+  | ClerkWebhookEventOf<'organizationMembership.created' | 'organizationMembership.updated' | 'organizationMembership.deleted', ClerkOrganizationMembershipJSON>
   | ClerkWebhookEventOf<'organizationInvitation.created' | 'organizationInvitation.revoked', ClerkOrganizationInvitationJSON>
   | ClerkWebhookEventOf<'organizationInvitation.accepted', ClerkOrganizationInvitationAcceptedJSON>
   | ClerkWebhookEventOf<'organizationDomain.created' | 'organizationDomain.updated', ClerkOrganizationDomainJSON>

@@ -84,7 +84,11 @@ async function call(base: string, route: string, init: { token?: string; method?
   const headers: Record<string, string> = { ...(init.headers ?? {}) };
   if (init.token !== undefined) headers['authorization'] = `Bearer ${init.token}`;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(`${base}${route}`, { method: init.method ?? (init.body === undefined ? 'GET' : 'POST'), headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+  const response = await fetch(`${base}${route}`, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers,
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
   const text = await response.text();
   let body: unknown = text;
   try {
@@ -133,7 +137,7 @@ async function call(base: string, route: string, init: { token?: string; method?
       example = await withClerkKeys(entry);
     });
 
-    it('starts without Mastra\'s warning that users could read each other\'s threads', () => {
+    it("starts without Mastra's warning that users could read each other's threads", () => {
       expect(example.output()).not.toContain(MAPPING_WARNING);
       expect(example.output()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
     });
@@ -147,7 +151,12 @@ async function call(base: string, route: string, init: { token?: string; method?
         ['forged (another key, same kid)', call(example.base, '/api/agents', { token: await mint(otherKey, sessionClaims(jwks.origin), { kid: key.kid }) })],
         ['expired', call(example.base, '/api/agents', { token: await tokenFor('user_alice', { exp: now() - 60 }) })],
         ['another azp', call(example.base, '/api/agents', { token: await tokenFor('user_alice', { azp: 'https://evil.example' }) })],
-        ['alg none', call(example.base, '/api/agents', { token: `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(sessionClaims(jwks.origin))).toString('base64url')}.` })],
+        [
+          'alg none',
+          call(example.base, '/api/agents', {
+            token: `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(sessionClaims(jwks.origin))).toString('base64url')}.`,
+          }),
+        ],
         ['not a JWT', call(example.base, '/api/agents', { token: 'nope' })],
         ['Basic credentials', call(example.base, '/api/agents', { headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } })],
         ['a JWT-template token', call(example.base, '/api/agents', { token: await tokenFor('user_alice', {}, { cat: 'cl_B7d4PD222AAA' }) })],
@@ -182,12 +191,14 @@ async function call(base: string, route: string, init: { token?: string; method?
       expect((await call(example.base, `/api/memory/threads/${thread}/messages?agentId=assistant`, { token: await tokenFor('user_alice') })).status).toBe(403);
       // Refused as Clerk refuses them: another category with a machine sub, an expired one, an opaque one without a key to verify it.
       expect((await call(example.base, '/api/agents', { token: await m2mFor('mch_agent', { cat: 'cl_B7d4PD222AAA' }) })).status).toBe(401);
-      expect((await call(example.base, '/api/agents', { token: await mint(key, { iss: jwks.origin, sub: 'mch_agent', iat: now() - 120, exp: now() - 60 }, { cat: 'cl_B7d4PD333AAA' }) })).status).toBe(401);
+      expect(
+        (await call(example.base, '/api/agents', { token: await mint(key, { iss: jwks.origin, sub: 'mch_agent', iat: now() - 120, exp: now() - 60 }, { cat: 'cl_B7d4PD333AAA' }) })).status,
+      ).toBe(401);
       expect((await call(example.base, '/api/agents', { token: `mt_${'a'.repeat(32)}` })).status).toBe(401);
       expect((await call(example.base, '/api/auth/me', { token: agent })).body).toMatchObject({ id: 'mch_agent' });
     });
 
-    it('keeps each user\'s threads to themselves (mapUserToResourceId defaults to the user id)', async () => {
+    it("keeps each user's threads to themselves (mapUserToResourceId defaults to the user id)", async () => {
       const alice = await tokenFor('user_alice');
       const bob = await tokenFor('user_bob');
       const thread = `alice-${entry.replace(/\W/g, '')}`;

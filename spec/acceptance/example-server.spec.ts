@@ -38,16 +38,14 @@ describe('examples/server.ts: createApp()', () => {
     expect(unknown.status).toBe(404);
     expect(unknown.body.error).toBe('unknown_agent');
 
-    for (const test of [
-      request(app()).get('/api/agents'),
-      request(app()).post('/api/agents/weather/generate').send({ prompt: 'hi' }),
-      request(app()).post('/api/agents/nope/generate'),
-    ]) {
+    for (const test of [request(app()).get('/api/agents'), request(app()).post('/api/agents/weather/generate').send({ prompt: 'hi' }), request(app()).post('/api/agents/nope/generate')]) {
       const refused = await test;
       expect(refused.status).toBe(401);
       expect(refused.body.error).toBe('missing_token');
     }
-    const expired = await request(app()).get('/api/agents').set('Authorization', await bearer({}, { expiresInSeconds: -60 }));
+    const expired = await request(app())
+      .get('/api/agents')
+      .set('Authorization', await bearer({}, { expiresInSeconds: -60 }));
     expect(expired.status).toBe(401);
     expect(expired.body.error).toBe('invalid_token');
     expect((await request(app()).get('/api/agents').set('Authorization', 'Bearer nope')).status).toBe(401);
@@ -55,12 +53,16 @@ describe('examples/server.ts: createApp()', () => {
 
   it.each([1, 2] as const)('lets only organization admins read /api/admin/usage (v%i tokens)', async (version) => {
     const shared = app();
-    const allowed = await request(shared).get('/api/admin/usage').set('Authorization', await bearer({}, { version, ...admin }));
+    const allowed = await request(shared)
+      .get('/api/admin/usage')
+      .set('Authorization', await bearer({}, { version, ...admin }));
     expect(allowed.status).toBe(200);
     expect(allowed.body).toEqual({ orgId: 'org_1', generations: 0 });
     const memberAuth = await bearer({}, { version, ...member });
     await request(shared).post('/api/agents/research/generate').set('Authorization', memberAuth).expect(200);
-    const counted = await request(shared).get('/api/admin/usage').set('Authorization', await bearer({}, { version, ...admin }));
+    const counted = await request(shared)
+      .get('/api/admin/usage')
+      .set('Authorization', await bearer({}, { version, ...admin }));
     expect(counted.body).toEqual({ orgId: 'org_1', generations: 1 });
 
     for (const auth of [memberAuth, await bearer({}, { version })]) {
@@ -188,7 +190,9 @@ describe('examples/server.ts run directly (what npm start runs)', () => {
       expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
 
       // Not on any other interface of this machine.
-      const others = Object.values(networkInterfaces()).flat().filter((address) => address !== undefined && !address.internal && address.family === 'IPv4');
+      const others = Object.values(networkInterfaces())
+        .flat()
+        .filter((address) => address !== undefined && !address.internal && address.family === 'IPv4');
       for (const address of others) expect(await reachable(address!.address, port)).toBe(false);
       expect(await reachable('127.0.0.1', port)).toBe(true);
 
@@ -232,12 +236,16 @@ describe('examples/server.ts run directly (what npm start runs)', () => {
     }
   }, 30_000);
 
-  it.each(['Production', ' production', 'PRODUCTION\t'])('refuses offline mode when NODE_ENV is %j', async (nodeEnv) => {
-    const { code, stderr, stdout } = await run({ NODE_ENV: nodeEnv }).done;
-    expect(code).toBe(1);
-    expect(stdout).toBe('');
-    expect(stderr).toContain('Refusing to start: NODE_ENV=production and none of');
-  }, 30_000);
+  it.each(['Production', ' production', 'PRODUCTION\t'])(
+    'refuses offline mode when NODE_ENV is %j',
+    async (nodeEnv) => {
+      const { code, stderr, stdout } = await run({ NODE_ENV: nodeEnv }).done;
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr).toContain('Refusing to start: NODE_ENV=production and none of');
+    },
+    30_000,
+  );
 
   it('refuses to start in production without keys', async () => {
     const { code, stderr, stdout } = await run({ NODE_ENV: 'production' }).done;
@@ -297,7 +305,7 @@ describe('examples/server.ts run directly (what npm start runs)', () => {
     }
   }, 30_000);
 
-  it('stops on a bad Clerk key with the package\'s message', async () => {
+  it("stops on a bad Clerk key with the package's message", async () => {
     const { code, stderr, stdout } = await run({ CLERK_JWKS_URI: 'http://example.com/.well-known/jwks.json' }).done;
     expect(code).toBe(1);
     expect(stdout).not.toContain('OFFLINE');

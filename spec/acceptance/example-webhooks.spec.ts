@@ -30,7 +30,10 @@ describe('examples/webhooks.ts', () => {
     expect(unsigned.status).toBe(400);
     expect(unsigned.body.error).toBe('webhook_missing_headers');
     // The JSON API beside it still parses bodies.
-    const generate = await request(app).post('/api/agents/weather/generate').set('Authorization', `Bearer ${await issuer.mint({ sub: 'user_1' })}`).send({ prompt: 'hi' });
+    const generate = await request(app)
+      .post('/api/agents/weather/generate')
+      .set('Authorization', `Bearer ${await issuer.mint({ sub: 'user_1' })}`)
+      .send({ prompt: 'hi' });
     expect(generate.status).toBe(200);
   });
 

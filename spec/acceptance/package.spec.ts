@@ -46,7 +46,7 @@ describe('package.json', () => {
     expect(pkg.exports['./package.json']).toBe('./package.json');
   });
 
-  it('maps the subpaths for TypeScript\'s node10 resolution (module: commonjs) to the same declarations', () => {
+  it("maps the subpaths for TypeScript's node10 resolution (module: commonjs) to the same declarations", () => {
     expect(pkg.typesVersions).toEqual({ '*': { core: ['./dist/core.d.ts'], testing: ['./dist/testing.d.ts'] } });
   });
 
@@ -74,9 +74,14 @@ describe('the jose the build bundles', () => {
     expect(importers).toEqual([path.join('shared', 'jose.ts')]);
   });
 
-  it('has every type lib/shared/jose.ts re-exports in the declarations the package ships (jose\'s types.d.ts)', () => {
+  it("has every type lib/shared/jose.ts re-exports in the declarations the package ships (jose's types.d.ts)", () => {
     const shipped = read('node_modules/jose/dist/types/types.d.ts');
-    const types = /export type \{([^}]*)\} from 'jose'/.exec(read('lib/shared/jose.ts'))?.[1]?.split(',').map((name) => name.trim()).filter(Boolean) ?? [];
+    const types =
+      /export type \{([^}]*)\} from 'jose'/
+        .exec(read('lib/shared/jose.ts'))?.[1]
+        ?.split(',')
+        .map((name) => name.trim())
+        .filter(Boolean) ?? [];
     expect(types.length).toBeGreaterThan(0);
     for (const name of types) expect(shipped).toMatch(new RegExp(`export (interface|type) ${name}\\b`));
   });

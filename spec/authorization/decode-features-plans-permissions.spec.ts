@@ -2,11 +2,7 @@ import { decodeOrgPermissions, parseScopedNames, splitScopedSlots } from '../../
 
 describe('decodeOrgPermissions (v2 o.per / o.fpm)', () => {
   it('decodes the reference example as Clerk does', () => {
-    expect(decodeOrgPermissions('o:impersonation,o:memberships', 'read,manage', '1,3')).toEqual([
-      'org:impersonation:read',
-      'org:memberships:read',
-      'org:memberships:manage',
-    ]);
+    expect(decodeOrgPermissions('o:impersonation,o:memberships', 'read,manage', '1,3')).toEqual(['org:impersonation:read', 'org:memberships:read', 'org:memberships:manage']);
   });
 
   it('reads bits least significant first', () => {

@@ -192,7 +192,7 @@ describe('createClerkBackendClient()', () => {
     it.each([
       ['HTTP 500', 'error500', 'it answered HTTP 500'],
       ['not JSON', 'html', 'it answered with invalid JSON'],
-      ['a 404 that is not Clerk\'s', 'not-found-html', 'it answered HTTP 404'],
+      ["a 404 that is not Clerk's", 'not-found-html', 'it answered HTTP 404'],
       ['a redirect', 'redirect', 'it answered HTTP 302 (a redirect, which is not followed: check apiUrl (CLERK_API_URL))'],
       ['rate limiting', 'rate-limited', 'it is rate limiting this application (HTTP 429)'],
     ] as const)('%s', async (_, behaviour, problem) => {
@@ -202,7 +202,7 @@ describe('createClerkBackendClient()', () => {
       expect(error.toJSON()).toEqual({ error: 'backend_api_unavailable', message: "Could not check the user with Clerk's Backend API. Try again shortly." });
     });
 
-    it('passes on Clerk\'s Retry-After when rate limited', async () => {
+    it("passes on Clerk's Retry-After when rate limited", async () => {
       api.behaviour = 'rate-limited';
       expect((await rejected(BackendApiUnavailableError, client().getUser('user_2abc'))).headers).toEqual({ 'Retry-After': '12' });
     });
@@ -266,7 +266,10 @@ describe('policies', () => {
     });
     return app;
   }
-  const call = async (app: express.Express, claims: Record<string, unknown> = {}) => request(app).get('/x').set('Authorization', `Bearer ${await token(claims)}`);
+  const call = async (app: express.Express, claims: Record<string, unknown> = {}) =>
+    request(app)
+      .get('/x')
+      .set('Authorization', `Bearer ${await token(claims)}`);
 
   describe('requireVerifiedEmail() as authorizeUser', () => {
     it('allows a user whose primary email is verified', async () => {

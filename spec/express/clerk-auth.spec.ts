@@ -16,10 +16,12 @@ const token = (overrides: Record<string, unknown> = {}) => mint(jwks.key, claims
 const auth = (options: ClerkAuthOptions = {}) => clerkAuth({ jwksUri: jwks.server.jwksUri, env: {}, logger: false, ...options });
 
 /** Records what reached the app's own error handler. */
-const errorHandler = (seen: unknown[]): ErrorRequestHandler => (error, _req, res, _next) => {
-  seen.push(error);
-  res.status(error instanceof ClerkAuthError ? error.status : 500).json({ handledBy: 'app', message: (error as Error).message });
-};
+const errorHandler =
+  (seen: unknown[]): ErrorRequestHandler =>
+  (error, _req, res, _next) => {
+    seen.push(error);
+    res.status(error instanceof ClerkAuthError ? error.status : 500).json({ handledBy: 'app', message: (error as Error).message });
+  };
 
 const whoAmI: RequestHandler = (req, res) => {
   res.json({ sub: req.user?.sub ?? null });
@@ -39,19 +41,25 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
 
   describe('statuses and bodies', () => {
     it('lets a valid token through with the claims in req.user', async () => {
-      const response = await request(appWith(auth())).get('/api/agents').set('Authorization', `Bearer ${await token()}`);
+      const response = await request(appWith(auth()))
+        .get('/api/agents')
+        .set('Authorization', `Bearer ${await token()}`);
       expect(response.status).toBe(200);
       expect(response.body).toEqual({ sub: 'user_2abc' });
     });
 
     it('covers every route below the mount point', async () => {
-      const response = await request(appWith(auth())).post('/api/agents/a1/generate').set('Authorization', `Bearer ${await token()}`);
+      const response = await request(appWith(auth()))
+        .post('/api/agents/a1/generate')
+        .set('Authorization', `Bearer ${await token()}`);
       expect(response.body).toEqual({ agentId: 'a1', sub: 'user_2abc' });
       expect((await request(appWith(auth())).post('/api/agents/a1/generate')).status).toBe(401);
     });
 
     it('ignores the spaces around the header value (Node strips them), as Clerk does', async () => {
-      const response = await request(appWith(auth())).get('/api/agents').set('Authorization', `  Bearer ${await token()}  `);
+      const response = await request(appWith(auth()))
+        .get('/api/agents')
+        .set('Authorization', `  Bearer ${await token()}  `);
       expect(response.status).toBe(200);
     });
 
@@ -99,11 +107,14 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
         const { port } = listener.address() as AddressInfo;
         const valid = await token();
         const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-          const req = http.request({ host: '127.0.0.1', port, path: '/api/agents', headers: ['host', `127.0.0.1:${port}`, 'authorization', `Bearer ${valid}`, 'authorization', 'Bearer x.y.z'] }, (res) => {
-            let body = '';
-            res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-          });
+          const req = http.request(
+            { host: '127.0.0.1', port, path: '/api/agents', headers: ['host', `127.0.0.1:${port}`, 'authorization', `Bearer ${valid}`, 'authorization', 'Bearer x.y.z'] },
+            (res) => {
+              let body = '';
+              res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+            },
+          );
           req.on('error', reject);
           req.end();
         });
@@ -124,7 +135,9 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
     });
 
     it('answers 401 for a token signed by another instance', async () => {
-      const response = await request(appWith(auth())).get('/api/agents').set('Authorization', `Bearer ${await mint(jwks.otherKey, claims())}`);
+      const response = await request(appWith(auth()))
+        .get('/api/agents')
+        .set('Authorization', `Bearer ${await mint(jwks.otherKey, claims())}`);
       expect(response.status).toBe(401);
       expect(response.headers['www-authenticate']).toContain('error_description="no signing key of this Clerk instance matches the token kid"');
     });
@@ -174,13 +187,15 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
           res.json({ ok: true });
         },
       );
-      const admin = await request(app).get('/api/reports').set('Authorization', `Bearer ${await token({ org_role: 'org:admin' })}`);
+      const admin = await request(app)
+        .get('/api/reports')
+        .set('Authorization', `Bearer ${await token({ org_role: 'org:admin' })}`);
       expect(admin.status).toBe(200);
-      const member = await request(app).get('/api/reports').set('Authorization', `Bearer ${await token({ org_role: 'org:member' })}`);
+      const member = await request(app)
+        .get('/api/reports')
+        .set('Authorization', `Bearer ${await token({ org_role: 'org:member' })}`);
       expect(member.status).toBe(403);
-      expect(member.headers['www-authenticate']).toBe(
-        'Bearer realm="clerk", error="insufficient_scope", error_description="the user is not allowed to access this resource"',
-      );
+      expect(member.headers['www-authenticate']).toBe('Bearer realm="clerk", error="insufficient_scope", error_description="the user is not allowed to access this resource"');
       expect(member.body).toEqual({ error: 'insufficient_scope', message: 'Access denied: the user is not allowed to access this resource.' });
       expect(calls).toEqual([
         ['user_2abc', '/api/reports'],
@@ -201,7 +216,9 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
 
     it('is not called for refused tokens', async () => {
       const authorizeUser = jest.fn(() => true);
-      const response = await request(appWith(auth({ authorizeUser }))).get('/api/agents').set('Authorization', 'Bearer x.y.z');
+      const response = await request(appWith(auth({ authorizeUser })))
+        .get('/api/agents')
+        .set('Authorization', 'Bearer x.y.z');
       expect(response.status).toBe(401);
       expect(authorizeUser).not.toHaveBeenCalled();
     });
@@ -209,18 +226,29 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
     it('denies anything but true', async () => {
       for (const answer of [false, undefined, 1, 'yes', {}] as unknown[]) {
         const app = appWith(auth({ authorizeUser: () => answer as boolean }));
-        expect((await request(app).get('/api/agents').set('Authorization', `Bearer ${await token()}`)).status).toBe(403);
+        expect(
+          (
+            await request(app)
+              .get('/api/agents')
+              .set('Authorization', `Bearer ${await token()}`)
+          ).status,
+        ).toBe(403);
       }
     });
 
     it.each([
-      ['throws', () => {
-        throw new Error('database down');
-      }],
+      [
+        'throws',
+        () => {
+          throw new Error('database down');
+        },
+      ],
       ['rejects', () => Promise.reject(new Error('database down'))],
     ])('hands the error to the app when it %s: a 500, never 401/403', async (_, authorizeUser) => {
       const seen: unknown[] = [];
-      const response = await request(appWith(auth({ authorizeUser }), seen)).get('/api/agents').set('Authorization', `Bearer ${await token()}`);
+      const response = await request(appWith(auth({ authorizeUser }), seen))
+        .get('/api/agents')
+        .set('Authorization', `Bearer ${await token()}`);
       expect(response.status).toBe(500);
       expect(response.body).toEqual({ handledBy: 'app', message: 'database down' });
       expect(seen).toHaveLength(1);
@@ -236,7 +264,9 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
         res.json({ skipped: true });
       });
       app.use(errorHandler(seen));
-      const response = await request(app).get('/x').set('Authorization', `Bearer ${await token()}`);
+      const response = await request(app)
+        .get('/x')
+        .set('Authorization', `Bearer ${await token()}`);
       expect(response.status).toBe(500);
       expect(seen[0]).toBeInstanceOf(Error);
       expect((seen[0] as Error).cause).toBe('route');
@@ -254,7 +284,13 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
 
     it('still verifies a token that is sent', async () => {
       const app = appWith(auth({ optional: true }));
-      expect((await request(app).get('/api/agents').set('Authorization', `Bearer ${await token()}`)).body).toEqual({ sub: 'user_2abc' });
+      expect(
+        (
+          await request(app)
+            .get('/api/agents')
+            .set('Authorization', `Bearer ${await token()}`)
+        ).body,
+      ).toEqual({ sub: 'user_2abc' });
       expect((await request(app).get('/api/agents').set('Authorization', 'Bearer x.y.z')).status).toBe(401);
       expect((await request(app).get('/api/agents').set('Authorization', 'Bearer')).status).toBe(400);
     });
@@ -270,12 +306,16 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
     });
 
     it('does not let a botched Bearer header through as anonymous', async () => {
-      const response = await request(appWith(auth({ optional: true }))).get('/api/agents').set('Authorization', `Bearer,${await token()}`);
+      const response = await request(appWith(auth({ optional: true })))
+        .get('/api/agents')
+        .set('Authorization', `Bearer,${await token()}`);
       expect(response.status).toBe(400);
     });
 
     it('treats a pending session as signed out', async () => {
-      const response = await request(appWith(auth({ optional: true }))).get('/api/agents').set('Authorization', `Bearer ${await token({ v: 2, sts: 'pending' })}`);
+      const response = await request(appWith(auth({ optional: true })))
+        .get('/api/agents')
+        .set('Authorization', `Bearer ${await token({ v: 2, sts: 'pending' })}`);
       expect(response.status).toBe(200);
       expect(response.body).toEqual({ sub: null });
     });
@@ -292,7 +332,7 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
       expect(error).toMatchObject({ code: 'missing_token', status: 401, statusCode: 401, headers: { 'WWW-Authenticate': 'Bearer realm="clerk"' } });
     });
 
-    it('is enough for Express\'s default error handler to answer correctly', async () => {
+    it("is enough for Express's default error handler to answer correctly", async () => {
       const app = express();
       app.get('/api/agents', auth({ forwardErrors: true }), whoAmI);
       const response = await request(app).get('/api/agents').set('Authorization', 'Bearer x.y.z');
@@ -340,7 +380,7 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth() on %s', (_, express) => {
 describe('clerkAuth(): startup errors', () => {
   const configError = (options: unknown) => thrown(ClerkConfigError, () => clerkAuth(options as ClerkAuthOptions)).message;
 
-  it('checks its own options and the verifier\'s', () => {
+  it("checks its own options and the verifier's", () => {
     expect(configError({ jwksUri: 'https://a.clerk.accounts.dev/.well-known/jwks.json', env: {}, authorizeUser: true })).toBe(
       'authorizeUser must be a function (user, req) => boolean | Promise<boolean>.',
     );

@@ -19,10 +19,12 @@ const received: RequestHandler = (req, res) => {
   res.json({ type: event?.type, userId: event?.type === 'user.created' ? event.data.id : null, bodyIsEvent: req.body === event });
 };
 
-const errorHandler = (seen: unknown[]): ErrorRequestHandler => (error, _req, res, _next) => {
-  seen.push(error);
-  res.status(error instanceof ClerkAuthError ? error.status : 500).json({ handledBy: 'app' });
-};
+const errorHandler =
+  (seen: unknown[]): ErrorRequestHandler =>
+  (error, _req, res, _next) => {
+    seen.push(error);
+    res.status(error instanceof ClerkAuthError ? error.status : 500).json({ handledBy: 'app' });
+  };
 
 function deliver(app: Express, payload = PAYLOAD, headers: Record<string, string> = signDelivery(SECRET, payload)) {
   return request(app).post(PATH).set('Content-Type', 'application/json').set(headers).send(payload);
@@ -35,9 +37,7 @@ describe('clerkWebhook(): configuration', () => {
   });
 
   it('checks its own options', () => {
-    expect(thrown(ClerkConfigError, () => webhook({ bodyLimitInBytes: 0 })).message).toBe(
-      'bodyLimitInBytes must be a whole number of bytes from 1 to 2147483647; default is 1048576.',
-    );
+    expect(thrown(ClerkConfigError, () => webhook({ bodyLimitInBytes: 0 })).message).toBe('bodyLimitInBytes must be a whole number of bytes from 1 to 2147483647; default is 1048576.');
     expect(thrown(ClerkConfigError, () => webhook({ forwardErrors: 1 as never })).option).toBe('forwardErrors');
     expect(thrown(ClerkConfigError, () => webhook({ logger: {} as never })).option).toBe('logger');
     expect(thrown(ClerkConfigError, () => webhook({ authorizeUser: () => true } as never)).message).toContain('clerkWebhook() got an unknown option "authorizeUser"');
@@ -171,7 +171,11 @@ describe.each(EXPRESS_VERSIONS)('clerkWebhook() on %s', (_, express) => {
     });
 
     it('still answers the 500 when the logger throws', async () => {
-      const logger = { warn: () => { throw new Error('log sink down'); } };
+      const logger = {
+        warn: () => {
+          throw new Error('log sink down');
+        },
+      };
       const response = await deliver(misMounted({ logger }));
       expect(response.status).toBe(500);
       expect(response.body.error).toBe('webhook_body_unavailable');
@@ -220,10 +224,15 @@ describe.each(EXPRESS_VERSIONS)('clerkWebhook() on %s', (_, express) => {
   it('reads the exact bytes after a req.setEncoding() upstream, instead of throwing from the stream', async () => {
     for (const encoding of ['utf8', 'latin1'] as const) {
       const app = express();
-      app.post(PATH, (req, _res, next) => {
-        req.setEncoding(encoding);
-        next();
-      }, webhook(), received);
+      app.post(
+        PATH,
+        (req, _res, next) => {
+          req.setEncoding(encoding);
+          next();
+        },
+        webhook(),
+        received,
+      );
       const response = await deliver(app, JSON.stringify(userCreatedEvent('user_ünïcode')));
       expect(response.status).toBe(200);
       expect(response.body.userId).toBe('user_ünïcode');
@@ -235,12 +244,17 @@ describe.each(EXPRESS_VERSIONS)('clerkWebhook() on %s', (_, express) => {
     const gone = new Promise<void>((resolve) => (closed = resolve));
     let handled = false;
     const app = express();
-    app.post(PATH, (req, _res, next) => {
-      req.once('close', closed);
-      next();
-    }, webhook(), () => {
-      handled = true;
-    });
+    app.post(
+      PATH,
+      (req, _res, next) => {
+        req.once('close', closed);
+        next();
+      },
+      webhook(),
+      () => {
+        handled = true;
+      },
+    );
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     try {
@@ -270,7 +284,10 @@ async function postChunked(app: Express, chunks: string[], headers: Record<strin
         { host: '127.0.0.1', port, path: PATH, method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'transfer-encoding': 'chunked' } },
         (response) => {
           let body = '';
-          response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk)).on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+          response
+            .setEncoding('utf8')
+            .on('data', (chunk: string) => (body += chunk))
+            .on('end', () => resolve({ status: response.statusCode ?? 0, body }));
         },
       );
       client.on('error', reject);

@@ -32,10 +32,12 @@ const ok: RequestHandler = (req, res) => {
   res.json({ userId: getAuth(req)?.userId ?? null });
 };
 
-const handleErrors = (seen: unknown[]): ErrorRequestHandler => (error, _req, res, _next) => {
-  seen.push(error);
-  res.status((error as { status?: number }).status ?? 500).json({ handledBy: 'app' });
-};
+const handleErrors =
+  (seen: unknown[]): ErrorRequestHandler =>
+  (error, _req, res, _next) => {
+    seen.push(error);
+    res.status((error as { status?: number }).status ?? 500).json({ handledBy: 'app' });
+  };
 
 describe.each(EXPRESS_VERSIONS)('route guards on %s', (_, express) => {
   /** An app with `guard` behind clerkAuth() on a router, and on a single route. */
@@ -121,7 +123,11 @@ describe.each(EXPRESS_VERSIONS)('route guards on %s', (_, express) => {
     });
     app.get('/role', requireRole('admin'), ok);
     app.get('/auth', requireAuth(), ok);
-    app.get('/check', requireAuthorization(() => true), ok);
+    app.get(
+      '/check',
+      requireAuthorization(() => true),
+      ok,
+    );
     for (const path of ['/role', '/auth', '/check']) {
       const response = await request(app).get(path);
       expect(response.status).toBe(401);
@@ -196,14 +202,30 @@ describe.each(EXPRESS_VERSIONS)('route guards on %s', (_, express) => {
     it('hands a throw to the app error handler (500), not 401/403', async () => {
       const seen: unknown[] = [];
       const boom = new Error('database down');
-      const response = await get(appWith(requireAuthorization(async () => Promise.reject(boom)), {}, seen), admin);
+      const response = await get(
+        appWith(
+          requireAuthorization(async () => Promise.reject(boom)),
+          {},
+          seen,
+        ),
+        admin,
+      );
       expect(response.status).toBe(500);
       expect(seen).toEqual([boom]);
     });
 
     it('wraps a thrown non-Error so the request cannot slip through', async () => {
       const seen: unknown[] = [];
-      const response = await get(appWith(requireAuthorization(() => { throw 'route'; }), {}, seen), admin);
+      const response = await get(
+        appWith(
+          requireAuthorization(() => {
+            throw 'route';
+          }),
+          {},
+          seen,
+        ),
+        admin,
+      );
       expect(response.status).toBe(500);
       expect(seen[0]).toBeInstanceOf(Error);
     });
@@ -239,7 +261,13 @@ describe.each(EXPRESS_VERSIONS)('route guards on %s', (_, express) => {
       const verifier = createClerkVerifier({ jwksUri: jwks.server.jwksUri, env: {}, logger: false });
       app.get('/x', requireAuth({ verifier }), ok);
       expect((await request(app).get('/x')).status).toBe(401);
-      expect((await request(app).get('/x').set('Authorization', `Bearer ${await token()}`)).body).toEqual({ userId: 'user_2abc' });
+      expect(
+        (
+          await request(app)
+            .get('/x')
+            .set('Authorization', `Bearer ${await token()}`)
+        ).body,
+      ).toEqual({ userId: 'user_2abc' });
     });
   });
 });

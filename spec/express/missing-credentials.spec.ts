@@ -23,7 +23,12 @@ const CASES: [string, string | string[], string | undefined, string[]][] = [
   ['Basic credentials', `Basic ${basicCredential}`, `the Authorization header uses the Basic scheme; ${ONLY_BEARER}`, [basicCredential, 'hunter2']],
   // Named in its registered spelling, whatever case was sent.
   ['lower-case basic', `basic ${basicCredential}`, `the Authorization header uses the Basic scheme; ${ONLY_BEARER}`, [basicCredential]],
-  ['Digest', 'Digest username="admin", realm="x", nonce="abc", response="0123456789abcdef"', `the Authorization header uses the Digest scheme; ${ONLY_BEARER}`, ['0123456789abcdef', 'admin']],
+  [
+    'Digest',
+    'Digest username="admin", realm="x", nonce="abc", response="0123456789abcdef"',
+    `the Authorization header uses the Digest scheme; ${ONLY_BEARER}`,
+    ['0123456789abcdef', 'admin'],
+  ],
   ['DPoP', 'DPoP eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln', `the Authorization header uses the DPoP scheme; ${ONLY_BEARER}`, ['eyJ']],
   ['Token', 'Token 9f8e7d6c5b4a', `the Authorization header uses the Token scheme; ${ONLY_BEARER}`, ['9f8e7d6c5b4a']],
   ['AWS4-HMAC-SHA256', 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830', `the Authorization header uses the AWS4-HMAC-SHA256 scheme; ${ONLY_BEARER}`, ['AKIDEXAMPLE']],
@@ -42,9 +47,22 @@ const CASES: [string, string | string[], string | undefined, string[]][] = [
   ['a made-up scheme', 'Custom abc', `the Authorization header uses another scheme; ${ONLY_BEARER}`, ['Custom']],
   ...(
     [
-      ['Basic', 'BASIC'], ['Digest', 'digest'], ['Negotiate', 'negotiate'], ['NTLM', 'ntlm'], ['HOBA', 'hoba'], ['Mutual', 'MUTUAL'],
-      ['SCRAM-SHA-1', 'scram-sha-1'], ['SCRAM-SHA-256', 'Scram-Sha-256'], ['vapid', 'VAPID'], ['DPoP', 'dpop'], ['GNAP', 'gnap'],
-      ['Concealed', 'concealed'], ['PrivateToken', 'privatetoken'], ['OAuth', 'oauth'], ['Token', 'TOKEN'], ['ApiKey', 'apikey'],
+      ['Basic', 'BASIC'],
+      ['Digest', 'digest'],
+      ['Negotiate', 'negotiate'],
+      ['NTLM', 'ntlm'],
+      ['HOBA', 'hoba'],
+      ['Mutual', 'MUTUAL'],
+      ['SCRAM-SHA-1', 'scram-sha-1'],
+      ['SCRAM-SHA-256', 'Scram-Sha-256'],
+      ['vapid', 'VAPID'],
+      ['DPoP', 'dpop'],
+      ['GNAP', 'gnap'],
+      ['Concealed', 'concealed'],
+      ['PrivateToken', 'privatetoken'],
+      ['OAuth', 'oauth'],
+      ['Token', 'TOKEN'],
+      ['ApiKey', 'apikey'],
       ['AWS4-HMAC-SHA256', 'aws4-hmac-sha256'],
     ] as const
   ).map(([canonical, sent]): [string, string, string, string[]] => [
@@ -99,7 +117,11 @@ describe.each(EXPRESS_VERSIONS)('refusals without Bearer credentials on %s', (_,
   afterAll(() => server.close());
 
   const get = (path: string, header: string | string[]) =>
-    send(server.port, path, (Array.isArray(header) ? header : [header]).map((value): [string, string] => ['authorization', value]));
+    send(
+      server.port,
+      path,
+      (Array.isArray(header) ? header : [header]).map((value): [string, string] => ['authorization', value]),
+    );
 
   it.each(CASES)('%s: 401 missing_token saying what was found, behind clerkAuth() and behind an optional clerkAuth() + guard', async (_name, header, description, hidden) => {
     for (const path of ['/auth', '/optional-guard', '/guard-alone']) {

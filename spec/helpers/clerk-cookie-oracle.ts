@@ -21,11 +21,7 @@ export interface ClerkOracleOptions {
 }
 
 /** What Clerk decided. `signed-in` only when the auth object has a user (a pending session is signed out, as Clerk's `toAuth()` says by default). */
-export type ClerkVerdict =
-  | { status: 'signed-in'; userId: string }
-  | { status: 'signed-out'; reason: string }
-  | { status: 'handshake'; reason: string }
-  | { status: 'error'; reason: string };
+export type ClerkVerdict = { status: 'signed-in'; userId: string } | { status: 'signed-out'; reason: string } | { status: 'handshake'; reason: string } | { status: 'error'; reason: string };
 
 /**
  * Builds the Fetch `Request` that Clerk's Express SDK builds from a Node request
@@ -57,7 +53,7 @@ export async function clerkVerdict(request: Request, options: ClerkOracleOptions
       ...(options.clockSkewInMs === undefined ? {} : { clockSkewInMs: options.clockSkewInMs }),
     });
   } catch (error) {
-    return { status: 'error', reason: error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error) };
+    return { status: 'error', reason: error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error) };
   }
   if (state.status === 'signed-in') {
     const auth = state.toAuth() as { userId?: string | null } | null;

@@ -20,9 +20,7 @@ export interface ClerkMachineOracleOptions {
 }
 
 /** Clerk's answer: accepted (with the auth object's token type, subject and scopes) or refused with its reason. */
-export type ClerkMachineVerdict =
-  | { accepted: true; tokenType: string; subject: string | undefined; scopes: string[] | undefined }
-  | { accepted: false; reason: string };
+export type ClerkMachineVerdict = { accepted: true; tokenType: string; subject: string | undefined; scopes: string[] | undefined } | { accepted: false; reason: string };
 
 const HOST = 'oracle.clerk.accounts.invalid';
 

@@ -26,9 +26,10 @@ function piecesOf(node: ts.Expression): Piece[][] {
   if (ts.isTemplateExpression(node)) {
     let spellings: Piece[][] = [[node.head.text]];
     for (const span of node.templateSpans) {
-      const inner = ts.isConditionalExpression(span.expression) && isLiteral(span.expression.whenTrue) && isLiteral(span.expression.whenFalse)
-        ? piecesOf(span.expression)
-        : [[{ hole: span.expression.getText() }]];
+      const inner =
+        ts.isConditionalExpression(span.expression) && isLiteral(span.expression.whenTrue) && isLiteral(span.expression.whenFalse)
+          ? piecesOf(span.expression)
+          : [[{ hole: span.expression.getText() }]];
       spellings = spellings.flatMap((spelling) => inner.map((alternative) => [...spelling, ...alternative, span.literal.text]));
     }
     return spellings;
@@ -40,8 +41,7 @@ function piecesOf(node: ts.Expression): Piece[][] {
   return [[{ hole: node.getText() }]];
 }
 
-const isLiteral = (node: ts.Expression): boolean =>
-  ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateExpression(node);
+const isLiteral = (node: ts.Expression): boolean => ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateExpression(node);
 
 /** The function (arrow, expression or declaration) around `node`, with the name it is called by. */
 function enclosingHelper(node: ts.Node): { name: string; params: string[]; scope: ts.Node } | null {

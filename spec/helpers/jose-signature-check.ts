@@ -1,15 +1,6 @@
 import { compactVerify, type FlattenedJWSInput } from 'jose';
 import type { KeyGetter } from '../../lib/verification/jwks';
-import {
-  joseFailure,
-  joseHeaderProblem,
-  parsedJws,
-  VERIFY_OPTIONS,
-  type HeaderRules,
-  type JoseHeader,
-  type Refuse,
-  type SignatureCheck,
-} from '../../lib/verification/signature-check';
+import { joseFailure, joseHeaderProblem, parsedJws, VERIFY_OPTIONS, type HeaderRules, type JoseHeader, type Refuse, type SignatureCheck } from '../../lib/verification/signature-check';
 
 // jose reads the header as strict UTF-8, the payload leniently (as Clerk's SDK does both).
 const decoder = new TextDecoder();

@@ -43,59 +43,64 @@ export async function startJwksServer(keys: JWK[], options: { slowMs?: number } 
   const timers = new Set<NodeJS.Timeout>();
   const state = { keys, behaviour: 'ok' as JwksBehaviour };
 
-  const server = await startLoopbackServer((req, res) => {
-    if (req.url !== '/.well-known/jwks.json' && req.url !== '/v1/jwks') {
-      res.writeHead(404).end();
-      return;
-    }
-    requests += 1;
-    lastHeaders = req.headers;
-    const body = JSON.stringify({ keys: state.keys });
-    switch (state.behaviour) {
-      case 'ok':
-        res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+  const server = await startLoopbackServer(
+    (req, res) => {
+      if (req.url !== '/.well-known/jwks.json' && req.url !== '/v1/jwks') {
+        res.writeHead(404).end();
         return;
-      case 'error500':
-        res.writeHead(500, { 'content-type': 'application/json' }).end('{"errors":[]}');
-        return;
-      case 'html':
-        res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Welcome</title>');
-        return;
-      case 'not-jwks':
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"hello":"world"}');
-        return;
-      case 'redirect':
-        res.writeHead(302, { location: '/elsewhere' }).end();
-        return;
-      case 'unauthorized':
-        res.writeHead(401, { 'content-type': 'application/json' }).end('{"errors":[{"code":"authentication_invalid"}]}');
-        return;
-      case 'slow': {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
+      }
+      requests += 1;
+      lastHeaders = req.headers;
+      const body = JSON.stringify({ keys: state.keys });
+      switch (state.behaviour) {
+        case 'ok':
           res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-        }, options.slowMs ?? 2000);
-        timers.add(timer);
-        return;
+          return;
+        case 'error500':
+          res.writeHead(500, { 'content-type': 'application/json' }).end('{"errors":[]}');
+          return;
+        case 'html':
+          res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Welcome</title>');
+          return;
+        case 'not-jwks':
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"hello":"world"}');
+          return;
+        case 'redirect':
+          res.writeHead(302, { location: '/elsewhere' }).end();
+          return;
+        case 'unauthorized':
+          res.writeHead(401, { 'content-type': 'application/json' }).end('{"errors":[{"code":"authentication_invalid"}]}');
+          return;
+        case 'slow': {
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+          }, options.slowMs ?? 2000);
+          timers.add(timer);
+          return;
+        }
+        case 'empty-set':
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":[]}');
+          return;
+        case 'wrong-use':
+        case 'wrong-alg': {
+          const change = state.behaviour === 'wrong-use' ? { use: 'enc' } : { alg: 'RS384' };
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.keys.map((key) => ({ ...key, ...change })) }));
+          return;
+        }
+        case 'drop-mid-body':
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) });
+          res.write(body.slice(0, 10), () => res.destroy());
+          return;
       }
-      case 'empty-set':
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":[]}');
-        return;
-      case 'wrong-use':
-      case 'wrong-alg': {
-        const change = state.behaviour === 'wrong-use' ? { use: 'enc' } : { alg: 'RS384' };
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.keys.map((key) => ({ ...key, ...change })) }));
-        return;
-      }
-      case 'drop-mid-body':
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) });
-        res.write(body.slice(0, 10), () => res.destroy());
-        return;
-    }
-  }, { onStop: () => {
-    for (const timer of timers) clearTimeout(timer);
-    timers.clear();
-  } });
+    },
+    {
+      onStop: () => {
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
+      },
+    },
+  );
   const origin = server.origin;
   return {
     origin,

@@ -35,9 +35,7 @@ export async function mint(key: TestKey, payload: Record<string, unknown> | stri
   const protectedHeader: Record<string, unknown> = { alg: 'RS256', kid: key.kid, typ: 'JWT', ...header };
   for (const [name, value] of Object.entries(protectedHeader)) if (value === undefined) delete protectedHeader[name];
   const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
-  return new CompactSign(new TextEncoder().encode(text))
-    .setProtectedHeader(protectedHeader as { alg: string })
-    .sign(key.privateKey);
+  return new CompactSign(new TextEncoder().encode(text)).setProtectedHeader(protectedHeader as { alg: string }).sign(key.privateKey);
 }
 
 /**

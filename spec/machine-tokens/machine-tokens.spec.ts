@@ -69,7 +69,6 @@ const oracle = (token: string, options: Partial<ClerkMachineOracleOptions> & Pic
   clerkAuthenticateMachine(token, { jwtKey: pem, apiUrl: api.apiUrl, secretKey: api.secretKey, ...options });
 const reasonOf = async (promise: Promise<unknown>) => (await rejected(InvalidTokenError, promise)).reason;
 
-
 type TokenKind = 'session' | 'm2m_jwt' | 'm2m_opaque' | 'api_key' | 'oauth_jwt' | 'oauth_opaque';
 const TYPE_OF: Record<TokenKind, string> = {
   session: 'session_token',
@@ -195,7 +194,12 @@ describe.each(EXPRESS_VERSIONS)('%s: machine tokens over HTTP', (_version, expre
       a.get('/g/plan', any, requirePlan('pro'), (_req, res) => void res.json({ ok: true }));
       a.get('/g/policy', any, requirePolicy(requireVerifiedEmail(client)), (_req, res) => void res.json({ ok: true }));
       a.get('/g/scope', any, requireScope('read:invoices'), (_req, res) => void res.json({ ok: true }));
-      a.get('/g/check', any, requireAuthorization((auth) => auth.tokenType === 'api_key' && auth.machine?.name === 'test-key'), (_req, res) => void res.json({ ok: true }));
+      a.get(
+        '/g/check',
+        any,
+        requireAuthorization((auth) => auth.tokenType === 'api_key' && auth.machine?.name === 'test-key'),
+        (_req, res) => void res.json({ ok: true }),
+      );
     });
     const key = api.issue('api_key', { subject: 'org_acme', scopes: ['read:invoices'] });
     const bare = api.issue('api_key', { subject: 'user_1' });
@@ -217,7 +221,11 @@ describe.each(EXPRESS_VERSIONS)('%s: machine tokens over HTTP', (_version, expre
   it('hands authorizeUser the machine principal; without one, every accepted type goes through', async () => {
     const verifier = verifierWith();
     const app = express();
-    app.get('/machines-only', clerkAuth({ verifier, acceptsToken: ['session_token', 'm2m_token'], authorizeUser: (user) => user.tokenType === 'm2m_token' && user.scopes.includes('mch_billing') }), (_req, res) => void res.json({ ok: true }));
+    app.get(
+      '/machines-only',
+      clerkAuth({ verifier, acceptsToken: ['session_token', 'm2m_token'], authorizeUser: (user) => user.tokenType === 'm2m_token' && user.scopes.includes('mch_billing') }),
+      (_req, res) => void res.json({ ok: true }),
+    );
     app.get('/default', clerkAuth({ verifier, acceptsToken: ['session_token', 'm2m_token'] }), (_req, res) => void res.json({ ok: true }));
     const all = await tokens();
     expect((await get(app, '/machines-only', all.m2m_jwt)).status).toBe(200);
@@ -261,7 +269,10 @@ describe('M2M JWTs: categories and claims, against Clerk', () => {
         () => 'accepted',
         (error: unknown) => (error instanceof InvalidTokenError ? error.reason : String(error)),
       );
-    const clerk = await oracle(token, { acceptsToken: acceptsToken as ClerkMachineOracleOptions['acceptsToken'], ...(options.audience === undefined ? {} : { audience: options.audience as string }) });
+    const clerk = await oracle(token, {
+      acceptsToken: acceptsToken as ClerkMachineOracleOptions['acceptsToken'],
+      ...(options.audience === undefined ? {} : { audience: options.audience as string }),
+    });
     return { ours, clerk: clerk.accepted ? 'accepted' : 'refused' };
   };
   const now = () => Math.floor(Date.now() / 1000);
@@ -330,7 +341,9 @@ describe('M2M JWTs: categories and claims, against Clerk', () => {
   });
 
   it('keeps a "__proto__" claim a claim, never the prototype of the principal\'s claims', async () => {
-    const user = (await verifier().verify(await issuer.mintM2M(JSON.parse('{"__proto__": {"admin": true}, "team": "x"}') as Record<string, unknown>), { acceptsToken: 'm2m_token' })) as ClerkMachineUser;
+    const user = (await verifier().verify(await issuer.mintM2M(JSON.parse('{"__proto__": {"admin": true}, "team": "x"}') as Record<string, unknown>), {
+      acceptsToken: 'm2m_token',
+    })) as ClerkMachineUser;
     expect(Object.getPrototypeOf(user.claims)).toBe(Object.prototype);
     expect((user.claims as { admin?: unknown }).admin).toBeUndefined();
     expect(Object.hasOwn(user.claims, '__proto__')).toBe(true);
@@ -407,7 +420,11 @@ describe('opaque tokens and the Backend API', () => {
     await both.verify(api.issue('api_key'), { acceptsToken: 'api_key' });
     await both.verify(api.issue('oauth_token'), { acceptsToken: 'oauth_token' });
     const after = api.requestsByKey;
-    expect({ machine: after.machineSecretKey - before.machineSecretKey, secret: after.secretKey - before.secretKey, none: after.none - before.none }).toEqual({ machine: 1, secret: 2, none: 0 });
+    expect({ machine: after.machineSecretKey - before.machineSecretKey, secret: after.secretKey - before.secretKey, none: after.none - before.none }).toEqual({
+      machine: 1,
+      secret: 2,
+      none: 0,
+    });
     // The machine secret key alone verifies M2M tokens, and nothing else can be accepted with it.
     const machineOnly = createClerkVerifier({ env: { ...issuer.env, CLERK_API_URL: api.apiUrl, CLERK_MACHINE_SECRET_KEY: api.machineSecretKey }, logger: false });
     await expect(machineOnly.verify(api.issue('m2m_token', { subject: 'mch_x' }), { acceptsToken: 'm2m_token' })).resolves.toMatchObject({ sub: 'mch_x' });
@@ -595,7 +612,14 @@ describe('configuration', () => {
 
   it('exposes the resolved machine-token settings, never a key', () => {
     const { config } = verifierWith({ machineSecretKey: api.machineSecretKey, audience: ['a', 'b'] });
-    expect(config).toMatchObject({ apiUrl: api.apiUrl, audience: ['a', 'b'], opaqueTokens: true, opaqueTokenTypes: ['m2m_token', 'api_key', 'oauth_token'], opaqueTokenCacheTtlInMs: 10_000, apiTimeoutInMs: 5000 });
+    expect(config).toMatchObject({
+      apiUrl: api.apiUrl,
+      audience: ['a', 'b'],
+      opaqueTokens: true,
+      opaqueTokenTypes: ['m2m_token', 'api_key', 'oauth_token'],
+      opaqueTokenCacheTtlInMs: 10_000,
+      apiTimeoutInMs: 5000,
+    });
     const text = JSON.stringify(config);
     expect(text).not.toContain(api.secretKey);
     expect(text).not.toContain(api.machineSecretKey);

@@ -163,7 +163,7 @@ describe('createMastraAuthProvider()', () => {
       await rejected(JwksUnavailableError, provider().authenticateToken(bare, request));
     });
 
-    it('reports each refusal, with its reason, to the logger event hook (Mastra\'s 401 says nothing of why)', async () => {
+    it("reports each refusal, with its reason, to the logger event hook (Mastra's 401 says nothing of why)", async () => {
       const events: ClerkLogEvent[] = [];
       const mastra = provider({ logger: { warn: () => undefined, event: (event) => void events.push(event) } });
       const expired = await token({ exp: Math.floor(Date.now() / 1000) - 60 });

@@ -5,14 +5,7 @@
  */
 import express from 'express';
 import request from 'supertest';
-import {
-  BackendApiUnavailableError,
-  clerkAuth,
-  createClerkVerifier,
-  createMastraAuthProvider,
-  type ClerkLogEvent,
-  type ClerkVerifierOptions,
-} from '../../lib';
+import { BackendApiUnavailableError, clerkAuth, createClerkVerifier, createMastraAuthProvider, type ClerkLogEvent, type ClerkVerifierOptions } from '../../lib';
 import { createTestBackendApi, createTestIssuer, type TestBackendApi, type TestIssuer } from '../../lib/testing';
 import { rejected } from '../helpers/expect-error';
 import { createTestKey, mint, publishableKeyFor, sessionClaims, type TestKey } from '../helpers/keys';
@@ -65,7 +58,7 @@ describe('createMastraAuthProvider({ acceptsToken })', () => {
     await expect(provider.authenticateToken(token, req)).resolves.toMatchObject({ tokenType: 'api_key' });
   });
 
-  it("scopes memory by sub for machines too, hands authorizeUser the principal, and answers getCurrentUser without a profile lookup", async () => {
+  it('scopes memory by sub for machines too, hands authorizeUser the principal, and answers getCurrentUser without a profile lookup', async () => {
     const provider = createMastraAuthProvider({
       env: env(),
       logger: false,
@@ -105,8 +98,18 @@ describe('session cookies, on clerkAuth() routes that accept machine tokens and 
 
   it('clerkAuth(): a cookie holds a session token only, even where M2M tokens are accepted as Bearer', async () => {
     const app = express();
-    app.get('/me', clerkAuth({ ...options(), acceptsToken: ['session_token', 'm2m_token'], sessionCookie: true }), (req, res) => void res.json({ sub: req.user?.sub, tokenType: req.user?.tokenType ?? 'session_token' }));
-    expect((await request(app).get('/me').set('Cookie', cookieWith(await sessionToken()))).body).toEqual({ sub: 'user_2abc', tokenType: 'session_token' });
+    app.get(
+      '/me',
+      clerkAuth({ ...options(), acceptsToken: ['session_token', 'm2m_token'], sessionCookie: true }),
+      (req, res) => void res.json({ sub: req.user?.sub, tokenType: req.user?.tokenType ?? 'session_token' }),
+    );
+    expect(
+      (
+        await request(app)
+          .get('/me')
+          .set('Cookie', cookieWith(await sessionToken()))
+      ).body,
+    ).toEqual({ sub: 'user_2abc', tokenType: 'session_token' });
     const m2m = await m2mInCookie();
     const inCookie = await request(app).get('/me').set('Cookie', cookieWith(m2m));
     expect(inCookie.status).toBe(401);
@@ -128,7 +131,9 @@ describe('session cookies, on clerkAuth() routes that accept machine tokens and 
     await expect(provider.authenticateToken('', mastraRequest({ cookie: cookieWith(await sessionToken({ azp: 'https://evil.example.com' })) }))).resolves.toBeNull();
     // A Bearer header wins over the cookie; a token in the URL is still refused.
     const bearer = await sessionToken({ sub: 'user_header' });
-    await expect(provider.authenticateToken(bearer, mastraRequest({ authorization: `Bearer ${bearer}`, cookie: cookieWith(await sessionToken()) }))).resolves.toMatchObject({ sub: 'user_header' });
+    await expect(provider.authenticateToken(bearer, mastraRequest({ authorization: `Bearer ${bearer}`, cookie: cookieWith(await sessionToken()) }))).resolves.toMatchObject({
+      sub: 'user_header',
+    });
     const inUrl = await sessionToken();
     await expect(provider.authenticateToken(inUrl, mastraRequest({ cookie: cookieWith(await sessionToken()) }, `http://127.0.0.1:4111/api/agents?apiKey=${inUrl}`))).resolves.toBeNull();
   });

@@ -324,12 +324,40 @@ describe.each(EXPRESS_VERSIONS)('clerkWebhook() under attack on %s', (_, express
     const replays: [string, [string, string][]][] = [
       ['as it was', headers],
       ['with upper-case header names', headers.map(([name, value]) => [name.toUpperCase(), value])],
-      ['with the id upper-cased', [['svix-id', id.toUpperCase()], ['svix-timestamp', timestamp], ['svix-signature', signature]]],
+      [
+        'with the id upper-cased',
+        [
+          ['svix-id', id.toUpperCase()],
+          ['svix-timestamp', timestamp],
+          ['svix-signature', signature],
+        ],
+      ],
       ['with a second svix-id', [...headers, ['svix-id', 'msg_fresh']]],
       ['with a second svix-timestamp', [...headers, ['svix-timestamp', timestamp]]],
-      ['with the timestamp as a fraction', [['svix-id', id], ['svix-timestamp', `${timestamp}.5`], ['svix-signature', signature]]],
-      ['with the timestamp zero-padded', [['svix-id', id], ['svix-timestamp', `0${timestamp}`], ['svix-signature', signature]]],
-      ['under the Standard Webhooks names', [['webhook-id', id], ['webhook-timestamp', timestamp], ['webhook-signature', signature]]],
+      [
+        'with the timestamp as a fraction',
+        [
+          ['svix-id', id],
+          ['svix-timestamp', `${timestamp}.5`],
+          ['svix-signature', signature],
+        ],
+      ],
+      [
+        'with the timestamp zero-padded',
+        [
+          ['svix-id', id],
+          ['svix-timestamp', `0${timestamp}`],
+          ['svix-signature', signature],
+        ],
+      ],
+      [
+        'under the Standard Webhooks names',
+        [
+          ['webhook-id', id],
+          ['webhook-timestamp', timestamp],
+          ['webhook-signature', signature],
+        ],
+      ],
     ];
     const verdicts: string[] = [];
     for (const [name, lines] of replays) {
@@ -356,10 +384,42 @@ describe.each(EXPRESS_VERSIONS)('clerkWebhook() under attack on %s', (_, express
     cases.push(['a byte-order mark', headers, `\ufeff${PAYLOAD}`]);
     cases.push(['the body re-serialised with spaces', headers, JSON.stringify(JSON.parse(PAYLOAD), null, 1)]);
     const [[, id], [, timestamp], [, signature]] = signed() as [[string, string], [string, string], [string, string]];
-    cases.push(['svix-id with webhook-timestamp and webhook-signature', [['svix-id', id], ['webhook-timestamp', timestamp], ['webhook-signature', signature]], PAYLOAD]);
-    cases.push(['2000 bogus v1 entries', [['svix-id', id], ['svix-timestamp', timestamp], ['svix-signature', Array.from({ length: 2000 }, () => 'v1,AAAA').join(' ')]], PAYLOAD]);
-    cases.push(['the signature as v2', [['svix-id', id], ['svix-timestamp', timestamp], ['svix-signature', signature.replace(/^v1,/, 'v2,')]], PAYLOAD]);
-    cases.push(['the signature without its version', [['svix-id', id], ['svix-timestamp', timestamp], ['svix-signature', signature.replace(/^v1,/, '')]], PAYLOAD]);
+    cases.push([
+      'svix-id with webhook-timestamp and webhook-signature',
+      [
+        ['svix-id', id],
+        ['webhook-timestamp', timestamp],
+        ['webhook-signature', signature],
+      ],
+      PAYLOAD,
+    ]);
+    cases.push([
+      '2000 bogus v1 entries',
+      [
+        ['svix-id', id],
+        ['svix-timestamp', timestamp],
+        ['svix-signature', Array.from({ length: 2000 }, () => 'v1,AAAA').join(' ')],
+      ],
+      PAYLOAD,
+    ]);
+    cases.push([
+      'the signature as v2',
+      [
+        ['svix-id', id],
+        ['svix-timestamp', timestamp],
+        ['svix-signature', signature.replace(/^v1,/, 'v2,')],
+      ],
+      PAYLOAD,
+    ]);
+    cases.push([
+      'the signature without its version',
+      [
+        ['svix-id', id],
+        ['svix-timestamp', timestamp],
+        ['svix-signature', signature.replace(/^v1,/, '')],
+      ],
+      PAYLOAD,
+    ]);
     for (const [name, lines, body] of cases) {
       const answer = await post(lines, body);
       expect(`${name}: ${statusOf(answer)}`).toBe(`${name}: 400`);

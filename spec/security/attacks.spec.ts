@@ -38,7 +38,11 @@ const hmac = (secret: string | Buffer, headerJson = JSON.stringify({ alg: 'HS256
   const input = `${b64url(headerJson)}.${b64url(JSON.stringify(claims()))}`;
   return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
 };
-const swapSegment = (token: string, index: number, value: string) => token.split('.').map((part, i) => (i === index ? value : part)).join('.');
+const swapSegment = (token: string, index: number, value: string) =>
+  token
+    .split('.')
+    .map((part, i) => (i === index ? value : part))
+    .join('.');
 /** A JSON object's text from its members' text: `members('"a":1', …)`. */
 const body = () => JSON.stringify(claims()).slice(1, -1);
 const headerBody = () => header().slice(1, -1);
@@ -128,7 +132,11 @@ const ATTACKS: Attack[] = [
   refused('an embedded RSA jwk (a header over 512 characters)', () => mint(world.attacker, claims(), { kid: world.attacker.kid, jwk: world.attacker.jwk }), 'malformed'),
   refused('an embedded RSA jwk under the right kid', () => mint(world.attacker, claims(), { kid: world.key.kid, jwk: { ...world.attacker.jwk, kid: world.key.kid } }), 'malformed'),
   refused('an embedded jwk within 512 characters', () => mint(world.attacker, claims(), { kid: world.attacker.kid, jwk: { kty: 'oct', k: b64url('attacker secret') } }), 'unknown_key'),
-  refused('an embedded jwk within 512 characters, under the right kid', () => mint(world.attacker, claims(), { kid: world.key.kid, jwk: { kty: 'oct', k: b64url('attacker secret') } }), 'invalid_signature'),
+  refused(
+    'an embedded jwk within 512 characters, under the right kid',
+    () => mint(world.attacker, claims(), { kid: world.key.kid, jwk: { kty: 'oct', k: b64url('attacker secret') } }),
+    'invalid_signature',
+  ),
   refused('an x5c chain', () => signed(header({ x5c: [b64url('not a certificate')] }), JSON.stringify(claims()), world.attacker), 'invalid_signature'),
   refused('crit naming exp', () => signed(header({ crit: ['exp'], exp: 1 }), JSON.stringify(claims())), 'invalid_header'),
   refused('crit naming b64 with b64 false', () => signed(header({ crit: ['b64'], b64: false }), JSON.stringify(claims())), 'invalid_header'),
@@ -166,7 +174,15 @@ const ATTACKS: Attack[] = [
   refused('a header that is not JSON', () => signed('alg=RS256', JSON.stringify(claims())), 'malformed'),
   refused('a header that is an array', () => signed('["RS256"]', JSON.stringify(claims())), 'malformed'),
   refused('a payload over 16 KiB', () => signed(header(), JSON.stringify(claims({ pad: 'x'.repeat(13_000) }))), 'malformed'),
-  refused('base64 (not base64url) characters', async () => (await valid()).replace(/-/g, '+').replace(/_/g, '/').replace(/\.([^.]*)$/, '.$1+/=='), 'malformed'),
+  refused(
+    'base64 (not base64url) characters',
+    async () =>
+      (await valid())
+        .replace(/-/g, '+')
+        .replace(/_/g, '/')
+        .replace(/\.([^.]*)$/, '.$1+/=='),
+    'malformed',
+  ),
   refused('padding', async () => swapSegment(await valid(), 1, `${(await valid()).split('.')[1] as string}==`), 'malformed'),
   refused('a percent-encoded token', async () => encodeURIComponent(`${await valid()}=`), 'malformed'),
   refused('latin-1 characters', async () => `${await valid()}é`, 'malformed'),
@@ -198,7 +214,11 @@ const ATTACKS: Attack[] = [
   refused('a forged M2M JWT (its sub is not read)', () => mint(world.attacker, claims({ sub: 'mch_2xyz' }), { kid: world.key.kid }), 'invalid_signature'),
   refused('an OAuth JWT (typ application/at+jwt)', () => mint(world.key, claims(), { typ: 'application/at+jwt' }), 'token_type_mismatch'),
   // Bounded work (issue #11): the header segment is capped before it is decoded.
-  refused('a header of 513 to 516 characters, signed by the instance', () => signSegments(world.key, b64url(paddedJson(JSON.parse(header()) as Record<string, unknown>, (n) => n > 512 && n % 4 !== 1)), b64url(JSON.stringify(claims()))), 'malformed'),
+  refused(
+    'a header of 513 to 516 characters, signed by the instance',
+    () => signSegments(world.key, b64url(paddedJson(JSON.parse(header()) as Record<string, unknown>, (n) => n > 512 && n % 4 !== 1)), b64url(JSON.stringify(claims()))),
+    'malformed',
+  ),
   refused('an 11 KB header of 880 members (forged)', () => signed(oversizedHeader(), JSON.stringify(claims()), world.attacker), 'malformed'),
   // JSON and UTF-8 edge cases in the header
   refused('a header that is not strict UTF-8 (overlong NUL)', () => signBytes(world.key, bytes(`{${headerBody()},"x":"`, [0xc0, 0x80], '"}'), bytes(JSON.stringify(claims()))), 'malformed'),
@@ -211,7 +231,11 @@ const ATTACKS: Attack[] = [
   refused('a header repeating kid', () => signed(`{${headerBody()},"kid":"ins_nothing"}`, JSON.stringify(claims())), 'malformed'),
   refused('a header repeating cat (machine, then session)', () => signed(`{${headerBody()},"cat":"cl_B7d4PD333AAA","cat":"cl_B7d4PD111AAA"}`, JSON.stringify(claims())), 'malformed'),
   // JSON and UTF-8 edge cases in the payload
-  refused('a payload whose sub hides under __proto__', () => signed(header(), JSON.stringify(claims({ sub: undefined })).replace(/}$/, ',"__proto__":{"sub":"user_admin"}}')), 'invalid_claims'),
+  refused(
+    'a payload whose sub hides under __proto__',
+    () => signed(header(), JSON.stringify(claims({ sub: undefined })).replace(/}$/, ',"__proto__":{"sub":"user_admin"}}')),
+    'invalid_claims',
+  ),
   refused('a payload with exp 1e400 (Infinity)', () => signed(header(), JSON.stringify(claims({ exp: undefined })).replace(/}$/, ',"exp":1e400}')), 'invalid_claims'),
   refused('a payload with exp -1e400', () => signed(header(), JSON.stringify(claims({ exp: undefined })).replace(/}$/, ',"exp":-1e400}')), 'invalid_claims'),
   refused('a payload with trailing text', () => signed(header(), `${JSON.stringify(claims())}x`), 'malformed'),
@@ -225,9 +249,18 @@ const ATTACKS: Attack[] = [
   refused('a kid with a NUL', () => mint(world.attacker, claims(), { kid: `${world.key.kid}\u0000` }), 'unknown_key'),
   refused('a kid that is a lone surrogate', () => mint(world.attacker, claims(), { kid: '\ud800' }), 'unknown_key'),
   refused('the right kid with a different case', () => mint(world.attacker, claims(), { kid: world.key.kid.toUpperCase() }), 'unknown_key'),
-  refused('the right kid spelled with escapes, another key', () => signed(header().replace(world.key.kid, world.key.kid.replace('b', '\\u0062')), JSON.stringify(claims()), world.attacker), 'invalid_signature'),
+  refused(
+    'the right kid spelled with escapes, another key',
+    () => signed(header().replace(world.key.kid, world.key.kid.replace('b', '\\u0062')), JSON.stringify(claims()), world.attacker),
+    'invalid_signature',
+  ),
   // The Authorization header itself
-  { name: 'a repeated Authorization header (valid then forged)', authorization: async () => [`Bearer ${await valid()}`, `Bearer ${await mint(world.attacker, claims())}`], status: 400, code: 'invalid_request' },
+  {
+    name: 'a repeated Authorization header (valid then forged)',
+    authorization: async () => [`Bearer ${await valid()}`, `Bearer ${await mint(world.attacker, claims())}`],
+    status: 400,
+    code: 'invalid_request',
+  },
   { name: 'a repeated Authorization header (both valid)', authorization: async () => [`Bearer ${await valid()}`, `Bearer ${await valid()}`], status: 400, code: 'invalid_request' },
   { name: 'Bearer twice', authorization: async () => `Bearer Bearer ${await valid()}`, status: 400, code: 'invalid_request' },
   { name: 'two tokens', authorization: async () => `Bearer ${await valid()} ${await valid()}`, status: 400, code: 'invalid_request' },
@@ -240,9 +273,20 @@ const ATTACKS: Attack[] = [
   { name: 'two spaces after Bearer, a valid token', authorization: async () => `Bearer  ${await valid()}`, status: 400, code: 'invalid_request' },
   { name: 'a tab after Bearer, a valid token', authorization: async () => `Bearer\t${await valid()}`, status: 400, code: 'invalid_request' },
   { name: 'a valid token and a no-break space (0xA0)', authorization: async () => `Bearer ${await valid()}\u00a0`, status: 400, code: 'invalid_request' },
-  { name: 'a lower-case scheme with a forged token', authorization: async () => `bearer ${await mint(world.attacker, claims(), { kid: world.key.kid })}`, status: 400, code: 'invalid_request' },
+  {
+    name: 'a lower-case scheme with a forged token',
+    authorization: async () => `bearer ${await mint(world.attacker, claims(), { kid: world.key.kid })}`,
+    status: 400,
+    code: 'invalid_request',
+  },
   { name: 'a lower-case scheme with garbage', authorization: 'bearer garbage', status: 400, code: 'invalid_request' },
-  { name: 'tabs around a forged token', authorization: async () => `\tBearer ${await mint(world.attacker, claims(), { kid: world.key.kid })}\t`, status: 401, code: 'invalid_token', reason: 'invalid_signature' },
+  {
+    name: 'tabs around a forged token',
+    authorization: async () => `\tBearer ${await mint(world.attacker, claims(), { kid: world.key.kid })}\t`,
+    status: 401,
+    code: 'invalid_token',
+    reason: 'invalid_signature',
+  },
   { name: 'Basic credentials', authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}`, status: 401, code: 'missing_token' },
   { name: 'a token without a scheme', authorization: async () => valid(), status: 401, code: 'missing_token' },
   { name: 'an empty header', authorization: '', status: 401, code: 'missing_token' },
@@ -273,12 +317,21 @@ const ACCEPTED: { name: string; token: () => Promise<string> | string }[] = [
   { name: 'a header with huge numbers', token: () => signed(`{${headerBody()},"n":1e400,"m":123456789012345678901234567890}`, JSON.stringify(claims())) },
   { name: 'a header nested 100 deep', token: () => signed(`{${headerBody()},"x":${'['.repeat(100)}${']'.repeat(100)}}`, JSON.stringify(claims())) },
   { name: 'a header with a lone surrogate and a NUL escape', token: () => signed(`{${headerBody()},"x":"\\ud800\\u0000"}`, JSON.stringify(claims())) },
-  { name: 'member names and values spelled with escapes', token: () => signed(`{"\\u0061lg":"RS\\u0032\\u0035\\u0036","kid":"${world.key.kid.replace('b', '\\u0062')}"}`, `{${body().replace('"sub"', '"\\u0073ub"')}}`) },
-  { name: 'a header of exactly 512 characters', token: () => signSegments(world.key, b64url(paddedJson(JSON.parse(header()) as Record<string, unknown>, (n) => n === 512)), b64url(JSON.stringify(claims()))) },
+  {
+    name: 'member names and values spelled with escapes',
+    token: () => signed(`{"\\u0061lg":"RS\\u0032\\u0035\\u0036","kid":"${world.key.kid.replace('b', '\\u0062')}"}`, `{${body().replace('"sub"', '"\\u0073ub"')}}`),
+  },
+  {
+    name: 'a header of exactly 512 characters',
+    token: () => signSegments(world.key, b64url(paddedJson(JSON.parse(header()) as Record<string, unknown>, (n) => n === 512)), b64url(JSON.stringify(claims()))),
+  },
   { name: 'a payload with a __proto__ member holding sub and org_role', token: () => signed(header(), `{${body()},"__proto__":{"sub":"user_admin","org_role":"org:admin"}}`) },
   { name: 'a payload nested 5000 deep', token: () => signed(header(), `{${body()},"deep":${'['.repeat(5000)}${']'.repeat(5000)}}`) },
   { name: 'a payload with lone surrogates and NUL escapes in claims', token: () => signed(header(), `{${body()},"s":"\\udfff\\ud800","nul":"a\\u0000b","\\u0000":1}`) },
-  { name: 'a payload with bytes that are not UTF-8 in a claim (read leniently, as Clerk does)', token: () => signBytes(world.key, bytes(header()), bytes(`{${body()},"x":"`, [0xff, 0xc0, 0x80], '"}')) },
+  {
+    name: 'a payload with bytes that are not UTF-8 in a claim (read leniently, as Clerk does)',
+    token: () => signBytes(world.key, bytes(header()), bytes(`{${body()},"x":"`, [0xff, 0xc0, 0x80], '"}')),
+  },
   { name: 'a payload with huge numbers in claims', token: () => signed(header(), `{${body()},"n":1e400,"big":123456789012345678901234567890}`) },
   {
     name: 'a token of exactly 16 KiB',
@@ -445,8 +498,7 @@ describe.each(EXPRESS_VERSIONS)('attack battery on %s', (_, express) => {
 
 describe('the battery against Clerk (verifyToken and authenticateRequest, networkless with jwtKey)', () => {
   // Clerk's SDK ignores kid with jwtKey: so does ours, so that the comparison is of the rules alone.
-  const ours = () =>
-    createClerkVerifier({ env: {}, logger: false, authorizedParties: [PARTY], jwtKey: world.key.pem, issuer: world.jwks.origin, tokenCacheSize: 0 });
+  const ours = () => createClerkVerifier({ env: {}, logger: false, authorizedParties: [PARTY], jwtKey: world.key.pem, issuer: world.jwks.origin, tokenCacheSize: 0 });
   const oracle = () => ({ jwtKey: world.key.pem, authorizedParties: [PARTY] });
   const verdict = (outcome: ClerkTokenVerdict) => (outcome.accepted ? 'accepted' : outcome.reason);
 

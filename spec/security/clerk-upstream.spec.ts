@@ -26,7 +26,14 @@ afterAll(() => world.close());
 describe("Clerk's upstream unit tests, replayed", () => {
   it('covers every upstream file named in the brief, and lists what does not map', () => {
     const sources = new Set(UPSTREAM_CASES.map((testCase) => testCase.source));
-    for (const file of ['jwt/__tests__/verifyJwt.test.ts', 'jwt/__tests__/assertions.test.ts', 'tokens/__tests__/verify.test.ts', 'tokens/__tests__/request.test.ts', 'tokens/__tests__/authenticateContext.test.ts', 'tokens/__tests__/keys.test.ts']) {
+    for (const file of [
+      'jwt/__tests__/verifyJwt.test.ts',
+      'jwt/__tests__/assertions.test.ts',
+      'tokens/__tests__/verify.test.ts',
+      'tokens/__tests__/request.test.ts',
+      'tokens/__tests__/authenticateContext.test.ts',
+      'tokens/__tests__/keys.test.ts',
+    ]) {
       expect([...sources].some((source) => source.endsWith(file))).toBe(true);
     }
     expect(UPSTREAM_CASES.length).toBeGreaterThanOrEqual(150);

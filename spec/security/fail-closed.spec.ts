@@ -68,7 +68,15 @@ describe.each(EXPRESS_VERSIONS)('fail closed on %s', (_, express) => {
   const route = (app: Express | Router, method: string) => (app as unknown as Record<string, (path: string, ...handlers: RequestHandler[]) => void>)[method.toLowerCase()];
 
   const MOUNTINGS: Mounting[] = [
-    { name: 'app.use(clerkAuth()) then app.all()', routed: METHODS, build: (h) => withApp((app) => { app.use(auth()); app.all('/p', h); }) },
+    {
+      name: 'app.use(clerkAuth()) then app.all()',
+      routed: METHODS,
+      build: (h) =>
+        withApp((app) => {
+          app.use(auth());
+          app.all('/p', h);
+        }),
+    },
     { name: "app.use('/p', clerkAuth(), handler)", routed: METHODS, build: (h) => withApp((app) => app.use('/p', auth(), h)) },
     {
       name: 'app.all(path, clerkAuth(), requireRole(), handler)',
@@ -102,7 +110,15 @@ describe.each(EXPRESS_VERSIONS)('fail closed on %s', (_, express) => {
     {
       name: 'guards alone, no clerkAuth(): app.all(path, requireAuth(), requireAuthorization(), handler)',
       routed: METHODS,
-      build: (h) => withApp((app) => app.all('/p', requireAuth(), requireAuthorization(() => true), h)),
+      build: (h) =>
+        withApp((app) =>
+          app.all(
+            '/p',
+            requireAuth(),
+            requireAuthorization(() => true),
+            h,
+          ),
+        ),
       unverified: true,
     },
     {
@@ -198,7 +214,7 @@ describe.each(EXPRESS_VERSIONS)('fail closed on %s', (_, express) => {
 });
 
 describe('methods Node does not parse never reach the app', () => {
-  it.each(['FOO', 'get', 'BREW', 'OPTIONS2', 'M-SEARCHX'])('%s gets Node\'s 400', async (method) => {
+  it.each(['FOO', 'get', 'BREW', 'OPTIONS2', 'M-SEARCHX'])("%s gets Node's 400", async (method) => {
     const express = EXPRESS_VERSIONS[EXPRESS_VERSIONS.length - 1]?.[1] as (typeof EXPRESS_VERSIONS)[number][1];
     const reached: string[] = [];
     const app = express();

@@ -49,7 +49,10 @@ afterEach(() => expect(unhandled).toEqual([]));
 // Every character Node's HTTP client lets through in a header value.
 const headerChar = fc.oneof(
   fc.constantFrom('\t', ' ', '.', '-', '_', '=', '+', '/', ',', '"', 'Bearer ', 'bearer ', 'eyJ', 'Basic '),
-  fc.integer({ min: 0x20, max: 0xff }).filter((code) => code !== 0x7f).map((code) => String.fromCharCode(code)),
+  fc
+    .integer({ min: 0x20, max: 0xff })
+    .filter((code) => code !== 0x7f)
+    .map((code) => String.fromCharCode(code)),
 );
 const headerValue = fc.array(headerChar, { maxLength: 300 }).map((parts) => parts.join(''));
 const base64url = fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), maxLength: 400 });
@@ -83,9 +86,9 @@ const tokenShaped = fc.oneof(
   fc.tuple(segment, segment, base64url).map((parts) => parts.join('.')),
   fc.tuple(hostileHeader, fc.jsonValue()).map(([header, payload]) => mintRaw(key, JSON.stringify(header), JSON.stringify(payload) ?? 'null')),
   fc.tuple(hostileHeader, fc.jsonValue()).map(([header, payload]) => mintRaw(otherKey, JSON.stringify(header), JSON.stringify(payload) ?? 'null')),
-  fc.tuple(fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }), fc.jsonValue()).map(([extra, payload]) =>
-    mintRaw(key, JSON.stringify({ ...extra, alg: 'RS256', kid: 'ins_fuzz' }), JSON.stringify(payload) ?? 'null'),
-  ),
+  fc
+    .tuple(fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }), fc.jsonValue())
+    .map(([extra, payload]) => mintRaw(key, JSON.stringify({ ...extra, alg: 'RS256', kid: 'ins_fuzz' }), JSON.stringify(payload) ?? 'null')),
   fc.array(base64url, { minLength: 0, maxLength: 7 }).map((parts) => parts.join('.')),
 );
 
@@ -199,7 +202,12 @@ describe('fuzzing the one-spelling rule', () => {
         for (const spelling of otherSpellings(parts[index] as string)) {
           const other = parts.map((part, i) => (i === index ? spelling : part)).join('.');
           expect(isCanonicalCompactJws(other)).toBe(false);
-          expect(await verifier.verify(other).then(() => 'accepted', (error: InvalidTokenError) => error.reason)).toBe('malformed');
+          expect(
+            await verifier.verify(other).then(
+              () => 'accepted',
+              (error: InvalidTokenError) => error.reason,
+            ),
+          ).toBe('malformed');
         }
       }),
       { numRuns: RUNS },
@@ -225,7 +233,10 @@ describe('fuzzing hostile headers against Clerk', () => {
     await fc.assert(
       fc.asyncProperty(plausibleHeader, async (fields) => {
         const token = mintRaw(key, JSON.stringify(fields), JSON.stringify(sessionClaims(jwks.origin)));
-        const ours = await verifier.verify(token).then(() => true, () => false);
+        const ours = await verifier.verify(token).then(
+          () => true,
+          () => false,
+        );
         if (!ours) return;
         accepted += 1;
         const clerk = await clerkTokenVerdicts(token, { jwtKey: key.pem, authorizedParties: PARTIES });
@@ -262,12 +273,7 @@ describe('fuzzing claim sets signed with the right key', () => {
     fc.integer({ min: -15, max: 15 }).map((delta) => nowS + delta),
     fc.double({ min: -15, max: 15, noNaN: true }).map((delta) => nowS + delta),
   );
-  const time = fc.oneof(
-    absent,
-    nearNow,
-    fc.constantFrom(0, -1, 1e12, 1e300, -1e300, Number.MAX_VALUE),
-    fc.constantFrom(String(nowS + 60), null, true, [nowS + 60], {}),
-  );
+  const time = fc.oneof(absent, nearNow, fc.constantFrom(0, -1, 1e12, 1e300, -1e300, Number.MAX_VALUE), fc.constantFrom(String(nowS + 60), null, true, [nowS + 60], {}));
   const claimSet = fc.record({
     sub: mostly(fc.constant('user_2abc'), absent, fc.constantFrom('', 'x'), fc.string({ maxLength: 10 }), fc.integer(), fc.constantFrom(null, ['user_2abc'])),
     iss: mostly(fc.constant(ISSUER), absent, fc.constantFrom(`${ISSUER}/`, 'https://evil.example.com', ISSUER.toUpperCase()), fc.integer()),
@@ -277,7 +283,11 @@ describe('fuzzing claim sets signed with the right key', () => {
     iat: mostly(fc.oneof(absent, fc.integer({ min: nowS - 3600, max: nowS })), time),
     sts: mostly(fc.oneof(absent, fc.constant('active')), fc.constantFrom('pending', 'PENDING', ''), fc.integer()),
     v: fc.oneof(absent, fc.constant(2)),
-    extra: fc.dictionary(fc.string({ maxLength: 6 }).map((name) => `x_${name}`), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+    extra: fc.dictionary(
+      fc.string({ maxLength: 6 }).map((name) => `x_${name}`),
+      fc.jsonValue({ maxDepth: 2 }),
+      { maxKeys: 3 },
+    ),
   });
 
   /** The documented rules (README, "What is checked"), written independently of lib/verification/claims.ts. */

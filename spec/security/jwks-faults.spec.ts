@@ -37,7 +37,12 @@ function appWith(options: ClerkAuthOptions) {
 const get = (app: express.Express, token: string) => request(app).get('/api/me').set('Authorization', `Bearer ${token}`);
 const keyEvents = (events: ClerkLogEvent[]) => events.filter((event) => event.type !== 'request_refused').map((event) => event.type);
 
-interface Fault { name: string; break: () => Promise<void>; heal: () => Promise<void>; problem: string }
+interface Fault {
+  name: string;
+  break: () => Promise<void>;
+  heal: () => Promise<void>;
+  problem: string;
+}
 // Only the slow fault needs a short fetch timeout; the others keep the default (5 s), so that a
 // loaded machine cannot turn a refused connection or the recovery fetch into a time-out.
 const SLOW_TIMEOUT_MS = 1000;
@@ -71,46 +76,48 @@ const FAULTS: Fault[] = [
 ];
 
 describe('a key set that fails from the start', () => {
-  it.each(FAULTS.map((fault) => [fault.name, fault] as const))('%s: 503s with one log line, then recovers without a restart', async (_, fault) => {
-    await jwks.server.close();
-    jwks.server = await startJwksServer([jwks.key.jwk], { slowMs: 10 * SLOW_TIMEOUT_MS });
-    await fault.break();
-    const clock = mockClock();
-    const log = logged();
-    // A short cooldown makes the failure back-off short: several failed fetches, one incident.
-    const app = appWith({ logger: log, jwksCooldownInMs: 100, ...(fault.name.startsWith('slow') ? { jwksTimeoutInMs: SLOW_TIMEOUT_MS } : {}) });
-    const token = await mint(jwks.key, jwks.claims());
-    const first = await Promise.all(Array.from({ length: 10 }, () => get(app, token)));
-    for (let i = 0; i < 3; i++) {
-      clock.advance(120);
-      first.push(await get(app, token));
-    }
-    for (const response of first) {
-      expect(response.status).toBe(503);
-      expect(response.body).toEqual({ error: 'jwks_unavailable', message: "Could not load Clerk's signing keys (JWKS). Try again shortly." });
-      expect(Number(response.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    }
-    // Several failed fetches (a stopped server counts none), yet one incident.
-    if (fault.name === 'down') expect(jwks.server.requests).toBe(0);
-    else expect(jwks.server.requests).toBeGreaterThan(1);
-    expect(log.lines).toEqual([
-      `[clerk] Could not load Clerk's signing keys from ${jwks.server.jwksUri}: ${fault.problem}. Requests that need them get 503 until they load.`,
-    ]);
-    expect(keyEvents(log.events)).toEqual(['jwks_failed']);
-    expect(log.events.find((event) => event.type === 'jwks_failed')).toEqual({
-      type: 'jwks_failed',
-      name: 'clerk',
-      code: 'jwks_unavailable',
-      jwksUri: jwks.server.jwksUri,
-      problem: fault.problem,
-    });
+  it.each(FAULTS.map((fault) => [fault.name, fault] as const))(
+    '%s: 503s with one log line, then recovers without a restart',
+    async (_, fault) => {
+      await jwks.server.close();
+      jwks.server = await startJwksServer([jwks.key.jwk], { slowMs: 10 * SLOW_TIMEOUT_MS });
+      await fault.break();
+      const clock = mockClock();
+      const log = logged();
+      // A short cooldown makes the failure back-off short: several failed fetches, one incident.
+      const app = appWith({ logger: log, jwksCooldownInMs: 100, ...(fault.name.startsWith('slow') ? { jwksTimeoutInMs: SLOW_TIMEOUT_MS } : {}) });
+      const token = await mint(jwks.key, jwks.claims());
+      const first = await Promise.all(Array.from({ length: 10 }, () => get(app, token)));
+      for (let i = 0; i < 3; i++) {
+        clock.advance(120);
+        first.push(await get(app, token));
+      }
+      for (const response of first) {
+        expect(response.status).toBe(503);
+        expect(response.body).toEqual({ error: 'jwks_unavailable', message: "Could not load Clerk's signing keys (JWKS). Try again shortly." });
+        expect(Number(response.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      }
+      // Several failed fetches (a stopped server counts none), yet one incident.
+      if (fault.name === 'down') expect(jwks.server.requests).toBe(0);
+      else expect(jwks.server.requests).toBeGreaterThan(1);
+      expect(log.lines).toEqual([`[clerk] Could not load Clerk's signing keys from ${jwks.server.jwksUri}: ${fault.problem}. Requests that need them get 503 until they load.`]);
+      expect(keyEvents(log.events)).toEqual(['jwks_failed']);
+      expect(log.events.find((event) => event.type === 'jwks_failed')).toEqual({
+        type: 'jwks_failed',
+        name: 'clerk',
+        code: 'jwks_unavailable',
+        jwksUri: jwks.server.jwksUri,
+        problem: fault.problem,
+      });
 
-    await fault.heal();
-    clock.advance(150);
-    expect((await get(app, token)).status).toBe(200);
-    expect(log.lines[1]).toBe(`[clerk] Clerk's signing keys loaded again from ${jwks.server.jwksUri}.`);
-    expect(keyEvents(log.events)).toEqual(['jwks_failed', 'jwks_recovered']);
-  }, 30_000);
+      await fault.heal();
+      clock.advance(150);
+      expect((await get(app, token)).status).toBe(200);
+      expect(log.lines[1]).toBe(`[clerk] Clerk's signing keys loaded again from ${jwks.server.jwksUri}.`);
+      expect(keyEvents(log.events)).toEqual(['jwks_failed', 'jwks_recovered']);
+    },
+    30_000,
+  );
 });
 
 describe('a key set that goes down later', () => {
@@ -145,7 +152,9 @@ describe('a key set that goes down later', () => {
     for (let i = 0; i < 5; i++) expect((await get(app, token)).status).toBe(503);
     expect((await get(app, stranger)).status).toBe(503);
     expect(log.lines).toHaveLength(2);
-    expect(log.lines[1]).toMatch(/are now too old to use \(jwksStaleWindowInMs has passed\) and still cannot be refreshed: the JWKS endpoint could not be reached \(ECONNREFUSED\)\. Requests that need them get 503 until they load\.$/);
+    expect(log.lines[1]).toMatch(
+      /are now too old to use \(jwksStaleWindowInMs has passed\) and still cannot be refreshed: the JWKS endpoint could not be reached \(ECONNREFUSED\)\. Requests that need them get 503 until they load\.$/,
+    );
 
     await jwks.server.start();
     clock.advance(150);

@@ -33,7 +33,9 @@ beforeAll(() => {
 });
 afterAll(() => jest.restoreAllMocks());
 const report = (result: { name: string; cases: number; requests: number; stricter: Record<string, number>; notes?: unknown }): void => {
-  process.stdout.write(`red-team battery ${result.name}: ${result.cases} cases, ${result.requests} HTTP requests${Object.keys(result.stricter).length > 0 ? `, stricter ${JSON.stringify(result.stricter)}` : ''}${result.notes === undefined ? '' : `, ${JSON.stringify(result.notes)}`}\n`);
+  process.stdout.write(
+    `red-team battery ${result.name}: ${result.cases} cases, ${result.requests} HTTP requests${Object.keys(result.stricter).length > 0 ? `, stricter ${JSON.stringify(result.stricter)}` : ''}${result.notes === undefined ? '' : `, ${JSON.stringify(result.notes)}`}\n`,
+  );
 };
 
 jest.setTimeout(120_000);

@@ -64,7 +64,14 @@ describe('the example server under attack', () => {
       for (const method of METHODS) {
         for (const [label, headers] of [
           ['no credentials', []],
-          ['a preflight', [['origin', CLIENT], ['access-control-request-method', 'POST'], ['access-control-request-headers', 'authorization']]],
+          [
+            'a preflight',
+            [
+              ['origin', CLIENT],
+              ['access-control-request-method', 'POST'],
+              ['access-control-request-headers', 'authorization'],
+            ],
+          ],
           ['a forged admin token', [['authorization', `Bearer ${tokens.forged}`]]],
           ['an expired admin token', [['authorization', `Bearer ${tokens.expired}`]]],
           ['a token in the query', []],
@@ -101,7 +108,11 @@ describe('the example server under attack', () => {
     expect((await request(server.port, 'GET', '/health')).status).toBe(200);
     expect((await request(server.port, 'GET', '/api/agents', [['authorization', `Bearer ${tokens.member}`]])).status).toBe(200);
     expect((await request(server.port, 'GET', '/api/admin/usage', [['authorization', `Bearer ${tokens.admin}`]])).status).toBe(200);
-    const preflight = await request(server.port, 'OPTIONS', '/api/agents', [['origin', CLIENT], ['access-control-request-method', 'GET'], ['access-control-request-headers', 'authorization']]);
+    const preflight = await request(server.port, 'OPTIONS', '/api/agents', [
+      ['origin', CLIENT],
+      ['access-control-request-method', 'GET'],
+      ['access-control-request-headers', 'authorization'],
+    ]);
     expect(preflight.status).toBe(204);
     expect(preflight.headers['access-control-allow-origin']).toBe(CLIENT);
   });

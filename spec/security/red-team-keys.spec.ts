@@ -28,7 +28,9 @@ const fakeSecret = () => ['sk', 'test', 'f'.repeat(40)].join('_');
 
 /** Clerk's verdict with its keys from `server` (the Backend API path, `/v1/jwks`). */
 async function clerkRemote(token: string, server: KeySetServer): Promise<string> {
-  const result = (await verifyToken(token, { secretKey: fakeSecret(), apiUrl: server.origin, skipJwksCache: true }).catch((error: unknown) => ({ errors: [error] }))) as { errors?: { reason?: string }[] };
+  const result = (await verifyToken(token, { secretKey: fakeSecret(), apiUrl: server.origin, skipJwksCache: true }).catch((error: unknown) => ({ errors: [error] }))) as {
+    errors?: { reason?: string }[];
+  };
   return result.errors === undefined ? 'accept' : `refuse ${result.errors[0]?.reason ?? '?'}`;
 }
 
@@ -122,7 +124,9 @@ describe('an RSA key whose public exponent is 1', () => {
 
   it('as jwtKey: a startup error (Clerk rebuilds the key with exponent 65537 and refuses every token)', async () => {
     const jwk = exponentOneKey('ins_e1_pem');
-    const pem = createPublicKey({ key: { kty: 'RSA', n: String(jwk['n']), e: 'AQ' }, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+    const pem = createPublicKey({ key: { kty: 'RSA', n: String(jwk['n']), e: 'AQ' }, format: 'jwk' })
+      .export({ type: 'spki', format: 'pem' })
+      .toString();
     const token = forgedForExponentOne(claims(), 'ins_e1_pem');
     const clerk = (await verifyToken(token, { jwtKey: pem }).catch((error: unknown) => ({ errors: [error] }))) as { errors?: unknown[] };
     expect(clerk.errors).toBeDefined();

@@ -114,82 +114,246 @@ const SCENARIOS: Scenario[] = [
   { name: '__client_uat missing', headers: async (c) => ({ cookie: cookie(`${S}=${await c.token()}`, c.devBrowser()) }), expect: 'signed_out' },
   { name: '__client_uat empty', headers: async (c) => ({ cookie: cookie(await browser(c, undefined, '')) }), expect: 'signed_out' },
   // Stale: the session changed after the token was minted.
-  { name: '__client_uat one second newer than iat', headers: async (c) => ({ cookie: cookie(await browser(c, undefined, String(c.iat + 1))) }), expect: 'session_refresh_required', optional: 'refused' },
-  { name: '__client_uat far in the future', headers: async (c) => ({ cookie: cookie(await browser(c, undefined, '99999999999999999999999')) }), expect: 'session_refresh_required', optional: 'refused' },
-  { name: 'an active __client_uat without __session', headers: async (c) => ({ cookie: cookie(`${U}=${c.iat}`, c.devBrowser()) }), expect: 'session_refresh_required', optional: 'anonymous' },
+  {
+    name: '__client_uat one second newer than iat',
+    headers: async (c) => ({ cookie: cookie(await browser(c, undefined, String(c.iat + 1))) }),
+    expect: 'session_refresh_required',
+    optional: 'refused',
+  },
+  {
+    name: '__client_uat far in the future',
+    headers: async (c) => ({ cookie: cookie(await browser(c, undefined, '99999999999999999999999')) }),
+    expect: 'session_refresh_required',
+    optional: 'refused',
+  },
+  {
+    name: 'an active __client_uat without __session',
+    headers: async (c) => ({ cookie: cookie(`${U}=${c.iat}`, c.devBrowser()) }),
+    expect: 'session_refresh_required',
+    optional: 'anonymous',
+  },
   // Malformed __client_uat: never Clerk's lenient parseInt.
   // Clerk's parseInt reads a number in these (0x10 is 16).
-  ...['-5', '1.5', '12abc', '+7', '1e3', '0x10'].map(
-    (uat): Scenario => ({ name: `__client_uat = ${uat}`, headers: async (c) => ({ cookie: cookie(await browser(c, undefined, uat)) }), expect: 'session_refresh_required', optional: 'refused', stricter: STRICTER.uat }),
-  ),
-  ...['abc', '"1"', 'Infinity', '-0'].map(
-    (uat): Scenario => ({ name: `__client_uat = ${uat}`, headers: async (c) => ({ cookie: cookie(await browser(c, undefined, uat)) }), expect: 'session_refresh_required', optional: 'refused' }),
-  ),
-  { name: '__client_uat percent-encoded digits', headers: async (c) => ({ cookie: cookie(await browser(c, undefined, [...String(c.iat)].map((d) => `%3${d}`).join(''))) }), expect: 'accept' },
+  ...['-5', '1.5', '12abc', '+7', '1e3', '0x10'].map((uat): Scenario => ({
+    name: `__client_uat = ${uat}`,
+    headers: async (c) => ({ cookie: cookie(await browser(c, undefined, uat)) }),
+    expect: 'session_refresh_required',
+    optional: 'refused',
+    stricter: STRICTER.uat,
+  })),
+  ...['abc', '"1"', 'Infinity', '-0'].map((uat): Scenario => ({
+    name: `__client_uat = ${uat}`,
+    headers: async (c) => ({ cookie: cookie(await browser(c, undefined, uat)) }),
+    expect: 'session_refresh_required',
+    optional: 'refused',
+  })),
+  {
+    name: '__client_uat percent-encoded digits',
+    headers: async (c) => ({ cookie: cookie(await browser(c, undefined, [...String(c.iat)].map((d) => `%3${d}`).join(''))) }),
+    expect: 'accept',
+  },
   { name: '__client_uat with spaces around it', headers: async (c) => ({ cookie: `${S}=${await c.token()}; ${U} =  ${c.iat}  ; ${c.devBrowser().join('; ')}` }), expect: 'accept' },
   { name: 'two __client_uat: 0 first', headers: async (c) => ({ cookie: cookie(`${U}=0`, await browser(c)) }), expect: 'signed_out' },
   { name: 'two __client_uat: stale first', headers: async (c) => ({ cookie: cookie(`${U}=${c.iat + 60}`, await browser(c)) }), expect: 'session_refresh_required', optional: 'refused' },
   { name: 'two __client_uat: good first, 0 second', headers: async (c) => ({ cookie: cookie(await browser(c), `${U}=0`) }), expect: 'accept' },
   // Cookie header shapes.
   { name: '; without spaces', headers: async (c) => ({ cookie: (await browser(c)).join(';') }), expect: 'accept' },
-  { name: 'two __session: an expired one first', headers: async (c) => ({ cookie: cookie(`${S}=${await c.token({ exp: c.iat - 60, nbf: c.iat - 120 })}`, await browser(c)) }), expect: 'expired', optional: 'refused' },
+  {
+    name: 'two __session: an expired one first',
+    headers: async (c) => ({ cookie: cookie(`${S}=${await c.token({ exp: c.iat - 60, nbf: c.iat - 120 })}`, await browser(c)) }),
+    expect: 'expired',
+    optional: 'refused',
+  },
   // The first pair of a name wins even when empty, and an empty cookie counts as absent.
   { name: 'two __session: an empty one first', headers: async (c) => ({ cookie: cookie(`${S}=`, await browser(c)) }), expect: 'session_refresh_required', optional: 'anonymous' },
   { name: 'a quoted __session', headers: async (c) => ({ cookie: cookie(`${S}="${await c.token()}"`, `${U}=${c.iat}`, c.devBrowser()) }), expect: 'malformed', optional: 'refused' },
   { name: 'a percent-encoded __session', headers: async (c) => ({ cookie: cookie(`${S}=${(await c.token()).replace(/\./g, '%2E')}`, `${U}=${c.iat}`, c.devBrowser()) }), expect: 'accept' },
   { name: 'a __session with a tab before it', headers: async (c) => ({ cookie: `${S}=\t${await c.token()}; ${U}=${c.iat}; ${c.devBrowser().join('; ')}` }), expect: 'accept' },
-  { name: 'a differently cased name (__Session)', headers: async (c) => ({ cookie: cookie(`__Session=${await c.token()}`, `${U}=${c.iat}`, c.devBrowser()) }), expect: 'session_refresh_required', optional: 'anonymous' },
+  {
+    name: 'a differently cased name (__Session)',
+    headers: async (c) => ({ cookie: cookie(`__Session=${await c.token()}`, `${U}=${c.iat}`, c.devBrowser()) }),
+    expect: 'session_refresh_required',
+    optional: 'anonymous',
+  },
   { name: 'two Cookie header lines', headers: async (c) => ({ cookie: [`${S}=${await c.token()}`, cookie(`${U}=${c.iat}`, c.devBrowser())] }), expect: 'accept' },
   {
     name: 'a 12 KB cookie header',
-    headers: async (c) => ({ cookie: cookie(Array.from({ length: 120 }, (_, i) => `junk${i}=${'x'.repeat(90)}`), await browser(c)) }),
+    headers: async (c) => ({
+      cookie: cookie(
+        Array.from({ length: 120 }, (_, i) => `junk${i}=${'x'.repeat(90)}`),
+        await browser(c),
+      ),
+    }),
     expect: 'accept',
   },
   { name: 'garbage in __session', headers: async (c) => ({ cookie: cookie(await browser(c, 'not-a-jwt')) }), expect: 'malformed', optional: 'refused' },
-  { name: 'a null payload in __session', headers: async (c) => ({ cookie: cookie(await browser(c, mintRaw(keys.key, '{"alg":"RS256","typ":"JWT","kid":"ins_cookie"}', 'null'))) }), expect: 'malformed', optional: 'refused' },
+  {
+    name: 'a null payload in __session',
+    headers: async (c) => ({ cookie: cookie(await browser(c, mintRaw(keys.key, '{"alg":"RS256","typ":"JWT","kid":"ins_cookie"}', 'null'))) }),
+    expect: 'malformed',
+    optional: 'refused',
+  },
   // Token verdicts through the cookie.
   { name: 'an expired token', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ exp: c.iat - 10, nbf: c.iat - 100 }))) }), expect: 'expired', optional: 'refused' },
-  { name: 'a token not valid yet', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ nbf: c.iat + 600, exp: c.iat + 900 }))) }), expect: 'not_yet_valid', optional: 'refused' },
-  { name: 'a token issued in the future', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ iat: c.iat + 600, exp: c.iat + 900 }), String(c.iat + 600))) }), expect: 'issued_in_future', optional: 'refused' },
+  {
+    name: 'a token not valid yet',
+    headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ nbf: c.iat + 600, exp: c.iat + 900 }))) }),
+    expect: 'not_yet_valid',
+    optional: 'refused',
+  },
+  {
+    name: 'a token issued in the future',
+    headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ iat: c.iat + 600, exp: c.iat + 900 }), String(c.iat + 600))) }),
+    expect: 'issued_in_future',
+    optional: 'refused',
+  },
   { name: 'a forged token (another key)', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({}, {}, keys.other))) }), expect: 'invalid_signature', optional: 'refused' },
-  { name: 'a token for another azp', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ azp: 'https://evil.example.com' }))) }), expect: 'invalid_authorized_party', optional: 'refused' },
+  {
+    name: 'a token for another azp',
+    headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ azp: 'https://evil.example.com' }))) }),
+    expect: 'invalid_authorized_party',
+    optional: 'refused',
+  },
   { name: 'a token without azp', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ azp: undefined }))) }), expect: 'invalid_authorized_party', optional: 'refused' },
-  { name: 'a token without iat', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ iat: undefined }))) }), expect: 'invalid_claims', optional: 'refused', stricter: STRICTER.noIat },
-  { name: 'a token whose iss is the instance over http (Clerk checks no iss)', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ iss: `http://${c.instance.host}` }))) }), expect: 'invalid_issuer', optional: 'refused', stricter: STRICTER.issuer },
+  {
+    name: 'a token without iat',
+    headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ iat: undefined }))) }),
+    expect: 'invalid_claims',
+    optional: 'refused',
+    stricter: STRICTER.noIat,
+  },
+  {
+    name: 'a token whose iss is the instance over http (Clerk checks no iss)',
+    headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ iss: `http://${c.instance.host}` }))) }),
+    expect: 'invalid_issuer',
+    optional: 'refused',
+    stricter: STRICTER.issuer,
+  },
   { name: 'a pending session (v2)', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ v: 2, sts: 'pending' }))) }), expect: 'pending_session', optional: 'anonymous' },
   // Machine tokens and other categories in the cookie.
-  { name: 'an M2M JWT (sub mch_)', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ sub: 'mch_2xyz', azp: APP }))) }), expect: 'token_type_mismatch', optional: 'refused' },
-  { name: 'an M2M category', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({}, { cat: 'cl_B7d4PD333AAA' }))) }), expect: 'token_type_mismatch', optional: 'refused' },
-  { name: 'a JWT template category', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({}, { cat: 'cl_B7d4PD222AAA' }))) }), expect: 'unsupported_category', optional: 'refused' },
-  { name: 'an OAuth access-token JWT (typ at+jwt)', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({}, { typ: 'at+jwt' }))) }), expect: 'token_type_mismatch', optional: 'refused' },
+  {
+    name: 'an M2M JWT (sub mch_)',
+    headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({ sub: 'mch_2xyz', azp: APP }))) }),
+    expect: 'token_type_mismatch',
+    optional: 'refused',
+  },
+  {
+    name: 'an M2M category',
+    headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({}, { cat: 'cl_B7d4PD333AAA' }))) }),
+    expect: 'token_type_mismatch',
+    optional: 'refused',
+  },
+  {
+    name: 'a JWT template category',
+    headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({}, { cat: 'cl_B7d4PD222AAA' }))) }),
+    expect: 'unsupported_category',
+    optional: 'refused',
+  },
+  {
+    name: 'an OAuth access-token JWT (typ at+jwt)',
+    headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({}, { typ: 'at+jwt' }))) }),
+    expect: 'token_type_mismatch',
+    optional: 'refused',
+  },
   { name: 'an opaque machine token (mt_)', headers: async (c) => ({ cookie: cookie(await browser(c, `mt_${'a'.repeat(32)}`)) }), expect: 'token_type_mismatch', optional: 'refused' },
   { name: 'the session category', headers: async (c) => ({ cookie: cookie(await browser(c, await c.token({}, { cat: 'cl_B7d4PD111AAA' }))) }), expect: 'accept' },
   // Development instances: the dev-browser cookie.
-  { name: 'no dev-browser cookie', only: 'development', headers: async (c) => ({ cookie: cookie(`${S}=${await c.token()}`, `${U}=${c.iat}`) }), expect: 'session_refresh_required', optional: 'refused' },
-  { name: 'only the suffixed dev-browser cookie, unsuffixed pair', only: 'development', headers: async (c) => ({ cookie: cookie(`${S}=${await c.token()}`, `${U}=${c.iat}`, `${c.sfx(DB)}=dvb_x`) }), expect: 'session_refresh_required', optional: 'refused' },
-  { name: 'an empty dev-browser cookie', only: 'development', headers: async (c) => ({ cookie: cookie(`${S}=${await c.token()}`, `${U}=${c.iat}`, `${DB}=`) }), expect: 'session_refresh_required', optional: 'refused' },
+  {
+    name: 'no dev-browser cookie',
+    only: 'development',
+    headers: async (c) => ({ cookie: cookie(`${S}=${await c.token()}`, `${U}=${c.iat}`) }),
+    expect: 'session_refresh_required',
+    optional: 'refused',
+  },
+  {
+    name: 'only the suffixed dev-browser cookie, unsuffixed pair',
+    only: 'development',
+    headers: async (c) => ({ cookie: cookie(`${S}=${await c.token()}`, `${U}=${c.iat}`, `${c.sfx(DB)}=dvb_x`) }),
+    expect: 'session_refresh_required',
+    optional: 'refused',
+  },
+  {
+    name: 'an empty dev-browser cookie',
+    only: 'development',
+    headers: async (c) => ({ cookie: cookie(`${S}=${await c.token()}`, `${U}=${c.iat}`, `${DB}=`) }),
+    expect: 'session_refresh_required',
+    optional: 'refused',
+  },
   { name: 'no dev-browser cookie, production', only: 'production', headers: async (c) => ({ cookie: cookie(`${S}=${await c.token()}`, `${U}=${c.iat}`) }), expect: 'accept' },
-  { name: '__clerk_db_jwt in the query', path: `/me?${DB}=dvb_x`, headers: async (c) => ({ cookie: cookie(await browser(c)) }), expect: (c) => (c.dev ? 'session_refresh_required' : 'accept'), optional: 'refused' },
-  { name: '__clerk_redirect_url in the query', path: '/me?__clerk_redirect_url=http%3A%2F%2Flocalhost%3A3000%2F', headers: async (c) => ({ cookie: cookie(await browser(c)) }), expect: (c) => (c.dev ? 'session_refresh_required' : 'accept'), optional: 'refused' },
+  {
+    name: '__clerk_db_jwt in the query',
+    path: `/me?${DB}=dvb_x`,
+    headers: async (c) => ({ cookie: cookie(await browser(c)) }),
+    expect: (c) => (c.dev ? 'session_refresh_required' : 'accept'),
+    optional: 'refused',
+  },
+  {
+    name: '__clerk_redirect_url in the query',
+    path: '/me?__clerk_redirect_url=http%3A%2F%2Flocalhost%3A3000%2F',
+    headers: async (c) => ({ cookie: cookie(await browser(c)) }),
+    expect: (c) => (c.dev ? 'session_refresh_required' : 'accept'),
+    optional: 'refused',
+  },
   { name: 'an empty __clerk_redirect_url in the query', path: '/me?__clerk_redirect_url=', headers: async (c) => ({ cookie: cookie(await browser(c)) }), expect: 'accept' },
   // Handshakes.
-  { name: '__clerk_handshake in the query', path: '/me?__clerk_handshake=abc', headers: async (c) => ({ cookie: cookie(await browser(c)) }), expect: 'session_refresh_required', optional: 'refused', stricter: STRICTER.handshake },
-  { name: '__clerk_handshake cookie', headers: async (c) => ({ cookie: cookie(await browser(c), '__clerk_handshake=abc') }), expect: 'session_refresh_required', optional: 'refused', stricter: STRICTER.handshake },
-  { name: '__clerk_handshake_nonce in the query', path: '/me?__clerk_handshake_nonce=abc', headers: async (c) => ({ cookie: cookie(await browser(c)) }), expect: 'session_refresh_required', optional: 'refused' },
-  { name: '__clerk_handshake_nonce cookie', headers: async (c) => ({ cookie: cookie(await browser(c), '__clerk_handshake_nonce=abc') }), expect: 'session_refresh_required', optional: 'refused' },
+  {
+    name: '__clerk_handshake in the query',
+    path: '/me?__clerk_handshake=abc',
+    headers: async (c) => ({ cookie: cookie(await browser(c)) }),
+    expect: 'session_refresh_required',
+    optional: 'refused',
+    stricter: STRICTER.handshake,
+  },
+  {
+    name: '__clerk_handshake cookie',
+    headers: async (c) => ({ cookie: cookie(await browser(c), '__clerk_handshake=abc') }),
+    expect: 'session_refresh_required',
+    optional: 'refused',
+    stricter: STRICTER.handshake,
+  },
+  {
+    name: '__clerk_handshake_nonce in the query',
+    path: '/me?__clerk_handshake_nonce=abc',
+    headers: async (c) => ({ cookie: cookie(await browser(c)) }),
+    expect: 'session_refresh_required',
+    optional: 'refused',
+  },
+  {
+    name: '__clerk_handshake_nonce cookie',
+    headers: async (c) => ({ cookie: cookie(await browser(c), '__clerk_handshake_nonce=abc') }),
+    expect: 'session_refresh_required',
+    optional: 'refused',
+  },
   { name: 'a handshake nonce and no session', path: '/me?__clerk_handshake_nonce=abc', headers: async (c) => ({ cookie: cookie(c.devBrowser()) }), expect: 'missing_token' },
   // Suffixed and unsuffixed pairs: which one Clerk reads.
   { name: 'the suffixed pair only', headers: async (c) => ({ cookie: cookie(`${c.sfx(S)}=${await c.token()}`, `${c.sfx(U)}=${c.iat}`, c.devBrowser()) }), expect: 'accept' },
-  { name: 'both pairs, the same token', headers: async (c) => { const t = await c.token(); return { cookie: cookie(`${S}=${t}`, `${U}=${c.iat}`, `${c.sfx(S)}=${t}`, `${c.sfx(U)}=${c.iat}`, c.devBrowser()) }; }, expect: 'accept' },
+  {
+    name: 'both pairs, the same token',
+    headers: async (c) => {
+      const t = await c.token();
+      return { cookie: cookie(`${S}=${t}`, `${U}=${c.iat}`, `${c.sfx(S)}=${t}`, `${c.sfx(U)}=${c.iat}`, c.devBrowser()) };
+    },
+    expect: 'accept',
+  },
   {
     name: 'both pairs: a stale suffixed pair and an older good unsuffixed one (Clerk reads the suffixed)',
-    headers: async (c) => ({ cookie: cookie(`${S}=${await c.token({ iat: c.iat - 30 })}`, `${U}=${c.iat - 30}`, `${c.sfx(S)}=${await c.token()}`, `${c.sfx(U)}=${c.iat + 5}`, c.devBrowser()) }),
+    headers: async (c) => ({
+      cookie: cookie(`${S}=${await c.token({ iat: c.iat - 30 })}`, `${U}=${c.iat - 30}`, `${c.sfx(S)}=${await c.token()}`, `${c.sfx(U)}=${c.iat + 5}`, c.devBrowser()),
+    }),
     expect: 'session_refresh_required',
     optional: 'refused',
   },
   {
     name: 'both pairs: a newer unsuffixed token wins',
-    headers: async (c) => ({ cookie: cookie(`${S}=${await c.token({ sub: 'user_plain' })}`, `${U}=${c.iat}`, `${c.sfx(S)}=${await c.token({ iat: c.iat - 30, sub: 'user_suffixed' })}`, `${c.sfx(U)}=${c.iat + 5}`, c.devBrowser()) }),
+    headers: async (c) => ({
+      cookie: cookie(
+        `${S}=${await c.token({ sub: 'user_plain' })}`,
+        `${U}=${c.iat}`,
+        `${c.sfx(S)}=${await c.token({ iat: c.iat - 30, sub: 'user_suffixed' })}`,
+        `${c.sfx(U)}=${c.iat + 5}`,
+        c.devBrowser(),
+      ),
+    }),
     expect: 'accept',
   },
   {
@@ -199,12 +363,23 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'both pairs: both __client_uat 0',
-    headers: async (c) => { const t = await c.token(); return { cookie: cookie(`${S}=${t}`, `${U}=0`, `${c.sfx(S)}=${t}`, `${c.sfx(U)}=0`, c.devBrowser()) }; },
+    headers: async (c) => {
+      const t = await c.token();
+      return { cookie: cookie(`${S}=${t}`, `${U}=0`, `${c.sfx(S)}=${t}`, `${c.sfx(U)}=0`, c.devBrowser()) };
+    },
     expect: 'signed_out',
   },
   {
     name: 'both pairs: suffixed active, unsuffixed 0, suffixed token expired',
-    headers: async (c) => ({ cookie: cookie(`${S}=${await c.token()}`, `${U}=0`, `${c.sfx(S)}=${await c.token({ iat: c.iat - 120, exp: c.iat - 60, nbf: c.iat - 130 })}`, `${c.sfx(U)}=${c.iat - 120}`, c.devBrowser()) }),
+    headers: async (c) => ({
+      cookie: cookie(
+        `${S}=${await c.token()}`,
+        `${U}=0`,
+        `${c.sfx(S)}=${await c.token({ iat: c.iat - 120, exp: c.iat - 60, nbf: c.iat - 130 })}`,
+        `${c.sfx(U)}=${c.iat - 120}`,
+        c.devBrowser(),
+      ),
+    }),
     // Development: Clerk falls back to the unsuffixed pair (signed out); production keeps the expired suffixed token.
     expect: (c) => (c.dev ? 'signed_out' : 'expired'),
     optional: undefined,
@@ -216,7 +391,15 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: '__session of another instance, good suffixed pair',
-    headers: async (c) => ({ cookie: cookie(`${S}=${await c.token({ iss: 'https://other-app.clerk.accounts.dev' }, {}, keys.other)}`, `${U}=${c.iat}`, `${c.sfx(S)}=${await c.token()}`, `${c.sfx(U)}=${c.iat}`, c.devBrowser()) }),
+    headers: async (c) => ({
+      cookie: cookie(
+        `${S}=${await c.token({ iss: 'https://other-app.clerk.accounts.dev' }, {}, keys.other)}`,
+        `${U}=${c.iat}`,
+        `${c.sfx(S)}=${await c.token()}`,
+        `${c.sfx(U)}=${c.iat}`,
+        c.devBrowser(),
+      ),
+    }),
     expect: 'accept',
   },
   {
@@ -232,19 +415,45 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'a null-payload suffixed __session (Clerk throws)',
-    headers: async (c) => ({ cookie: cookie(`${S}=${await c.token({ iat: c.iat - 5 })}`, `${U}=${c.iat - 5}`, `${c.sfx(S)}=${mintRaw(keys.key, '{"alg":"RS256"}', 'null')}`, `${c.sfx(U)}=${c.iat}`, c.devBrowser()) }),
+    headers: async (c) => ({
+      cookie: cookie(`${S}=${await c.token({ iat: c.iat - 5 })}`, `${U}=${c.iat - 5}`, `${c.sfx(S)}=${mintRaw(keys.key, '{"alg":"RS256"}', 'null')}`, `${c.sfx(U)}=${c.iat}`, c.devBrowser()),
+    }),
     expect: 'malformed',
     optional: 'refused',
   },
   // Origin (ours) and navigations (Clerk's cross-origin handshake).
   { name: 'an authorized Origin', method: 'POST', headers: async (c) => ({ origin: APP, cookie: cookie(await browser(c)) }), expect: 'accept' },
-  { name: 'a foreign Origin', method: 'POST', headers: async (c) => ({ origin: 'https://evil.example.com', cookie: cookie(await browser(c)) }), expect: 'missing_token', stricter: STRICTER.origin },
+  {
+    name: 'a foreign Origin',
+    method: 'POST',
+    headers: async (c) => ({ origin: 'https://evil.example.com', cookie: cookie(await browser(c)) }),
+    expect: 'missing_token',
+    stricter: STRICTER.origin,
+  },
   { name: 'Origin: null', method: 'POST', headers: async (c) => ({ origin: 'null', cookie: cookie(await browser(c)) }), expect: 'missing_token', stricter: STRICTER.origin },
-  { name: 'a fetch with Sec-Fetch headers', headers: async (c) => ({ 'sec-fetch-dest': 'empty', 'sec-fetch-mode': 'cors', 'sec-fetch-site': 'same-origin', accept: '*/*', cookie: cookie(await browser(c)) }), expect: 'accept' },
+  {
+    name: 'a fetch with Sec-Fetch headers',
+    headers: async (c) => ({ 'sec-fetch-dest': 'empty', 'sec-fetch-mode': 'cors', 'sec-fetch-site': 'same-origin', accept: '*/*', cookie: cookie(await browser(c)) }),
+    expect: 'accept',
+  },
   { name: 'a navigation without Referer', headers: async (c) => ({ 'sec-fetch-dest': 'document', accept: 'text/html', cookie: cookie(await browser(c)) }), expect: 'accept' },
-  { name: 'a navigation from the same origin', headers: async (c) => ({ 'sec-fetch-dest': 'document', host: 'localhost:3000', referer: `${APP}/page`, cookie: cookie(await browser(c)) }), expect: 'accept' },
-  { name: 'a navigation from another origin', headers: async (c) => ({ 'sec-fetch-dest': 'document', referer: 'https://news.example.org/', cookie: cookie(await browser(c)) }), expect: 'session_refresh_required', optional: 'refused' },
-  { name: 'a navigation from another origin, stale token', headers: async (c) => ({ 'sec-fetch-dest': 'document', referer: 'https://news.example.org/', cookie: cookie(await browser(c, undefined, String(c.iat + 9))) }), expect: 'session_refresh_required', optional: 'refused' },
+  {
+    name: 'a navigation from the same origin',
+    headers: async (c) => ({ 'sec-fetch-dest': 'document', host: 'localhost:3000', referer: `${APP}/page`, cookie: cookie(await browser(c)) }),
+    expect: 'accept',
+  },
+  {
+    name: 'a navigation from another origin',
+    headers: async (c) => ({ 'sec-fetch-dest': 'document', referer: 'https://news.example.org/', cookie: cookie(await browser(c)) }),
+    expect: 'session_refresh_required',
+    optional: 'refused',
+  },
+  {
+    name: 'a navigation from another origin, stale token',
+    headers: async (c) => ({ 'sec-fetch-dest': 'document', referer: 'https://news.example.org/', cookie: cookie(await browser(c, undefined, String(c.iat + 9))) }),
+    expect: 'session_refresh_required',
+    optional: 'refused',
+  },
   {
     name: 'a navigation from the Clerk Frontend API',
     headers: async (c) => ({ 'sec-fetch-dest': 'document', referer: `https://${c.instance.host}/`, cookie: cookie(await browser(c)) }),
@@ -260,8 +469,17 @@ const SCENARIOS: Scenario[] = [
     stricter: STRICTER.navigation,
   },
   { name: 'an iframe from another origin', headers: async (c) => ({ 'sec-fetch-dest': 'iframe', referer: 'https://news.example.org/', cookie: cookie(await browser(c)) }), expect: 'accept' },
-  { name: 'a form POST from another page of the app', method: 'POST', headers: async (c) => ({ origin: APP, 'sec-fetch-dest': 'document', referer: 'https://news.example.org/', cookie: cookie(await browser(c)) }), expect: 'accept' },
-  { name: 'a navigation with X-Forwarded-Host of the referer', headers: async (c) => ({ 'sec-fetch-dest': 'document', 'x-forwarded-host': 'localhost:3000', referer: `${APP}/`, cookie: cookie(await browser(c)) }), expect: 'accept' },
+  {
+    name: 'a form POST from another page of the app',
+    method: 'POST',
+    headers: async (c) => ({ origin: APP, 'sec-fetch-dest': 'document', referer: 'https://news.example.org/', cookie: cookie(await browser(c)) }),
+    expect: 'accept',
+  },
+  {
+    name: 'a navigation with X-Forwarded-Host of the referer',
+    headers: async (c) => ({ 'sec-fetch-dest': 'document', 'x-forwarded-host': 'localhost:3000', referer: `${APP}/`, cookie: cookie(await browser(c)) }),
+    expect: 'accept',
+  },
   {
     name: 'a navigation with X-Forwarded-Proto https and an http referer',
     headers: async (c) => ({ 'sec-fetch-dest': 'document', 'x-forwarded-proto': 'https', host: 'localhost:3000', referer: `${APP}/`, cookie: cookie(await browser(c)) }),
@@ -274,8 +492,17 @@ const SCENARIOS: Scenario[] = [
   { name: 'Authorization: Basic alone', headers: async (c) => ({ authorization: 'Basic', cookie: cookie(await browser(c)) }), expect: 'missing_token', stricter: undefined },
   { name: 'Authorization: one word', headers: async (c) => ({ authorization: 'sometoken', cookie: cookie(await browser(c)) }), expect: 'missing_token' },
   { name: 'Authorization: Basic and two spaces', headers: async (c) => ({ authorization: 'Basic  dXNlcjpwYXNz', cookie: cookie(await browser(c)) }), expect: 'missing_token' },
-  { name: 'Authorization: Bearer with a good token and a bad cookie', headers: async (c) => ({ authorization: `Bearer ${await c.token({ sub: 'user_header' })}`, cookie: cookie(await browser(c, 'garbage', '0')) }), expect: 'accept' },
-  { name: 'Authorization: Bearer garbage and a good cookie', headers: async (c) => ({ authorization: 'Bearer garbage', cookie: cookie(await browser(c)) }), expect: 'malformed', optional: 'refused' },
+  {
+    name: 'Authorization: Bearer with a good token and a bad cookie',
+    headers: async (c) => ({ authorization: `Bearer ${await c.token({ sub: 'user_header' })}`, cookie: cookie(await browser(c, 'garbage', '0')) }),
+    expect: 'accept',
+  },
+  {
+    name: 'Authorization: Bearer garbage and a good cookie',
+    headers: async (c) => ({ authorization: 'Bearer garbage', cookie: cookie(await browser(c)) }),
+    expect: 'malformed',
+    optional: 'refused',
+  },
   // Any spelling of Bearer other than Clerk's: a 400, never the cookie (Clerk reads the cookie when
   // the scheme is not exactly "Bearer"; it verifies "Bearer" itself as the token after two spaces).
   ...[
@@ -288,8 +515,19 @@ const SCENARIOS: Scenario[] = [
   ].flatMap(([label, spell]): Scenario[] => {
     const spelling = spell as (token: string) => string;
     return [
-      { name: `Authorization: ${label as string} with a good token and a good cookie`, headers: async (c) => ({ authorization: spelling(await c.token()), cookie: cookie(await browser(c)) }), expect: 'bad_request', optional: 'refused', stricter: STRICTER.bearerSpelling },
-      { name: `Authorization: ${label as string} with a good token and no cookie`, headers: async (c) => ({ authorization: spelling(await c.token()), cookie: cookie(c.devBrowser()) }), expect: 'bad_request', optional: 'refused' },
+      {
+        name: `Authorization: ${label as string} with a good token and a good cookie`,
+        headers: async (c) => ({ authorization: spelling(await c.token()), cookie: cookie(await browser(c)) }),
+        expect: 'bad_request',
+        optional: 'refused',
+        stricter: STRICTER.bearerSpelling,
+      },
+      {
+        name: `Authorization: ${label as string} with a good token and no cookie`,
+        headers: async (c) => ({ authorization: spelling(await c.token()), cookie: cookie(c.devBrowser()) }),
+        expect: 'bad_request',
+        optional: 'refused',
+      },
     ];
   }),
 ];
@@ -325,13 +563,9 @@ describe.each(VERSIONS)('cookie sessions against Clerk on %s', (_, express) => {
       const logger = { warn: () => undefined, event: (event: ClerkLogEvent) => void events.push(event) };
       const app: Express = express();
       app.use(clerkVerdictMiddleware(oracle) as never);
-      app.all(
-        '/me',
-        clerkAuth({ jwtKey: keys.key.pem, publishableKey: inst.publishableKey, authorizedParties: [APP], sessionCookie: true, env: {}, logger, ...options }),
-        (req, res) => {
-          res.json({ sub: req.user?.sub ?? null });
-        },
-      );
+      app.all('/me', clerkAuth({ jwtKey: keys.key.pem, publishableKey: inst.publishableKey, authorizedParties: [APP], sessionCookie: true, env: {}, logger, ...options }), (req, res) => {
+        res.json({ sub: req.user?.sub ?? null });
+      });
       return new Promise((resolve) => {
         const server = app.listen(0, '127.0.0.1', () => resolve({ server, events }));
       });
@@ -388,4 +622,3 @@ describe.each(VERSIONS)('cookie sessions against Clerk on %s', (_, express) => {
     return { response, outcome };
   }
 });
-

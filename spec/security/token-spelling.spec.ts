@@ -113,7 +113,12 @@ describe('non-canonical header and payload segments, signed by the right key', (
     const parts = token.split('.');
     const change = (index: number, value: (segment: string) => string) => parts.map((part, i) => (i === index ? value(part) : part)).join('.');
     const lengthOneMod4 = (segment: string): string => (segment.length % 4 === 1 ? segment : lengthOneMod4(`${segment}A`));
-    const bad = [0, 1, 2].flatMap((index) => [change(index, lengthOneMod4), change(index, (segment) => `${segment}=`), change(index, (segment) => `${segment}==`), change(index, (segment) => `+/${segment}`)]);
+    const bad = [0, 1, 2].flatMap((index) => [
+      change(index, lengthOneMod4),
+      change(index, (segment) => `${segment}=`),
+      change(index, (segment) => `${segment}==`),
+      change(index, (segment) => `+/${segment}`),
+    ]);
     for (const token of bad) expect((await rejected(InvalidTokenError, verifier.verify(token))).reason).toBe('malformed');
   });
 });

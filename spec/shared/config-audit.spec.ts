@@ -70,11 +70,11 @@ describe('createClerkVerifier() / clerkAuth(): options and environment', () => {
     // authorizedParties: a blank entry, an empty list or a duplicate is a mistake, never "no azp check".
     ["authorizedParties: ['']", () => verifier({ authorizedParties: [''] }), 'authorizedParties', ['blank']],
     ["authorizedParties: ['  ']", () => verifier({ authorizedParties: [' \t'] }), 'authorizedParties', ['blank']],
-    ['authorizedParties: [A, \'\']', () => verifier({ authorizedParties: [A, ''] }), 'authorizedParties', ['entry 2', 'blank']],
+    ["authorizedParties: [A, '']", () => verifier({ authorizedParties: [A, ''] }), 'authorizedParties', ['entry 2', 'blank']],
     ['authorizedParties: []', () => verifier({ authorizedParties: [] }), 'authorizedParties', ['empty list']],
     ['authorizedParties: [] with the env list set', () => verifier({ authorizedParties: [] }, { CLERK_AUTHORIZED_PARTIES: A }), 'authorizedParties', ['empty list']],
     ['authorizedParties: [A, A]', () => verifier({ authorizedParties: [A, A] }), 'authorizedParties', [`"${A}" is listed twice`]],
-    ['authorizedParties: [A, \' A \']', () => verifier({ authorizedParties: [A, ` ${A} `] }), 'authorizedParties', ['listed twice']],
+    ["authorizedParties: [A, ' A ']", () => verifier({ authorizedParties: [A, ` ${A} `] }), 'authorizedParties', ['listed twice']],
     ['authorizedParties: a string', () => verifier({ authorizedParties: A as never }), 'authorizedParties', ['array of origins']],
     ['authorizedParties: a Set', () => verifier({ authorizedParties: new Set([A]) as never }), 'authorizedParties', ['array of origins']],
     ['authorizedParties: [null]', () => verifier({ authorizedParties: [null] as never }), 'authorizedParties', ['array of origins']],
@@ -86,7 +86,12 @@ describe('createClerkVerifier() / clerkAuth(): options and environment', () => {
     ['CLERK_AUTHORIZED_PARTIES with a duplicate', () => verifier({}, { CLERK_AUTHORIZED_PARTIES: `${A},${B}, ${A}` }), 'authorizedParties', ['listed twice']],
     ['CLERK_AUTHORIZED_PARTIES with a path', () => verifier({}, { CLERK_AUTHORIZED_PARTIES: `${A}/app` }), 'authorizedParties', ['not an origin']],
     // Near-miss environment variable names: the check they were meant to turn on would be off.
-    ['CLERK_AUTHORISED_PARTIES (British spelling)', () => verifier({}, { CLERK_AUTHORISED_PARTIES: A }), 'authorizedParties', ['CLERK_AUTHORISED_PARTIES', 'did you mean CLERK_AUTHORIZED_PARTIES']],
+    [
+      'CLERK_AUTHORISED_PARTIES (British spelling)',
+      () => verifier({}, { CLERK_AUTHORISED_PARTIES: A }),
+      'authorizedParties',
+      ['CLERK_AUTHORISED_PARTIES', 'did you mean CLERK_AUTHORIZED_PARTIES'],
+    ],
     ['CLERK_AUTHORIZED_PARTY (singular)', () => verifier({}, { CLERK_AUTHORIZED_PARTY: A }), 'authorizedParties', ['CLERK_AUTHORIZED_PARTY', 'did you mean CLERK_AUTHORIZED_PARTIES']],
     ['clerk_authorized_parties (lower case)', () => verifier({}, { clerk_authorized_parties: A }), 'authorizedParties', ['clerk_authorized_parties']],
     ['CLERK_AUTHORIZED_ORIGINS', () => verifier({}, { CLERK_AUTHORIZED_ORIGINS: A }), 'authorizedParties', ['did you mean CLERK_AUTHORIZED_PARTIES']],
@@ -181,7 +186,7 @@ describe('createClerkVerifier() / clerkAuth(): options and environment', () => {
     expect(verifier({ issuer: ' https://clerk.example.com ' }).config.issuer).toBe('https://clerk.example.com');
   });
 
-  it("says which near-miss variable it found when no key source is set, without its value", () => {
+  it('says which near-miss variable it found when no key source is set, without its value', () => {
     const error = configError(() => createClerkVerifier({ env: { CLERK_JWKS_URL: 'https://x.example.com/.well-known/jwks.json' } }));
     expect(error.message).toContain('Found CLERK_JWKS_URL: did you mean CLERK_JWKS_URI?');
     expect(error.message).not.toContain('x.example.com');
@@ -204,7 +209,12 @@ describe('clerkAuth() and the Mastra provider: their own options', () => {
     ["acceptsToken: 'm2m_token' without a key for opaque tokens", () => auth({ acceptsToken: 'm2m_token' }), 'machineSecretKey', [label('machineSecretKey'), 'opaqueTokens: false']],
     ["acceptsToken: 'oauth_token' without a secret key", () => auth({ acceptsToken: 'oauth_token' }), 'secretKey', ['opaqueTokens: false']],
     ["acceptsToken: 'api_key' with opaqueTokens: false", () => auth({ acceptsToken: 'api_key', secretKey: fakeSecretKey(), opaqueTokens: false }), 'opaqueTokens', []],
-    ["sessionCookie with acceptsToken: 'm2m_token'", () => auth({ acceptsToken: 'm2m_token', opaqueTokens: false, sessionCookie: true, authorizedParties: [A] }), 'sessionCookie', ['session_token']],
+    [
+      "sessionCookie with acceptsToken: 'm2m_token'",
+      () => auth({ acceptsToken: 'm2m_token', opaqueTokens: false, sessionCookie: true, authorizedParties: [A] }),
+      'sessionCookie',
+      ['session_token'],
+    ],
     ["Mastra: acceptsToken: 'api_key' without a secret key", () => createMastraAuthProvider({ publishableKey: PK, env: {}, acceptsToken: 'api_key' }), 'secretKey', []],
     ["Mastra: sessionCookie: 'yes'", () => createMastraAuthProvider({ publishableKey: PK, env: {}, sessionCookie: 'yes' as never }), 'sessionCookie', []],
     ['Mastra: sessionCookie without authorizedParties', () => createMastraAuthProvider({ publishableKey: PK, env: {}, sessionCookie: true }), 'sessionCookie', ['authorizedParties']],
@@ -338,8 +348,18 @@ describe('clerkWebhook() / createClerkWebhookVerifier()', () => {
     ['signingSecret: 42', () => webhookVerifier({ signingSecret: 42 as never }), 'signingSecret', []],
     ['CLERK_WEBHOOK_SIGNING_SECRET with a trailing comma', () => webhookVerifier({}, { CLERK_WEBHOOK_SIGNING_SECRET: `${SECRET},` }), 'signingSecret', ['entry 2', 'blank']],
     ['CLERK_WEBHOOK_SIGNING_SECRET with a leading comma', () => webhookVerifier({}, { CLERK_WEBHOOK_SIGNING_SECRET: `,${SECRET}` }), 'signingSecret', ['entry 1', 'blank']],
-    ['CLERK_WEBHOOK_SIGNING_SECRET with a duplicate', () => webhookVerifier({}, { CLERK_WEBHOOK_SIGNING_SECRET: `${SECRET},${OTHER_SECRET},${SECRET}` }), 'signingSecret', ['entries 1 and 3 are the same secret']],
-    ['CLERK_WEBHOOK_SECRET (another name)', () => webhookVerifier({}, { CLERK_WEBHOOK_SECRET: SECRET }), 'signingSecret', ['Found CLERK_WEBHOOK_SECRET: did you mean CLERK_WEBHOOK_SIGNING_SECRET?']],
+    [
+      'CLERK_WEBHOOK_SIGNING_SECRET with a duplicate',
+      () => webhookVerifier({}, { CLERK_WEBHOOK_SIGNING_SECRET: `${SECRET},${OTHER_SECRET},${SECRET}` }),
+      'signingSecret',
+      ['entries 1 and 3 are the same secret'],
+    ],
+    [
+      'CLERK_WEBHOOK_SECRET (another name)',
+      () => webhookVerifier({}, { CLERK_WEBHOOK_SECRET: SECRET }),
+      'signingSecret',
+      ['Found CLERK_WEBHOOK_SECRET: did you mean CLERK_WEBHOOK_SIGNING_SECRET?'],
+    ],
     ["toleranceInMs: '300000'", () => webhookVerifier({ signingSecret: SECRET, toleranceInMs: '300000' as never }), 'toleranceInMs', []],
     ['toleranceInMs: Infinity', () => webhookVerifier({ signingSecret: SECRET, toleranceInMs: Infinity }), 'toleranceInMs', []],
     ['toleranceInMs: 3600001', () => webhookVerifier({ signingSecret: SECRET, toleranceInMs: 3_600_001 }), 'toleranceInMs', []],
@@ -402,9 +422,18 @@ describe('createTestIssuer()', () => {
     const issuer = await createTestIssuer();
     try {
       const refusals = await Promise.all([
-        issuer.mint({}, { version: 2, pending: 'yes' as never }).then(() => null, (error: unknown) => error),
-        issuer.mint({}, { kid: '' }).then(() => null, (error: unknown) => error),
-        issuer.rotateKey({ keepPrevious: 'yes' as never }).then(() => null, (error: unknown) => error),
+        issuer.mint({}, { version: 2, pending: 'yes' as never }).then(
+          () => null,
+          (error: unknown) => error,
+        ),
+        issuer.mint({}, { kid: '' }).then(
+          () => null,
+          (error: unknown) => error,
+        ),
+        issuer.rotateKey({ keepPrevious: 'yes' as never }).then(
+          () => null,
+          (error: unknown) => error,
+        ),
       ]);
       expect(refusals.map((error) => (error instanceof ClerkConfigError ? error.option : error))).toEqual(['pending', 'kid', 'keepPrevious']);
     } finally {

@@ -43,9 +43,7 @@ describe('HTTP errors', () => {
   it('describes a refused token in error_description and in the message', () => {
     const error = new InvalidTokenError('expired', { realm: 'clerk' });
     expect(error.reason).toBe('expired');
-    expect(error.headers['WWW-Authenticate']).toBe(
-      'Bearer realm="clerk", error="invalid_token", error_description="the token has expired"',
-    );
+    expect(error.headers['WWW-Authenticate']).toBe('Bearer realm="clerk", error="invalid_token", error_description="the token has expired"');
     expect(error.message).toBe('Token verification failed: the token has expired.');
   });
 
@@ -72,9 +70,7 @@ describe('HTTP errors', () => {
   });
 
   it('escapes quotes and backslashes in challenge values', () => {
-    expect(bearerChallenge('my "realm"\\x', 'invalid_token', 'say "hi"')).toBe(
-      'Bearer realm="my \\"realm\\"\\\\x", error="invalid_token", error_description="say \\"hi\\""',
-    );
+    expect(bearerChallenge('my "realm"\\x', 'invalid_token', 'say "hi"')).toBe('Bearer realm="my \\"realm\\"\\\\x", error="invalid_token", error_description="say \\"hi\\""');
   });
 });
 

@@ -29,7 +29,9 @@ describe('structured log events', () => {
     await request(app).get('/').set('X-Request-Id', 'req-1');
     await request(app).get('/').set('X-Request-Id', 'req-2').set('Authorization', 'Bearer a.b.c');
     await request(app).get('/').set('Authorization', 'Bearer');
-    await request(app).get('/').set('Authorization', `Bearer ${await mint(jwks.key, jwks.claims())}`);
+    await request(app)
+      .get('/')
+      .set('Authorization', `Bearer ${await mint(jwks.key, jwks.claims())}`);
     expect(logger.events).toEqual([
       { type: 'request_refused', name: 'clerk', code: 'missing_token', status: 401, requestId: 'req-1' },
       { type: 'request_refused', name: 'clerk', code: 'invalid_token', status: 401, reason: 'malformed', requestId: 'req-2' },
@@ -41,13 +43,20 @@ describe('structured log events', () => {
   it('prefers req.id (pino-http and the like) and drops request ids that are not short printable ASCII', async () => {
     const logger = capture();
     const middleware = clerkAuth({ jwksUri: jwks.server.jwksUri, env: {}, logger, authorizeUser: () => false });
-    const setId = (id: unknown): RequestHandler => (req, _res, next) => {
-      (req as unknown as { id: unknown }).id = id;
-      next();
-    };
+    const setId =
+      (id: unknown): RequestHandler =>
+      (req, _res, next) => {
+        (req as unknown as { id: unknown }).id = id;
+        next();
+      };
     const token = await mint(jwks.key, jwks.claims());
-    await request(appWith(middleware, setId(42))).get('/').set('X-Request-Id', 'header-id').set('Authorization', `Bearer ${token}`);
-    await request(appWith(middleware, setId({ not: 'an id' }))).get('/').set('X-Request-Id', 'header-id');
+    await request(appWith(middleware, setId(42)))
+      .get('/')
+      .set('X-Request-Id', 'header-id')
+      .set('Authorization', `Bearer ${token}`);
+    await request(appWith(middleware, setId({ not: 'an id' })))
+      .get('/')
+      .set('X-Request-Id', 'header-id');
     await request(appWith(middleware)).get('/').set('X-Request-Id', 'has spaces');
     await request(appWith(middleware)).get('/').set('X-Request-Id', 'x'.repeat(201));
     expect(logger.events.map((event) => (event.type === 'request_refused' ? [event.code, event.requestId] : null))).toEqual([
@@ -71,7 +80,10 @@ describe('structured log events', () => {
     app.get('/admin', requireRole('admin'), (_req, res) => {
       res.send('ok');
     });
-    const response = await request(app).get('/admin').set('X-Request-Id', 'req-9').set('Authorization', `Bearer ${await mint(jwks.key, jwks.claims())}`);
+    const response = await request(app)
+      .get('/admin')
+      .set('X-Request-Id', 'req-9')
+      .set('Authorization', `Bearer ${await mint(jwks.key, jwks.claims())}`);
     expect(response.status).toBe(403);
     expect(logger.events).toEqual([{ type: 'request_refused', name: 'clerk', code: 'insufficient_scope', status: 403, requestId: 'req-9' }]);
   });
@@ -98,7 +110,13 @@ describe('structured log events', () => {
     const lines: string[] = [];
     await jwks.server.stop();
     const app = appWith(clerkAuth({ jwksUri: jwks.server.jwksUri, env: {}, logger: { warn: (line) => void lines.push(line) } }));
-    expect((await request(app).get('/').set('Authorization', `Bearer ${await mint(jwks.key, jwks.claims())}`)).status).toBe(503);
+    expect(
+      (
+        await request(app)
+          .get('/')
+          .set('Authorization', `Bearer ${await mint(jwks.key, jwks.claims())}`)
+      ).status,
+    ).toBe(503);
     expect((await request(app).get('/')).status).toBe(401);
     expect(lines).toHaveLength(1);
   });

@@ -17,10 +17,13 @@ describe('the Node.js versions the package supports', () => {
     expect(() => assertSupportedNode({ node: version })).not.toThrow();
   });
 
-  it.each(['16.20.2', '18.0.0', '18.20.8', '20.18.0', '20.19.0', '20.20.2', '21.7.3', '23.11.1', '25.9.0'])('refuses Node.js %s with one sentence naming the supported versions', (version) => {
-    expect(unsupportedNodeMessage({ node: version })).toBe(sentence(version));
-    expect(thrown(Error, () => assertSupportedNode({ node: version })).message).toBe(sentence(version));
-  });
+  it.each(['16.20.2', '18.0.0', '18.20.8', '20.18.0', '20.19.0', '20.20.2', '21.7.3', '23.11.1', '25.9.0'])(
+    'refuses Node.js %s with one sentence naming the supported versions',
+    (version) => {
+      expect(unsupportedNodeMessage({ node: version })).toBe(sentence(version));
+      expect(thrown(Error, () => assertSupportedNode({ node: version })).message).toBe(sentence(version));
+    },
+  );
 
   it('refuses a version it cannot read rather than guessing', () => {
     expect(unsupportedNodeMessage({ node: 'unknown' })).toBe(sentence('unknown'));

@@ -56,7 +56,7 @@ describe('createTestIssuer()', () => {
     expect((await call(appWith({ env }), await issuer.mint())).status).toBe(200);
   });
 
-  it('mints a v1 session token that clerkAuth() accepts, with Clerk\'s defaults', async () => {
+  it("mints a v1 session token that clerkAuth() accepts, with Clerk's defaults", async () => {
     const token = await issuer.mint();
     expect(decodeProtectedHeader(token)).toEqual({ alg: 'RS256', typ: 'JWT', kid: issuer.kid, cat: 'cl_B7d4PD111AAA' });
     const response = await call(appWith(), token);
@@ -272,7 +272,15 @@ describe('machine JWTs from the test issuer', () => {
     const token = await issuer.mintM2M({ sub: 'mch_reports' }, { scopes: ['mch_billing', 'mch_audit'] });
     expect(decodeProtectedHeader(token)).toEqual({ alg: 'RS256', typ: 'JWT', kid: issuer.kid, cat: 'cl_B7d4PD333AAA' });
     const claims = decodeJwt(token);
-    expect(claims).toEqual({ iss: issuer.issuer, sub: 'mch_reports', jti: expect.stringMatching(/^mt_[0-9a-f]{32}$/), iat: expect.any(Number), nbf: (claims.iat as number) - 10, exp: (claims.iat as number) + 3600, scopes: 'mch_billing mch_audit' });
+    expect(claims).toEqual({
+      iss: issuer.issuer,
+      sub: 'mch_reports',
+      jti: expect.stringMatching(/^mt_[0-9a-f]{32}$/),
+      iat: expect.any(Number),
+      nbf: (claims.iat as number) - 10,
+      exp: (claims.iat as number) + 3600,
+      scopes: 'mch_billing mch_audit',
+    });
     const response = await call(machineApp('m2m_token'), token);
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ tokenType: 'm2m_token', sub: 'mch_reports', scopes: ['mch_billing', 'mch_audit'] });

@@ -90,7 +90,10 @@ export function auth(user: ClerkUser, machine: ClerkMachineUser, req: Request): 
 export async function mastra(token: string): Promise<void> {
   const sessions = createMastraAuthProvider();
   const user: ClerkUser | null = await sessions.authenticateToken(token);
-  const agents = createMastraAuthProvider({ acceptsToken: ['session_token', 'm2m_token'], mapUserToResourceId: (principal) => (principal.tokenType === 'm2m_token' ? `machine:${principal.sub}` : principal.sub) });
+  const agents = createMastraAuthProvider({
+    acceptsToken: ['session_token', 'm2m_token'],
+    mapUserToResourceId: (principal) => (principal.tokenType === 'm2m_token' ? `machine:${principal.sub}` : principal.sub),
+  });
   const principal: ClerkUser | ClerkMachineUser<'m2m_token'> | null = await agents.authenticateToken(token);
   void [user, principal];
 }

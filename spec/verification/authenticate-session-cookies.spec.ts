@@ -94,7 +94,9 @@ describe.each(INSTANCES)('the suffixed/unsuffixed pair sweep against Clerk, $kin
             seen.add(clerk.startsWith('signed-in') ? clerk : 'refused');
             // Clerk signs in ⇔ we accept, with the same user (so the same cookie was read).
             if (clerk.startsWith('signed-in') !== mine.startsWith('signed-in') || (clerk.startsWith('signed-in') && clerk !== mine)) {
-              mismatches.push(`__session ${sessionName}, __client_uat ${uatName}, suffixed __session ${suffixedName}, suffixed __client_uat ${suffixedUatName}: Clerk ${clerk}, ours ${mine}`);
+              mismatches.push(
+                `__session ${sessionName}, __client_uat ${uatName}, suffixed __session ${suffixedName}, suffixed __client_uat ${suffixedUatName}: Clerk ${clerk}, ours ${mine}`,
+              );
             }
           }
         }
@@ -193,7 +195,11 @@ describe('createSessionCookieAuthenticator()', () => {
       ['X-Forwarded-Proto https', { method: 'GET', url: '/me', headers: { host: 'localhost:3000', 'x-forwarded-proto': 'https', referer: `${APP}/` } }, 'refuse'],
       ['a TLS connection', { method: 'GET', url: '/me', secure: true, headers: { host: 'localhost:3000', referer: 'https://localhost:3000/' } }, 'accept'],
       ['no Host with an origin-form URL: the origin is unknown', { method: 'GET', url: '/me', headers: { referer: `${APP}/` } }, 'refuse'],
-      ['an empty X-Forwarded-Host (Clerk keeps its placeholder origin)', { method: 'GET', url: '/me', headers: { host: 'localhost:3000', 'x-forwarded-host': '', referer: `${APP}/` } }, 'refuse'],
+      [
+        'an empty X-Forwarded-Host (Clerk keeps its placeholder origin)',
+        { method: 'GET', url: '/me', headers: { host: 'localhost:3000', 'x-forwarded-host': '', referer: `${APP}/` } },
+        'refuse',
+      ],
       ['an absolute URL without Host', { method: 'GET', url: `${APP}/me`, headers: { referer: `${APP}/` } }, 'accept'],
       ['an unparsable Referer', { method: 'GET', url: '/me', headers: { host: 'localhost:3000', referer: '::' } }, 'accept'],
     ] as const)('%s', async (_, request, expected) => {

@@ -17,12 +17,9 @@ describe('extractBearerToken', () => {
     expect(extractBearerToken(header)).toBe(token);
   });
 
-  it.each([undefined, '', '   ', [], 'Basic dXNlcjpwYXNz', 'Token abc', 'Bear abc', 'Digest bearer=abc', 'abc.def.ghi'])(
-    'finds no credentials in %j',
-    (header) => {
-      expect(extractBearerToken(header)).toBeNull();
-    },
-  );
+  it.each([undefined, '', '   ', [], 'Basic dXNlcjpwYXNz', 'Token abc', 'Bear abc', 'Digest bearer=abc', 'abc.def.ghi'])('finds no credentials in %j', (header) => {
+    expect(extractBearerToken(header)).toBeNull();
+  });
 
   it.each([
     ['Bearer', /Bearer scheme needs a token/],

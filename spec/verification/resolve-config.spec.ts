@@ -11,8 +11,7 @@ const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const PEM = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 /** Resolves with an injected env (never process.env). */
-const resolve = (options: ClerkVerifierOptions = {}, env: Record<string, string | undefined> = {}) =>
-  resolveConfig({ env, ...options });
+const resolve = (options: ClerkVerifierOptions = {}, env: Record<string, string | undefined> = {}) => resolveConfig({ env, ...options });
 
 const configError = (run: () => unknown) => thrown(ClerkConfigError, run);
 
@@ -146,14 +145,13 @@ describe('resolveConfig: options and environment', () => {
 
   it('reads authorizedParties from an array or from CLERK_AUTHORIZED_PARTIES', () => {
     expect(resolve({ publishableKey: PK, authorizedParties: ['https://app.example.com'] }).config.authorizedParties).toEqual(['https://app.example.com']);
-    expect(
-      resolve({ publishableKey: PK }, { CLERK_AUTHORIZED_PARTIES: ' http://localhost:3000 ,https://app.example.com,chrome-extension://abcdef ' }).config
-        .authorizedParties,
-    ).toEqual(['http://localhost:3000', 'https://app.example.com', 'chrome-extension://abcdef']);
+    expect(resolve({ publishableKey: PK }, { CLERK_AUTHORIZED_PARTIES: ' http://localhost:3000 ,https://app.example.com,chrome-extension://abcdef ' }).config.authorizedParties).toEqual([
+      'http://localhost:3000',
+      'https://app.example.com',
+      'chrome-extension://abcdef',
+    ]);
     // An empty list would switch the azp check off (the env's list included): an error, not "unset".
-    expect(configError(() => resolve({ publishableKey: PK, authorizedParties: [] }, { CLERK_AUTHORIZED_PARTIES: 'https://x.example.com' })).option).toBe(
-      'authorizedParties',
-    );
+    expect(configError(() => resolve({ publishableKey: PK, authorizedParties: [] }, { CLERK_AUTHORIZED_PARTIES: 'https://x.example.com' })).option).toBe('authorizedParties');
     expect(resolve({ publishableKey: PK, authorizedParties: [' https://a.example.com '] }).config.authorizedParties).toEqual(['https://a.example.com']);
   });
 
@@ -189,7 +187,7 @@ describe('resolveConfig: startup errors name the option and its env var', () => 
     expect(error.message).not.toContain('user:pass');
   });
 
-  it('Invalid JWKS URI: another host than the publishable key\'s shows the URI it expected', () => {
+  it("Invalid JWKS URI: another host than the publishable key's shows the URI it expected", () => {
     expect(jwksError('https://other-app-12.clerk.accounts.dev/.well-known/jwks.json', { publishableKey: PK }).message).toBe(
       `Invalid JWKS URI: jwksUri (CLERK_JWKS_URI) points at other-app-12.clerk.accounts.dev, but publishableKey (CLERK_PUBLISHABLE_KEY) belongs to ${FAPI}. Expected https://${FAPI}/.well-known/jwks.json`,
     );
@@ -205,16 +203,12 @@ describe('resolveConfig: startup errors name the option and its env var', () => 
     const notSecret = 'sk_test_not a key!';
     const error = configError(() => resolve({}, { CLERK_SECRET_KEY: notSecret }));
     expect(error.option).toBe('secretKey');
-    expect(error.message).toBe(
-      'secretKey (CLERK_SECRET_KEY) is not a Clerk secret key: expected sk_test_… or sk_live_… followed by base64 characters (Clerk Dashboard → API Keys).',
-    );
+    expect(error.message).toBe('secretKey (CLERK_SECRET_KEY) is not a Clerk secret key: expected sk_test_… or sk_live_… followed by base64 characters (Clerk Dashboard → API Keys).');
     expect(configError(() => resolve({ secretKey: 'mysecret123' })).message).not.toContain('mysecret123');
   });
 
   it('spots a publishable key in the secret key slot', () => {
-    expect(configError(() => resolve({ secretKey: PK })).message).toBe(
-      'secretKey (CLERK_SECRET_KEY) holds a publishable key (pk_…); the secret key starts with sk_test_ or sk_live_.',
-    );
+    expect(configError(() => resolve({ secretKey: PK })).message).toBe('secretKey (CLERK_SECRET_KEY) holds a publishable key (pk_…); the secret key starts with sk_test_ or sk_live_.');
   });
 
   it('refuses keys of two different instance types', () => {
@@ -326,9 +320,7 @@ describe('resolveConfig: startup errors name the option and its env var', () => 
   it('refuses unknown options, suggesting the one meant', () => {
     const error = configError(() => resolveConfig({ publishableKey: PK, authorisedParties: ['https://a.example.com'] } as ClerkVerifierOptions));
     expect(error.message).toMatch(/^createClerkVerifier\(\) got an unknown option "authorisedParties" \(did you mean "authorizedParties"\?\)\. Known options: jwksUri, /);
-    expect(configError(() => resolveConfig({ publishableKey: PK, jwks_uri: 'x' } as ClerkVerifierOptions)).message).toMatch(
-      /unknown option "jwks_uri" \(did you mean "jwksUri"\?\)/,
-    );
+    expect(configError(() => resolveConfig({ publishableKey: PK, jwks_uri: 'x' } as ClerkVerifierOptions)).message).toMatch(/unknown option "jwks_uri" \(did you mean "jwksUri"\?\)/);
   });
 
   it('refuses options that are not an object', () => {

@@ -7,7 +7,7 @@ import { thrown } from '../helpers/expect-error';
 import { EXPRESS_VERSIONS } from '../helpers/express-versions';
 import { createTestKey, mint, publishableKeyFor, sessionClaims, type TestKey } from '../helpers/keys';
 
-describe('readCookie(): Clerk\'s cookie parsing (cookie 1.1)', () => {
+describe("readCookie(): Clerk's cookie parsing (cookie 1.1)", () => {
   it.each([
     ['the only cookie', '__session=abc', 'abc'],
     ['among others', 'theme=dark; __session=abc; __client_uat=1700000000', 'abc'],
@@ -56,7 +56,10 @@ describe('session cookie suffix', () => {
     const pk = publishableKeyFor('exotic-crab-75.clerk.accounts.dev');
     // Clerk's getCookieSuffix, step by step with Web Crypto and btoa.
     const digest = await crypto.subtle.digest('SHA-1', new TextEncoder().encode(pk));
-    const clerks = btoa(String.fromCharCode(...new Uint8Array(digest))).replace(/\+/gi, '-').replace(/\//gi, '_').substring(0, 8);
+    const clerks = btoa(String.fromCharCode(...new Uint8Array(digest)))
+      .replace(/\+/gi, '-')
+      .replace(/\//gi, '_')
+      .substring(0, 8);
     expect(sessionCookieSuffix(pk)).toBe(clerks);
     expect(clerks).toMatch(/^[A-Za-z0-9_-]{8}$/);
   });
@@ -72,8 +75,7 @@ beforeAll(async () => {
 });
 
 describe.each(EXPRESS_VERSIONS)('clerkAuth({ sessionCookie: true }) on %s', (_, express) => {
-  const auth = (options: ClerkAuthOptions = {}) =>
-    clerkAuth({ jwtKey: keys.key.pem, publishableKey: PK, env: {}, logger: false, authorizedParties: [APP], sessionCookie: true, ...options });
+  const auth = (options: ClerkAuthOptions = {}) => clerkAuth({ jwtKey: keys.key.pem, publishableKey: PK, env: {}, logger: false, authorizedParties: [APP], sessionCookie: true, ...options });
   const now = () => Math.floor(Date.now() / 1000);
   /** A __client_uat older than any token minted in the test, whatever the clock did in between. */
   const earlier = () => now() - 60;
@@ -93,7 +95,9 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth({ sessionCookie: true }) on %s', (_, 
   }
 
   it('accepts the token from the __session cookie with a current __client_uat', async () => {
-    const response = await request(appWith()).get('/me').set('Cookie', await cookies());
+    const response = await request(appWith())
+      .get('/me')
+      .set('Cookie', await cookies());
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ sub: 'user_2abc' });
   });
@@ -111,15 +115,23 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth({ sessionCookie: true }) on %s', (_, 
       .set('Authorization', `Bearer ${await token({ sub: 'user_header' })}`)
       .set('Cookie', await cookies({ sub: 'user_cookie' }));
     expect(response.body).toEqual({ sub: 'user_header' });
-    const bad = await request(appWith()).get('/me').set('Authorization', 'Bearer not-a-jwt').set('Cookie', await cookies());
+    const bad = await request(appWith())
+      .get('/me')
+      .set('Authorization', 'Bearer not-a-jwt')
+      .set('Cookie', await cookies());
     expect(bad.status).toBe(401);
-    const malformed = await request(appWith()).get('/me').set('Authorization', 'Bearer').set('Cookie', await cookies());
+    const malformed = await request(appWith())
+      .get('/me')
+      .set('Authorization', 'Bearer')
+      .set('Cookie', await cookies());
     expect(malformed.status).toBe(400);
   });
 
   it('refuses a cookie token issued to another origin (azp), and one without azp', async () => {
     for (const azp of ['https://evil.example.com', undefined]) {
-      const response = await request(appWith()).get('/me').set('Cookie', await cookies({ azp }));
+      const response = await request(appWith())
+        .get('/me')
+        .set('Cookie', await cookies({ azp }));
       expect(response.status).toBe(401);
       expect(response.headers['www-authenticate']).toContain('error="invalid_token"');
     }
@@ -137,12 +149,22 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth({ sessionCookie: true }) on %s', (_, 
       expect(response.headers['www-authenticate']).toBe('Bearer realm="clerk"');
       expect(JSON.stringify(response.body)).not.toContain(cookie.split('__session=')[1]?.split(';')[0]);
     }
-    expect((await request(appWith(auth({ optional: true }))).post('/me').set('Origin', 'https://evil.example.com').set('Cookie', cookie)).body).toEqual({ sub: null });
+    expect(
+      (
+        await request(appWith(auth({ optional: true })))
+          .post('/me')
+          .set('Origin', 'https://evil.example.com')
+          .set('Cookie', cookie)
+      ).body,
+    ).toEqual({ sub: null });
     // The app's own pages, and requests without an Origin (same-origin GET), keep working.
     expect((await request(appWith()).post('/me').set('Origin', APP).set('Cookie', cookie)).body).toEqual({ sub: 'user_2abc' });
     expect((await request(appWith()).get('/me').set('Cookie', cookie)).body).toEqual({ sub: 'user_2abc' });
     // A Bearer header is not sent by the browser on its own: the Origin does not matter for it.
-    const bearer = await request(appWith()).post('/me').set('Origin', 'https://evil.example.com').set('Authorization', `Bearer ${await token()}`);
+    const bearer = await request(appWith())
+      .post('/me')
+      .set('Origin', 'https://evil.example.com')
+      .set('Authorization', `Bearer ${await token()}`);
     expect(bearer.body).toEqual({ sub: 'user_2abc' });
   });
 
@@ -151,19 +173,30 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth({ sessionCookie: true }) on %s', (_, 
     expect(none.body).toEqual({ error: 'missing_token', message: expect.stringContaining('no Bearer token and no Clerk session cookie (__session) were sent') });
     const basic = await request(appWith()).get('/me').set('Authorization', 'Basic dXNlcjpwYXNz');
     expect(basic.body.message).toContain('the Authorization header is not Bearer credentials, and no Clerk session cookie (__session) was sent');
-    const bare = await request(appWith()).get('/me').set('Authorization', 'Basic').set('Cookie', await cookies());
+    const bare = await request(appWith())
+      .get('/me')
+      .set('Authorization', 'Basic')
+      .set('Cookie', await cookies());
     expect(bare.body.message).toContain('the Authorization header holds a single value that is not "Bearer <token>"');
   });
 
   it('an invalid cookie token is a 401 even in optional mode', async () => {
-    const response = await request(appWith(auth({ optional: true }))).get('/me').set('Cookie', `__session=a%ZZ; __client_uat=${now()}; __clerk_db_jwt=dvb_1`);
+    const response = await request(appWith(auth({ optional: true })))
+      .get('/me')
+      .set('Cookie', `__session=a%ZZ; __client_uat=${now()}; __clerk_db_jwt=dvb_1`);
     expect(response.status).toBe(401);
     expect(response.body.error).toBe('invalid_token');
   });
 
   it('goes anonymous without a cookie, and when the user signed out, in optional mode', async () => {
     expect((await request(appWith(auth({ optional: true }))).get('/me')).body).toEqual({ sub: null });
-    expect((await request(appWith(auth({ optional: true }))).get('/me').set('Cookie', await cookies({}, 0))).body).toEqual({ sub: null });
+    expect(
+      (
+        await request(appWith(auth({ optional: true })))
+          .get('/me')
+          .set('Cookie', await cookies({}, 0))
+      ).body,
+    ).toEqual({ sub: null });
   });
 
   it('refuses a signed-out browser (__client_uat 0 or missing) with signed_out', async () => {
@@ -177,7 +210,9 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth({ sessionCookie: true }) on %s', (_, 
   });
 
   it('refuses a token minted before __client_uat, with a description that says to refresh', async () => {
-    const response = await request(appWith()).get('/me').set('Cookie', await cookies({}, now() + 30));
+    const response = await request(appWith())
+      .get('/me')
+      .set('Cookie', await cookies({}, now() + 30));
     expect(response.status).toBe(401);
     expect(response.body.message).toBe(
       'Token verification failed: the token was minted before the session last changed (its iat is older than __client_uat): get a fresh token (ClerkJS getToken({ skipCache: true })) and retry.',
@@ -191,7 +226,9 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth({ sessionCookie: true }) on %s', (_, 
     const base = `__session=${good}; __clerk_db_jwt=dvb_1`;
     expect((await request(app).get('/me').set('Cookie', `${base}; __client_uat=${iat}`)).body).toEqual({ sub: 'user_2abc' });
     // Cached now; the session changes (sign-out elsewhere, switch): the same token must be refused.
-    const stale = await request(app).get('/me').set('Cookie', `${base}; __client_uat=${iat + 1}`);
+    const stale = await request(app)
+      .get('/me')
+      .set('Cookie', `${base}; __client_uat=${iat + 1}`);
     expect(stale.status).toBe(401);
     expect(stale.body.message).toContain('older than __client_uat');
     const signedOut = await request(app).get('/me').set('Cookie', `${base}; __client_uat=0`);
@@ -227,7 +264,9 @@ describe.each(EXPRESS_VERSIONS)('clerkAuth({ sessionCookie: true }) on %s', (_, 
   });
 
   it('is off by default: the cookie is ignored', async () => {
-    const response = await request(appWith(auth({ sessionCookie: undefined }))).get('/me').set('Cookie', await cookies());
+    const response = await request(appWith(auth({ sessionCookie: undefined })))
+      .get('/me')
+      .set('Cookie', await cookies());
     expect(response.status).toBe(401);
     expect(response.body.error).toBe('missing_token');
   });

@@ -152,7 +152,7 @@ describe('node:crypto signature check: same verdicts as jose on a token corpus',
     expect([...seen].filter((o) => o.startsWith('InvalidTokenError')).length).toBeGreaterThanOrEqual(10);
   });
 
-  it('headers that reach every JOSE rule in jose\'s order (crit, b64, alg, repeated names, kid, typ, cat)', async () => {
+  it("headers that reach every JOSE rule in jose's order (crit, b64, alg, repeated names, kid, typ, cat)", async () => {
     const key = jwks.key;
     const payload = JSON.stringify(claims());
     const kid = JSON.stringify(key.kid);
@@ -268,7 +268,10 @@ describe('node:crypto signature check: same verdicts as jose on a token corpus',
 
   it('arbitrary headers signed by the right key (fast-check)', async () => {
     const { node, jose } = verifiers();
-    const value = fc.oneof(fc.constantFrom('RS256', 'JWT', 'at+jwt', 'application/at+jwt', 'b64', 'cl_B7d4PD111AAA', 'cl_B7d4PD333AAA', 'ins_main', '', null, true, false, 0, 7), fc.jsonValue({ maxDepth: 2 }));
+    const value = fc.oneof(
+      fc.constantFrom('RS256', 'JWT', 'at+jwt', 'application/at+jwt', 'b64', 'cl_B7d4PD111AAA', 'cl_B7d4PD333AAA', 'ins_main', '', null, true, false, 0, 7),
+      fc.jsonValue({ maxDepth: 2 }),
+    );
     const header = fc.dictionary(fc.constantFrom('alg', 'kid', 'typ', 'cat', 'crit', 'b64', 'jku', 'jwk', 'x5c', 'zip', 'x'), value, { maxKeys: 6 });
     const outcomes = new Set<string>();
     await fc.assert(

@@ -76,18 +76,21 @@ describe('verified-token cache', () => {
     expect(signatureChecks).toBe(3);
   });
 
-  it('looks a kid\'s key up again once the key set changes: a new token signed by the old key under that kid is refused', async () => {
+  it("looks a kid's key up again once the key set changes: a new token signed by the old key under that kid is refused", async () => {
     const verifier = await warmVerifier({ tokenCacheSize: 0, jwksCooldownInMs: 0 });
     expect((await verifier.verify(await mint(jwks.key, claims()))).sub).toBe('user_2abc');
     // The kid now names other key material; a token with a new kid makes the verifier fetch again.
-    jwks.server.keys = [{ ...jwks.otherKey.jwk, kid: jwks.key.kid }, { ...jwks.otherKey.jwk, kid: 'ins_next' }];
+    jwks.server.keys = [
+      { ...jwks.otherKey.jwk, kid: jwks.key.kid },
+      { ...jwks.otherKey.jwk, kid: 'ins_next' },
+    ];
     await verifier.verify(await mint(jwks.otherKey, claims(), { kid: 'ins_next' }));
     expect(jwks.server.requests).toBe(2);
     expect(await reasonOf(verifier.verify(await mint(jwks.key, claims({ sid: 'sess_new' }))))).toBe('invalid_signature');
     expect((await verifier.verify(await mint(jwks.otherKey, claims(), { kid: jwks.key.kid }))).sub).toBe('user_2abc');
   });
 
-  it('looks a kid\'s key up again once the key set is due for a refresh', async () => {
+  it("looks a kid's key up again once the key set is due for a refresh", async () => {
     const start = Date.now();
     const clock = jest.spyOn(Date, 'now').mockReturnValue(start);
     const verifier = await warmVerifier({ tokenCacheSize: 0, jwksCacheMaxAgeInMs: 60_000 });
@@ -167,7 +170,10 @@ describe('verified-token cache', () => {
 
     it('when a refresh serves other key material under its kid', async () => {
       const { verifier, token } = await cachedToken({ jwksCooldownInMs: 0 });
-      jwks.server.keys = [{ ...jwks.otherKey.jwk, kid: jwks.key.kid }, { ...jwks.otherKey.jwk, kid: 'ins_next' }];
+      jwks.server.keys = [
+        { ...jwks.otherKey.jwk, kid: jwks.key.kid },
+        { ...jwks.otherKey.jwk, kid: 'ins_next' },
+      ];
       await verifier.verify(await mint(jwks.otherKey, claims(), { kid: 'ins_next' }));
       expect(await reasonOf(verifier.verify(token))).toBe('invalid_signature');
     });
@@ -267,7 +273,7 @@ describe('TokenCache', () => {
       expect((copy as { admin?: unknown }).admin).toBeUndefined();
       expect(Object.getOwnPropertyDescriptor(copy, '__proto__')?.value).toEqual({ admin: true });
     }
-    ((copies[1] as { o: { per: string[] } }).o.per).push('b');
+    (copies[1] as { o: { per: string[] } }).o.per.push('b');
     (copies[1] as Record<string, unknown>)['sub'] = 'user_2';
     expect(cache.getClaims('t')).toEqual(JSON.parse(payload));
     // Deeper than a recursive copy can go: still a copy.
@@ -296,7 +302,10 @@ describe('TokenCache', () => {
     cache.set('b', '{}', 'j', 1);
     cache.set('none', '{}', undefined, 1);
     state.generation = 2;
-    state.ids = new Map([['k', 'k-material'], ['j', 'rotated']]);
+    state.ids = new Map([
+      ['k', 'k-material'],
+      ['j', 'rotated'],
+    ]);
     expect(cache.get('a')).toBe('{}');
     expect(cache.get('b')).toBeUndefined();
     expect(cache.get('none')).toBeUndefined();

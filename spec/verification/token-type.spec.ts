@@ -31,7 +31,7 @@ const m2mClaims = (overrides: Record<string, unknown> = {}) => claims({ sub: 'mc
 // Opaque machine tokens are random text after their prefix; made at run time.
 const opaque = (prefix: string) => `${prefix}${Buffer.from(`${Math.random()}`).toString('hex')}`;
 
-describe('tokenTypeOf(): Clerk\'s token types', () => {
+describe("tokenTypeOf(): Clerk's token types", () => {
   it.each([
     [{ text: opaque('mt_') }, 'm2m_token'],
     [{ text: opaque('oat_') }, 'oauth_token'],
@@ -100,7 +100,7 @@ describe('a session-token verifier refuses machine tokens: token_type_mismatch',
     await expect(provider.authenticateToken(await mint(jwks.key, claims()))).resolves.toMatchObject({ sub: 'user_2abc' });
   });
 
-  it('as Clerk\'s authenticateRequest does (token-type-mismatch on a session route)', async () => {
+  it("as Clerk's authenticateRequest does (token-type-mismatch on a session route)", async () => {
     const oracle = { jwtKey: jwks.key.pem, authorizedParties: [PARTY] };
     for (const token of [
       await mint(jwks.key, m2mClaims()),

@@ -350,8 +350,15 @@ describe('verify: key set outages are 503s, never 401s', () => {
 
   it.each([
     ['empty', () => []],
-    ['without an RS256 signing key', () => [{ ...jwks.key.jwk, use: 'enc' }, { ...jwks.key.jwk, kid: 'ins_ops', key_ops: ['encrypt'] }, { ...jwks.key.jwk, kid: 'ins_384', alg: 'RS384' }]],
-  ])('answers 503 when the key set is %s: no token could pass, so the fault is not the token\'s', async (_, keys) => {
+    [
+      'without an RS256 signing key',
+      () => [
+        { ...jwks.key.jwk, use: 'enc' },
+        { ...jwks.key.jwk, kid: 'ins_ops', key_ops: ['encrypt'] },
+        { ...jwks.key.jwk, kid: 'ins_384', alg: 'RS384' },
+      ],
+    ],
+  ])("answers 503 when the key set is %s: no token could pass, so the fault is not the token's", async (_, keys) => {
     jwks.server.keys = keys();
     const error = await unavailable(verifierFor().verify(await mint(jwks.key, claims())));
     expect(error.problem).toBe('the JWKS holds no RS256 signing key');

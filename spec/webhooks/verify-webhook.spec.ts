@@ -28,7 +28,7 @@ describe('createClerkWebhookVerifier(): configuration', () => {
     const error = thrown(ClerkConfigError, () => createClerkWebhookVerifier({ env: {} }));
     expect(error.option).toBe('signingSecret');
     expect(error.message).toBe(
-      'No webhook signing secret: set signingSecret (CLERK_WEBHOOK_SIGNING_SECRET) to the endpoint\'s secret (whsec_…) from the Clerk Dashboard → Configure → Webhooks → your endpoint → Signing Secret.',
+      "No webhook signing secret: set signingSecret (CLERK_WEBHOOK_SIGNING_SECRET) to the endpoint's secret (whsec_…) from the Clerk Dashboard → Configure → Webhooks → your endpoint → Signing Secret.",
     );
     expect(thrown(ClerkConfigError, () => createClerkWebhookVerifier({ env: { CLERK_WEBHOOK_SIGNING_SECRET: '  ' } })).option).toBe('signingSecret');
   });
@@ -64,9 +64,7 @@ describe('createClerkWebhookVerifier(): configuration', () => {
     expect(thrown(ClerkConfigError, () => verifier({ env: 'x' as never })).option).toBe('env');
     expect(thrown(ClerkConfigError, () => verifier({ toleranceInMs: Infinity })).option).toBe('toleranceInMs');
     expect(thrown(ClerkConfigError, () => verifier({ replayProtection: 'yes' as never })).option).toBe('replayProtection');
-    expect(thrown(ClerkConfigError, () => verifier({ replayCacheSize: 1.5 })).message).toBe(
-      'replayCacheSize must be a whole number of entries from 1 to 1000000; default is 10000.',
-    );
+    expect(thrown(ClerkConfigError, () => verifier({ replayCacheSize: 1.5 })).message).toBe('replayCacheSize must be a whole number of entries from 1 to 1000000; default is 10000.');
     expect(thrown(ClerkConfigError, () => verifier({ signingSecrets: SECRET } as never)).message).toContain('did you mean "signingSecret"?');
   });
 });

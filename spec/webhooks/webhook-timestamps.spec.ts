@@ -27,7 +27,10 @@ const NOW_MS = NOW_S * 1000 + 900;
 /** Svix's signature over `${ID}.${seconds}.${PAYLOAD}`. */
 const svixSignature = (seconds: number) => new Webhook(SECRET).sign(ID, new Date(seconds * 1000), PAYLOAD);
 /** A signature over the raw header text, which is NOT what Svix signs for a fraction. */
-const rawSignature = (header: string) => `v1,${createHmac('sha256', Buffer.from(SECRET.slice(6), 'base64')).update(`${ID}.${header}.${PAYLOAD}`).digest('base64')}`;
+const rawSignature = (header: string) =>
+  `v1,${createHmac('sha256', Buffer.from(SECRET.slice(6), 'base64'))
+    .update(`${ID}.${header}.${PAYLOAD}`)
+    .digest('base64')}`;
 
 type Verdict = 'accepted' | 'refused';
 
@@ -91,9 +94,9 @@ async function clerk(header: string, signature: string): Promise<Verdict> {
   let req: Request;
   try {
     req = new Request('http://127.0.0.1/webhooks/clerk', {
-    method: 'POST',
-    headers: { 'svix-id': ID, 'svix-timestamp': header, 'svix-signature': signature },
-    body: PAYLOAD,
+      method: 'POST',
+      headers: { 'svix-id': ID, 'svix-timestamp': header, 'svix-signature': signature },
+      body: PAYLOAD,
     });
   } catch {
     return 'refused'; // a header value that is not a byte string never reaches Clerk's verifier

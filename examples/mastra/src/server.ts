@@ -54,7 +54,12 @@ async function main(): Promise<void> {
   const m2mToken = await issuer.mintM2M({ sub: 'mch_offline_agent' }, { ...lifetime, scopes: ['mch_offline_mastra'] });
   const m2mOpaqueToken = backendApi.issue('m2m_token', { subject: 'mch_offline_worker', scopes: ['mch_offline_mastra'], expiresInSeconds: OFFLINE_TOKEN_SECONDS });
 
-  listen(created.app, port, OFFLINE_HOST, resources, (base) => `Mastra example listening on ${base}
+  listen(
+    created.app,
+    port,
+    OFFLINE_HOST,
+    resources,
+    (base) => `Mastra example listening on ${base}
 
   *** OFFLINE DEVELOPMENT MODE: NOT CONNECTED TO CLERK ***
   None of ${KEY_VARIABLES.join(', ')} is set, so a local test issuer
@@ -92,7 +97,8 @@ async function main(): Promise<void> {
     curl -H "Authorization: Bearer $M2M_TOKEN" -H "Content-Type: application/json" \\
       -d '{"messages":"Hi","memory":{"thread":"agent-1"}}' ${base}/api/agents/assistant/generate   # 200, a thread of mch_offline_agent
     curl -i -H "Authorization: Bearer $M2M_TOKEN" ${base}/me                    # 401 invalid_token (token_type_mismatch)
-`);
+`,
+  );
 }
 
 function listen(app: import('express').Express, port: number, host: string | undefined, resources: { close(): Promise<void> }[], banner: (base: string) => string): Server {

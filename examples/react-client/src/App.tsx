@@ -29,8 +29,8 @@ export function OfflineApp() {
     <main>
       <h1>Agent API client (offline mode)</h1>
       <p>
-        VITE_CLERK_PUBLISHABLE_KEY is not set, so there is no Clerk sign-in. Paste the <code>TOKEN</code> or{' '}
-        <code>ADMIN_TOKEN</code> printed by <code>npm start</code> in the repository root:
+        VITE_CLERK_PUBLISHABLE_KEY is not set, so there is no Clerk sign-in. Paste the <code>TOKEN</code> or <code>ADMIN_TOKEN</code> printed by <code>npm start</code> in the repository
+        root:
       </p>
       <textarea value={token} onChange={(event) => setToken(event.target.value.trim())} rows={4} cols={80} placeholder="eyJhbGciOi…" />
       <AgentPanel getToken={async () => token || null} />

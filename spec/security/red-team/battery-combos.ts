@@ -64,7 +64,11 @@ interface Kit {
 
 const bearer = (token: string): [string, string][] => [['authorization', `Bearer ${token}`]];
 const NONE: [string, string][] = [];
-const PREFLIGHT: [string, string][] = [['origin', ORIGIN], ['access-control-request-method', 'DELETE'], ['access-control-request-headers', 'authorization']];
+const PREFLIGHT: [string, string][] = [
+  ['origin', ORIGIN],
+  ['access-control-request-method', 'DELETE'],
+  ['access-control-request-headers', 'authorization'],
+];
 
 /**
  * Requests without verified credentials, for a path: each must be refused, or not routed (404, or
@@ -102,10 +106,7 @@ const SCENARIOS: Scenario[] = [
       app.use(k.errors());
       return app;
     },
-    expectations: (c) => [
-      ...uncredentialed('/r', c, [400, 401, 404], METHODS),
-      { label: 'GET with a valid token', path: '/r', headers: bearer(c.member), status: 200, reached: ['get'] },
-    ],
+    expectations: (c) => [...uncredentialed('/r', c, [400, 401, 404], METHODS), { label: 'GET with a valid token', path: '/r', headers: bearer(c.member), status: 200, reached: ['get'] }],
   },
   {
     name: 'a Router with router.use(clerkAuth()) mounted at /api',
@@ -193,7 +194,10 @@ const SCENARIOS: Scenario[] = [
       app.use(k.errors());
       return app;
     },
-    expectations: (c) => [...uncredentialed('/users/1', c, [400, 401, 404]), { label: 'valid', path: '/users/1', headers: bearer(c.member), status: 200, reached: ['param-callback', 'user'] }],
+    expectations: (c) => [
+      ...uncredentialed('/users/1', c, [400, 401, 404]),
+      { label: 'valid', path: '/users/1', headers: bearer(c.member), status: 200, reached: ['param-callback', 'user'] },
+    ],
   },
   {
     name: 'app.get(path, clerkAuth(), handler): HEAD is authenticated; OPTIONS is answered by Express itself (Allow), no handler runs',
@@ -346,7 +350,11 @@ const SCENARIOS: Scenario[] = [
       app.use(k.auth({ optional: true }));
       app.get('/open', k.handler('open'));
       app.get('/guarded', k.pkg.requireAuth(), k.handler('guarded'));
-      app.get('/role', k.pkg.requireAuthorization(() => true), k.handler('role'));
+      app.get(
+        '/role',
+        k.pkg.requireAuthorization(() => true),
+        k.handler('role'),
+      );
       app.use(k.errors());
       return app;
     },
@@ -388,17 +396,89 @@ function authorizeUserScenarios(): Scenario[] {
     ["Promise.resolve('true')", () => Promise.resolve('true'), 403, false],
     ['a thenable resolving true', () => ({ then: (resolve: (value: unknown) => void) => resolve(true) }), 200, true],
     ['a thenable resolving 1', () => ({ then: (resolve: (value: unknown) => void) => resolve(1) }), 403, false],
-    ['a thenable whose then throws', () => ({ then: () => { throw new Error('then'); } }), 500, false],
+    [
+      'a thenable whose then throws',
+      () => ({
+        then: () => {
+          throw new Error('then');
+        },
+      }),
+      500,
+      false,
+    ],
     ['a rejected promise (undefined)', () => Promise.reject(undefined), 500, false],
-    ['throws undefined', () => { throw undefined; }, 500, false],
-    ['throws null', () => { throw null; }, 500, false],
-    ["throws 'route'", () => { throw 'route'; }, 500, false],
-    ["throws 'router'", () => { throw 'router'; }, 500, false],
-    ['throws 0', () => { throw 0; }, 500, false],
-    ['throws false', () => { throw false; }, 500, false],
-    ['throws an Error with status 200', () => { throw Object.assign(new Error('x'), { status: 200, statusCode: 200 }); }, 500, false],
-    ['throws a plain object with status 200', () => { throw { status: 200 }; }, 500, false],
-    ['throws an InsufficientScopeError-looking object', () => { throw { code: 'insufficient_scope', status: 403 }; }, 500, false],
+    [
+      'throws undefined',
+      () => {
+        throw undefined;
+      },
+      500,
+      false,
+    ],
+    [
+      'throws null',
+      () => {
+        throw null;
+      },
+      500,
+      false,
+    ],
+    [
+      "throws 'route'",
+      () => {
+        throw 'route';
+      },
+      500,
+      false,
+    ],
+    [
+      "throws 'router'",
+      () => {
+        throw 'router';
+      },
+      500,
+      false,
+    ],
+    [
+      'throws 0',
+      () => {
+        throw 0;
+      },
+      500,
+      false,
+    ],
+    [
+      'throws false',
+      () => {
+        throw false;
+      },
+      500,
+      false,
+    ],
+    [
+      'throws an Error with status 200',
+      () => {
+        throw Object.assign(new Error('x'), { status: 200, statusCode: 200 });
+      },
+      500,
+      false,
+    ],
+    [
+      'throws a plain object with status 200',
+      () => {
+        throw { status: 200 };
+      },
+      500,
+      false,
+    ],
+    [
+      'throws an InsufficientScopeError-looking object',
+      () => {
+        throw { code: 'insufficient_scope', status: 403 };
+      },
+      500,
+      false,
+    ],
   ];
   return [
     {
@@ -431,8 +511,20 @@ function guardCheckScenarios(): Scenario[] {
       build: (k) => {
         const app = k.express();
         const slow = (answer: boolean) => k.pkg.requireAuthorization(() => new Promise<boolean>((resolve) => setTimeout(() => resolve(answer), 15)));
-        app.get('/slow-then-no', k.auth(), slow(true), k.pkg.requireAuthorization(() => false), k.handler('a'));
-        app.get('/no-then-slow', k.auth(), k.pkg.requireAuthorization(() => false), slow(true), k.handler('b'));
+        app.get(
+          '/slow-then-no',
+          k.auth(),
+          slow(true),
+          k.pkg.requireAuthorization(() => false),
+          k.handler('a'),
+        );
+        app.get(
+          '/no-then-slow',
+          k.auth(),
+          k.pkg.requireAuthorization(() => false),
+          slow(true),
+          k.handler('b'),
+        );
         app.get('/slow-no', k.auth(), slow(false), k.handler('c'));
         app.get('/both', k.auth(), slow(true), slow(true), k.handler('d'));
         app.use(k.errors());
@@ -465,7 +557,10 @@ export async function combosBattery(deps: Deps, log: LogSink): Promise<BatteryRe
       member: await issuer.mint({ sub: 'user_member' }, { organization: { id: 'org_1', role: 'member' }, expiresInSeconds: 600 }),
       otherParty: await issuer.mint({ sub: 'user_admin', azp: 'https://other-party.example' }, { organization: { id: 'org_1', role: 'admin' }, expiresInSeconds: 600 }),
       expired: await issuer.mint({ sub: 'user_admin' }, { expiresInSeconds: -60 }),
-      forged: await otherIssuer.mint({ sub: 'user_admin', iss: JSON.parse(Buffer.from((await issuer.mint()).split('.')[1] as string, 'base64url').toString()).iss }, { organization: { id: 'org_1', role: 'admin' }, expiresInSeconds: 600 }),
+      forged: await otherIssuer.mint(
+        { sub: 'user_admin', iss: JSON.parse(Buffer.from((await issuer.mint()).split('.')[1] as string, 'base64url').toString()).iss },
+        { organization: { id: 'org_1', role: 'admin' }, expiresInSeconds: 600 },
+      ),
       pending: await issuer.mint({ sub: 'user_pending' }, { version: 2, pending: true, expiresInSeconds: 600 }),
     };
     for (const [name, express] of deps.express) {

@@ -100,7 +100,10 @@ export async function cookieBattery(deps: Deps, log: LogSink, count = 320): Prom
         // The user goes in a header too: a HEAD answer has no body.
         const answer = (req: { user?: { sub?: unknown } }, res: { set(name: string, value: string): { status(code: number): { json(body: unknown): void } } }): void => {
           const sub = typeof req.user?.sub === 'string' ? req.user.sub : null;
-          res.set('x-sub', sub ?? '').status(200).json({ sub });
+          res
+            .set('x-sub', sub ?? '')
+            .status(200)
+            .json({ sub });
         };
         app.use('/req', pkg.clerkAuth({ verifier, sessionCookie: true }), answer as never);
         app.use('/opt', pkg.clerkAuth({ verifier, sessionCookie: true, optional: true }), answer as never);
@@ -161,8 +164,7 @@ export async function cookieBattery(deps: Deps, log: LogSink, count = 320): Prom
                 const bearer = built.headers.some(([n, v]) => n === 'authorization' && v.startsWith('Bearer '));
                 if (bearer && verdict.state.startsWith('error Cannot read properties of null')) stricter[COOKIE_STRICTER.clerkThrows] = (stricter[COOKIE_STRICTER.clerkThrows] ?? 0) + 1;
                 else failures.push(`${where}: signed in as ${user}, Clerk says ${verdict.state}`);
-              }
-              else if (verdict.userId !== user) failures.push(`${where}: signed in as ${user}, Clerk signs in ${verdict.userId ?? '?'} (another cookie was read)`);
+              } else if (verdict.userId !== user) failures.push(`${where}: signed in as ${user}, Clerk signs in ${verdict.userId ?? '?'} (another cookie was read)`);
             }
             if (mount === 'req' && answerStatus === 200 && user === null) failures.push(`${where}: a required route answered 200 without a user`);
             if (user === null && verdict.signedIn && mount === 'req') {
@@ -180,7 +182,14 @@ export async function cookieBattery(deps: Deps, log: LogSink, count = 320): Prom
       await Promise.all(servers.map(({ served }) => served.close()));
     }
   }
-  return { name: 'cookies', cases: count * instances.length * 2, requests, failures, stricter, notes: { 'Clerk signed in (required route, one Express)': signedIn, 'we accepted (required route, one Express)': accepted } };
+  return {
+    name: 'cookies',
+    cases: count * instances.length * 2,
+    requests,
+    failures,
+    stricter,
+    notes: { 'Clerk signed in (required route, one Express)': signedIn, 'we accepted (required route, one Express)': accepted },
+  };
 }
 
 function lastReason(log: LogSink, status: number): string | undefined {
@@ -211,8 +220,10 @@ interface CookieToken {
 function cookieTokens(key: Key, attacker: Key, instance: Instance, instances: readonly Instance[]): CookieToken[] {
   const iss = `https://${instance.host}`;
   const other = instances.find((candidate) => candidate !== instance) as Instance;
-  const claims = (extra: Record<string, unknown> = {}, sub = 'user_cookie'): Record<string, unknown> => Object.fromEntries(Object.entries({ azp: APP, exp: S + 60, iat: S - 1, iss, nbf: S - 10, sid: 'sess_cookie', sub, ...extra }).filter(([, value]) => value !== undefined));
-  const mint = (extra: Record<string, unknown> = {}, sub = 'user_cookie', header: Record<string, unknown> = {}, signer: Key = key): string => sign(signer, { alg: 'RS256', kid: key.kid, typ: 'JWT', ...header }, claims(extra, sub));
+  const claims = (extra: Record<string, unknown> = {}, sub = 'user_cookie'): Record<string, unknown> =>
+    Object.fromEntries(Object.entries({ azp: APP, exp: S + 60, iat: S - 1, iss, nbf: S - 10, sid: 'sess_cookie', sub, ...extra }).filter(([, value]) => value !== undefined));
+  const mint = (extra: Record<string, unknown> = {}, sub = 'user_cookie', header: Record<string, unknown> = {}, signer: Key = key): string =>
+    sign(signer, { alg: 'RS256', kid: key.kid, typ: 'JWT', ...header }, claims(extra, sub));
   const fresh = mint();
   return [
     { label: 'fresh', value: fresh },
@@ -298,8 +309,14 @@ function buildRequest(next: () => number, instance: Instance, tokens: readonly C
   if (referer !== null) headers.push(['referer', referer]);
   if (chance(0.15)) headers.push(['x-forwarded-host', pick(next, ['localhost:3000', 'app.shop.example', '127.0.0.1'])]);
   if (chance(0.1)) headers.push(['x-forwarded-proto', pick(next, ['https', 'http'])]);
-  const query = chance(0.12) ? pick(next, ['?__clerk_handshake=x', '?__clerk_handshake_nonce=x', '?__clerk_db_jwt=x', '?__clerk_redirect_url=http%3A%2F%2Flocalhost%3A3000', '?__clerk_db_jwt=', '?x=1']) : '';
-  const handshake = handshakeCookie || query.includes('__clerk_handshake') || (instance.kind === 'development' && /__clerk_(db_jwt|redirect_url)=./.test(query)) || (instance.kind === 'development' && query === '?__clerk_db_jwt=');
+  const query = chance(0.12)
+    ? pick(next, ['?__clerk_handshake=x', '?__clerk_handshake_nonce=x', '?__clerk_db_jwt=x', '?__clerk_redirect_url=http%3A%2F%2Flocalhost%3A3000', '?__clerk_db_jwt=', '?x=1'])
+    : '';
+  const handshake =
+    handshakeCookie ||
+    query.includes('__clerk_handshake') ||
+    (instance.kind === 'development' && /__clerk_(db_jwt|redirect_url)=./.test(query)) ||
+    (instance.kind === 'development' && query === '?__clerk_db_jwt=');
   const navigation = method === 'GET' && dest === 'document' && referer !== null;
   return {
     name: `#${index} ${method} ${query} [${name.join('; ')}]${origin === null ? '' : ` origin=${origin}`}${authorization === null ? '' : ` authorization=${authorization.slice(0, 12)}`}${dest === null ? '' : ` dest=${dest}`}${referer === null ? '' : ` referer=${referer}`}`,

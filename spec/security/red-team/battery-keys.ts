@@ -84,7 +84,11 @@ export async function keyBattery(deps: Deps, log: LogSink): Promise<BatteryResul
       const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as Jwk;
       const server = await keySet([{ ...ec, kid: 'ins_ec', alg: 'ES256', use: 'sig' }, a.jwk]);
       expectVerdict('an EC key under the token kid (RS256 token)', await verdict(deps, verifierOf(server), token(a, 'ins_ec')), 'refuse unknown_key');
-      expectVerdict('an ES256 token for the EC key', await verdict(deps, verifierOf(server), signRaw(a, JSON.stringify({ alg: 'ES256', kid: 'ins_ec', typ: 'JWT' }), JSON.stringify(claims()))), 'refuse invalid_algorithm');
+      expectVerdict(
+        'an ES256 token for the EC key',
+        await verdict(deps, verifierOf(server), signRaw(a, JSON.stringify({ alg: 'ES256', kid: 'ins_ec', typ: 'JWT' }), JSON.stringify(claims()))),
+        'refuse invalid_algorithm',
+      );
     }
     {
       const server = await keySet([{ kty: 'oct', k: b64url('secret'), kid: 'ins_hmac' }, a.jwk]);
@@ -143,7 +147,11 @@ export async function keyBattery(deps: Deps, log: LogSink): Promise<BatteryResul
       expectVerdict('rotation: the key removed, the key set not yet refreshed (cache within max age)', await verdict(deps, verifier, cached), 'accept');
       clock = NOW + 61_000;
       // Past max age: a refetch (the key is gone) — the cached entry must not vouch for it.
-      expectVerdict('rotation: the key removed, past the key set max age', await verdict(deps, verifier, sign(key, { alg: 'RS256', kid: key.kid, typ: 'JWT' }, claims({ exp: S + 600 }))), 'refuse unknown_key');
+      expectVerdict(
+        'rotation: the key removed, past the key set max age',
+        await verdict(deps, verifier, sign(key, { alg: 'RS256', kid: key.kid, typ: 'JWT' }, claims({ exp: S + 600 }))),
+        'refuse unknown_key',
+      );
       expectVerdict('rotation: the cached token, past the key set max age', await verdict(deps, verifier, cached), ['refuse unknown_key', 'refuse expired']);
       clock = NOW;
     }
@@ -177,7 +185,11 @@ export async function keyBattery(deps: Deps, log: LogSink): Promise<BatteryResul
       expectVerdict('cache: the cached token with its signature padded', await verdict(deps, verifier, `${h}.${p}.${sig}=`), 'refuse malformed');
       const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
       const last = sig.charAt(sig.length - 1);
-      expectVerdict('cache: the cached token in another spelling (unused bits)', await verdict(deps, verifier, `${h}.${p}.${sig.slice(0, -1)}${alphabet.charAt(alphabet.indexOf(last) ^ 1)}`), 'refuse malformed');
+      expectVerdict(
+        'cache: the cached token in another spelling (unused bits)',
+        await verdict(deps, verifier, `${h}.${p}.${sig.slice(0, -1)}${alphabet.charAt(alphabet.indexOf(last) ^ 1)}`),
+        'refuse malformed',
+      );
       const strict = pkg.createClerkVerifier({ jwtKey: key.pem, env: {}, logger: log.logger(), authorizedParties: ['https://strict.example'] });
       expectVerdict("cache: another verifier's configuration is never vouched for by this one's cache", await verdict(deps, strict, short), 'refuse invalid_authorized_party');
       const shared = pkg.createClerkVerifier({ jwtKey: key.pem, env: {}, logger: log.logger(), issuer: 'https://clerk.strict.example' });
@@ -225,10 +237,10 @@ async function counting(work: () => Promise<unknown>): Promise<Counts> {
   } catch {
     // A module object that cannot be patched: signature checks are then not counted.
   }
-  subtle.verify = (async (...args: Parameters<Subtle['verify']>) => {
+  subtle.verify = async (...args: Parameters<Subtle['verify']>) => {
     counts.subtleVerifies += 1;
     return subtleVerify.apply(subtle, args);
-  });
+  };
   try {
     await work();
   } finally {

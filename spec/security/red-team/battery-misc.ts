@@ -31,7 +31,19 @@ const USER_ANSWERS: [string, number, string, boolean][] = [
   ['500', 500, '{}', false],
 ];
 
-function user({ verified = 'verified', other = 'verified', banned = false, locked = false, primary = 'idn_primary' }: { verified?: string; other?: string; banned?: boolean; locked?: boolean; primary?: string }): Record<string, unknown> {
+function user({
+  verified = 'verified',
+  other = 'verified',
+  banned = false,
+  locked = false,
+  primary = 'idn_primary',
+}: {
+  verified?: string;
+  other?: string;
+  banned?: boolean;
+  locked?: boolean;
+  primary?: string;
+}): Record<string, unknown> {
   return {
     object: 'user',
     id: 'user_policy',
@@ -133,7 +145,10 @@ export async function miscBattery(deps: Deps, log: LogSink): Promise<BatteryResu
         ['env null', { env: null }],
         ['logger null', { logger: null }],
         ['a verifier and verifier options', { verifier: pkg.createClerkVerifier({ env: issuer.env, logger: false }), authorizedParties: ['http://localhost:3000'] }],
-        ['a publishable and a secret key of different instance types', { env: { ...issuer.env, CLERK_JWKS_URI: '', CLERK_PUBLISHABLE_KEY: publishableKeyFor('clerk.example.com', 'test'), CLERK_SECRET_KEY: fakeSecretKey('live') } }],
+        [
+          'a publishable and a secret key of different instance types',
+          { env: { ...issuer.env, CLERK_JWKS_URI: '', CLERK_PUBLISHABLE_KEY: publishableKeyFor('clerk.example.com', 'test'), CLERK_SECRET_KEY: fakeSecretKey('live') } },
+        ],
       ];
       for (const [label, options] of wrong) {
         cases += 1;
@@ -153,7 +168,7 @@ export async function miscBattery(deps: Deps, log: LogSink): Promise<BatteryResu
         ['requireFeature("team:x")', () => pkg.requireFeature('team:x')],
         ['requireAuthorization(true)', () => pkg.requireAuthorization(true as never)],
         ['requireAuth({ optional: true })', () => pkg.requireAuth({ optional: true } as never)],
-        ["clerkWebhook({ signingSecret: [] })", () => pkg.clerkWebhook({ signingSecret: [] as never, env: {} })],
+        ['clerkWebhook({ signingSecret: [] })', () => pkg.clerkWebhook({ signingSecret: [] as never, env: {} })],
         ["clerkWebhook({ signingSecret: 'whsec_' })", () => pkg.clerkWebhook({ signingSecret: 'whsec_', env: {} })],
         ['createMastraAuthProvider({ public: ["/api/*"] })', () => pkg.createMastraAuthProvider({ env: issuer.env, public: ['/api/*'] })],
       ] as const) {
@@ -179,7 +194,14 @@ export async function miscBattery(deps: Deps, log: LogSink): Promise<BatteryResu
       }
     }
     const port = Number(new URL(issuer.issuer).port);
-    for (const [method, path] of [['POST', '/.well-known/jwks.json'], ['GET', '/.well-known/jwks.json/'], ['GET', '/mint'], ['GET', '/'], ['GET', '/.well-known/../.well-known/jwks.json?x'], ['DELETE', '/.well-known/jwks.json']]) {
+    for (const [method, path] of [
+      ['POST', '/.well-known/jwks.json'],
+      ['GET', '/.well-known/jwks.json/'],
+      ['GET', '/mint'],
+      ['GET', '/'],
+      ['GET', '/.well-known/../.well-known/jwks.json?x'],
+      ['DELETE', '/.well-known/jwks.json'],
+    ]) {
       cases += 1;
       requests += 1;
       const got = await request(port, method as string, path as string);
@@ -205,7 +227,12 @@ export async function miscBattery(deps: Deps, log: LogSink): Promise<BatteryResu
 
     // --- The Mastra provider, with every request shape ---------------------------------------------
     {
-      const provider = pkg.createMastraAuthProvider({ env: issuer.env, logger: log.logger(), backendClient: false, authorizeUser: ((u: { sub: string }) => (u.sub === 'user_admin' ? true : 1)) as never });
+      const provider = pkg.createMastraAuthProvider({
+        env: issuer.env,
+        logger: log.logger(),
+        backendClient: false,
+        authorizeUser: ((u: { sub: string }) => (u.sub === 'user_admin' ? true : 1)) as never,
+      });
       const good = await issuer.mint({ sub: 'user_admin' });
       const member = await issuer.mint({ sub: 'user_member' });
       const forged = (await issuer.mint({ sub: 'user_admin' })).replace(/.{8}$/, 'AAAAAAAA');
@@ -244,7 +271,8 @@ export async function miscBattery(deps: Deps, log: LogSink): Promise<BatteryResu
       cases += 2;
       const memberUser = await provider.authenticateToken(member, new Request('http://127.0.0.1/', { headers: { authorization: `Bearer ${member}` } }));
       if (memberUser === null || (await provider.authorizeUser(memberUser, {})) !== false) failures.push('mastra: authorizeUser answering 1 let the user through');
-      if ((await provider.authorizeUser({ sub: '' } as never, {})) !== false || (await provider.authorizeUser(null as never, {})) !== false) failures.push('mastra: authorizeUser allowed a user without sub');
+      if ((await provider.authorizeUser({ sub: '' } as never, {})) !== false || (await provider.authorizeUser(null as never, {})) !== false)
+        failures.push('mastra: authorizeUser allowed a user without sub');
     }
   } finally {
     await issuer.close();
@@ -261,7 +289,11 @@ const EVENT_MEMBERS = new Set(['type', 'name', 'code', 'status', 'reason', 'requ
  */
 export function logFailures(log: LogSink, consoleLines: readonly string[], secrets: readonly string[]): string[] {
   const failures: string[] = [];
-  const texts = [...log.lines.map((line) => ['warn', line] as const), ...log.events.map((event) => ['event', JSON.stringify(event)] as const), ...consoleLines.map((line) => ['console', line] as const)];
+  const texts = [
+    ...log.lines.map((line) => ['warn', line] as const),
+    ...log.events.map((event) => ['event', JSON.stringify(event)] as const),
+    ...consoleLines.map((line) => ['console', line] as const),
+  ];
   const forbidden: [string, RegExp][] = [
     ['a JWT', /eyJ[A-Za-z0-9_-]{8,}/],
     ['a secret key', /sk_(test|live)_/],

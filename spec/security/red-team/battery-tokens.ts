@@ -83,7 +83,11 @@ export function tokenCases(key: Key, attacker: Key, keys: 'jwtKey' | 'key set' =
   add('a 512-byte signature of zeros', `${h}.${p}.${b64url(Buffer.alloc(512))}`, { expect: 'refuse' });
 
   // Encodings: one spelling per token.
-  for (const [label, index] of [['header', 0], ['payload', 1], ['signature', 2]] as const) {
+  for (const [label, index] of [
+    ['header', 0],
+    ['payload', 1],
+    ['signature', 2],
+  ] as const) {
     const parts = [h, p, sig];
     const segment = parts[index] as string;
     const respell = (next: string): string => parts.map((part, i) => (i === index ? next : part)).join('.');
@@ -98,7 +102,9 @@ export function tokenCases(key: Key, attacker: Key, keys: 'jwtKey' | 'key set' =
     add(`the ${label} empty`, respell(''), { expect: 'refuse' });
     add(`the ${label} with a NUL character`, respell(`${segment}\u0000`), { expect: 'refuse' });
     add(`the ${label} with a non-ASCII letter`, respell(`${segment.slice(0, -1)}é`), { expect: 'refuse' });
-    add(`the ${label} in full-width characters`, respell([...segment.slice(0, 4)].map((c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).join('') + segment.slice(4)), { expect: 'refuse' });
+    add(`the ${label} in full-width characters`, respell([...segment.slice(0, 4)].map((c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).join('') + segment.slice(4)), {
+      expect: 'refuse',
+    });
   }
   for (let bits = 1; bits < 16; bits++) {
     // The 256-byte signature ends on a 4n+2 segment: its last character carries 4 unused bits.
@@ -111,14 +117,31 @@ export function tokenCases(key: Key, attacker: Key, keys: 'jwtKey' | 'key set' =
   // JSON edge cases in the payload.
   add('a payload repeating sub', rawPayload(JSON.stringify(baseClaims()).replace('{', '{"sub":"user_admin",')), { stricter: STRICTER.duplicate });
   add('a payload repeating sub, spelt with an escape', rawPayload(JSON.stringify(baseClaims()).replace('{', '{"\\u0073ub":"user_admin",')), { stricter: STRICTER.duplicate });
-  add('a payload repeating azp in a nested object only', rawPayload(JSON.stringify(baseClaims({ o: { id: 'org_1' } })).replace('{"id":"org_1"}', '{"id":"org_1","id":"org_2"}')), { stricter: STRICTER.duplicate });
+  add('a payload repeating azp in a nested object only', rawPayload(JSON.stringify(baseClaims({ o: { id: 'org_1' } })).replace('{"id":"org_1"}', '{"id":"org_1","id":"org_2"}')), {
+    stricter: STRICTER.duplicate,
+  });
   add('a payload repeating exp (a far one last)', rawPayload(JSON.stringify(baseClaims({ exp: S - 3600 })).replace('{', `{"exp":${S + 3600},`)), { expect: 'refuse' });
-  add('a payload with __proto__ holding org claims', rawPayload(JSON.stringify(baseClaims()).replace('{', '{"__proto__":{"org_id":"org_evil","org_role":"org:admin","org_slug":"evil","org_permissions":["org:sys:manage"],"o":{"id":"org_evil","rol":"admin"},"v":2},')), { expect: 'accept' });
-  add('a payload with constructor and prototype members', rawPayload(JSON.stringify(baseClaims({ constructor: { prototype: { org_role: 'org:admin' } }, prototype: { org_role: 'org:admin' } }))), { expect: 'accept' });
+  add(
+    'a payload with __proto__ holding org claims',
+    rawPayload(
+      JSON.stringify(baseClaims()).replace(
+        '{',
+        '{"__proto__":{"org_id":"org_evil","org_role":"org:admin","org_slug":"evil","org_permissions":["org:sys:manage"],"o":{"id":"org_evil","rol":"admin"},"v":2},',
+      ),
+    ),
+    { expect: 'accept' },
+  );
+  add(
+    'a payload with constructor and prototype members',
+    rawPayload(JSON.stringify(baseClaims({ constructor: { prototype: { org_role: 'org:admin' } }, prototype: { org_role: 'org:admin' } }))),
+    { expect: 'accept' },
+  );
   add('a payload with toString and hasOwnProperty members', rawPayload(JSON.stringify(baseClaims({ toString: 'x', hasOwnProperty: 1, valueOf: null }))), { expect: 'accept' });
   add('a payload nested 1000 deep', rawPayload(JSON.stringify(baseClaims()).replace('{', `{"deep":${'['.repeat(1000)}${']'.repeat(1000)},`)), { expect: 'accept' });
   add('a payload nested 5000 deep (arrays)', rawPayload(JSON.stringify(baseClaims()).replace('{', `{"deep":${'['.repeat(5000)}${']'.repeat(5000)},`)), { expect: 'accept' });
-  add('a payload nested 2500 objects deep (over 16 KiB of token)', rawPayload(JSON.stringify(baseClaims()).replace('{', `{"deep":${'{"a":'.repeat(2500)}0${'}'.repeat(2500)},`)), { stricter: STRICTER.size });
+  add('a payload nested 2500 objects deep (over 16 KiB of token)', rawPayload(JSON.stringify(baseClaims()).replace('{', `{"deep":${'{"a":'.repeat(2500)}0${'}'.repeat(2500)},`)), {
+    stricter: STRICTER.size,
+  });
   add('a payload of 1000 members', rawPayload(JSON.stringify(baseClaims(Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`c${i}`, i]))))), { expect: 'accept' });
   add('a payload with a 10 KB string claim', good({ pad: 'x'.repeat(10_000) }), { expect: 'accept' });
   add('a payload just over 16 KiB of token', good({ pad: 'x'.repeat(12_500) }), { stricter: STRICTER.size });
@@ -134,10 +157,26 @@ export function tokenCases(key: Key, attacker: Key, keys: 'jwtKey' | 'key set' =
   add('a payload that is null', rawPayload('null'), { expect: 'refuse' });
   add('a payload that is a number', rawPayload(String(S + 60)), { expect: 'refuse' });
   add('a payload that is empty', rawPayload(''), { expect: 'refuse' });
-  add('a payload of invalid UTF-8 in a claim', signBytes(key, Buffer.from(JSON.stringify(header())), Buffer.concat([Buffer.from(JSON.stringify(baseClaims()).slice(0, -1)), Buffer.from(',"bad":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])), {});
+  add(
+    'a payload of invalid UTF-8 in a claim',
+    signBytes(
+      key,
+      Buffer.from(JSON.stringify(header())),
+      Buffer.concat([Buffer.from(JSON.stringify(baseClaims()).slice(0, -1)), Buffer.from(',"bad":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]),
+    ),
+    {},
+  );
   add('a payload with a lone surrogate escape', rawPayload(JSON.stringify(baseClaims()).replace('{', '{"s":"\\ud800",')), { expect: 'accept' });
   add('a payload with NUL in a claim', good({ nul: 'a\u0000b' }), { expect: 'accept' });
-  add('a payload with overlong UTF-8 for "/"', signBytes(key, Buffer.from(JSON.stringify(header())), Buffer.concat([Buffer.from(JSON.stringify(baseClaims()).slice(0, -1)), Buffer.from(',"p":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')])), {});
+  add(
+    'a payload with overlong UTF-8 for "/"',
+    signBytes(
+      key,
+      Buffer.from(JSON.stringify(header())),
+      Buffer.concat([Buffer.from(JSON.stringify(baseClaims()).slice(0, -1)), Buffer.from(',"p":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')]),
+    ),
+    {},
+  );
 
   // Claim types.
   for (const [label, sub, stricter] of [
@@ -245,7 +284,7 @@ export function tokenCases(key: Key, attacker: Key, keys: 'jwtKey' | 'key set' =
     ['kid empty', { kid: '' }, kidOnly],
     ['kid of another instance', { kid: 'ins_other' }, kidOnly],
     ['kid "undefined"', { kid: 'undefined' }, kidOnly],
-    ['kid of the key set\'s other key', { kid: 'ins_battery_second' }, byKid ? 'refuse' : 'accept'],
+    ["kid of the key set's other key", { kid: 'ins_battery_second' }, byKid ? 'refuse' : 'accept'],
     ['kid upper case', { kid: key.kid.toUpperCase() }, kidOnly],
     ['kid with a trailing space', { kid: `${key.kid} ` }, kidOnly],
     ['kid a number', { kid: 1 }, kidType],
@@ -287,17 +326,34 @@ export function tokenCases(key: Key, attacker: Key, keys: 'jwtKey' | 'key set' =
     add(`header: ${label}`, rawHeader(headerJson), extraCase);
   }
   add('header: kid repeated (first the instance key, last another)', rawHeader(JSON.stringify(header()).replace('{', '{"kid":"ins_other",')), { stricter: STRICTER.duplicate });
-  add('header: alg repeated (none last)', rawHeader(JSON.stringify(header()).replace('{', '{"alg":"none",').replace('"alg":"RS256"', '"alg":"RS256","x":1').replace('"x":1', '"alg":"none"')), { expect: 'refuse' });
+  add(
+    'header: alg repeated (none last)',
+    rawHeader(JSON.stringify(header()).replace('{', '{"alg":"none",').replace('"alg":"RS256"', '"alg":"RS256","x":1').replace('"x":1', '"alg":"none"')),
+    { expect: 'refuse' },
+  );
   add('header: a byte-order mark', rawHeader(`\ufeff${JSON.stringify(header())}`), {});
-  add('header: invalid UTF-8 in a member', signBytes(key, Buffer.concat([Buffer.from(JSON.stringify(header()).slice(0, -1)), Buffer.from(',"x":"'), Buffer.from([0xff]), Buffer.from('"}')]), Buffer.from(JSON.stringify(baseClaims()))), { stricter: STRICTER.utf8 });
+  add(
+    'header: invalid UTF-8 in a member',
+    signBytes(
+      key,
+      Buffer.concat([Buffer.from(JSON.stringify(header()).slice(0, -1)), Buffer.from(',"x":"'), Buffer.from([0xff]), Buffer.from('"}')]),
+      Buffer.from(JSON.stringify(baseClaims())),
+    ),
+    { stricter: STRICTER.utf8 },
+  );
   add('header: not JSON', rawHeader('alg=RS256'), { expect: 'refuse' });
   add('header: an array', rawHeader(JSON.stringify([header()])), { expect: 'refuse' });
   add('header: null', rawHeader('null'), { expect: 'refuse' });
   add('header: 56 extra members (at the 512-character cap)', rawHeader(JSON.stringify(atCap(header()))), { expect: 'accept' });
   add('header: one member past the 512-character cap', rawHeader(JSON.stringify({ ...atCap(header()), zz: 'zzzzzz' })), { stricter: STRICTER.length });
-  add('header: 880 members (11 KB)', rawHeader(JSON.stringify(Object.assign(header(), Object.fromEntries(Array.from({ length: 880 }, (_, m) => [`m${m}`, 0]))))), { stricter: STRICTER.length });
+  add('header: 880 members (11 KB)', rawHeader(JSON.stringify(Object.assign(header(), Object.fromEntries(Array.from({ length: 880 }, (_, m) => [`m${m}`, 0]))))), {
+    stricter: STRICTER.length,
+  });
   for (const alg of ['none', 'None', 'NONE', 'HS256', 'RS384', 'RS512', 'PS256', 'ES256', 'EdDSA', 'rs256', 'RS256 ', '', 'dir']) {
-    const token = alg === 'RS384' || alg === 'RS512' ? signRaw(key, JSON.stringify(header({ alg })), JSON.stringify(baseClaims()), alg === 'RS384' ? 'sha384' : 'sha512') : rawHeader(JSON.stringify(header({ alg })));
+    const token =
+      alg === 'RS384' || alg === 'RS512'
+        ? signRaw(key, JSON.stringify(header({ alg })), JSON.stringify(baseClaims()), alg === 'RS384' ? 'sha384' : 'sha512')
+        : rawHeader(JSON.stringify(header({ alg })));
     add(`header: alg ${JSON.stringify(alg)}`, token, alg === 'RS384' || alg === 'RS512' ? {} : { expect: 'refuse' });
   }
   add('alg none with no signature', `${b64url(JSON.stringify(header({ alg: 'none' })))}.${p}.`, { expect: 'refuse' });
@@ -305,7 +361,21 @@ export function tokenCases(key: Key, attacker: Key, keys: 'jwtKey' | 'key set' =
   add('HS256 keyed with the JWK n', hmac(JSON.stringify(header({ alg: 'HS256' })), JSON.stringify(baseClaims()), String(key.jwk['n'])), { expect: 'refuse' });
 
   // Opaque machine tokens, JWEs and other strings shaped like tokens.
-  for (const token of ['mt_battery', 'oat_battery', 'ak_battery', 'mt_', `mt_${valid}`, 'sk_test_not_a_token', 'null', 'undefined', '[object Object]', 'a.b.c', 'eyJ.eyJ.eyJ', `${h}.${p}.${sig}.${sig}.${sig}`, 'x'.repeat(16 * 1024 + 1)]) {
+  for (const token of [
+    'mt_battery',
+    'oat_battery',
+    'ak_battery',
+    'mt_',
+    `mt_${valid}`,
+    'sk_test_not_a_token',
+    'null',
+    'undefined',
+    '[object Object]',
+    'a.b.c',
+    'eyJ.eyJ.eyJ',
+    `${h}.${p}.${sig}.${sig}.${sig}`,
+    'x'.repeat(16 * 1024 + 1),
+  ]) {
     add(`the string ${JSON.stringify(token.length > 40 ? `${token.slice(0, 20)}…(${token.length})` : token)}`, token, { expect: 'refuse' });
   }
   return cases;
@@ -455,7 +525,7 @@ export async function tokenBattery(deps: Deps, log: LogSink, keys: 'jwtKey' | 'k
         // Verified claims are a plain object with exactly the payload's own members.
         if (Object.getPrototypeOf(claims) !== Object.prototype) failures.push(`${where}: the claims do not have Object.prototype`);
         const auth = pkg.toAuth(claims as never);
-        if (auth.orgId === 'org_evil' || auth.has({ role: 'org:admin' }) && !JSON.stringify(claims).includes('"o":{"id":"org_1"')) {
+        if (auth.orgId === 'org_evil' || (auth.has({ role: 'org:admin' }) && !JSON.stringify(claims).includes('"o":{"id":"org_1"'))) {
           failures.push(`${where}: the auth object sees an organization the token does not hold at top level`);
         }
       }

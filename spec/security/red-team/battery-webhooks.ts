@@ -41,15 +41,30 @@ export async function webhookBattery(deps: Deps, log: LogSink, svix?: SvixDeps):
   const other = `whsec_${randomBytes(24).toString('base64')}`;
   const event = JSON.stringify({ type: 'user.created', object: 'event', data: { id: 'user_webhook', object: 'user' }, event_attributes: {} });
   let ids = 0;
-  const signed = (options: { id?: string; timestamp?: string; body?: string | Buffer; secret?: string; sign?: (sig: string) => string; names?: readonly [string, string, string] } = {}): { headers: [string, string][]; body: string | Buffer } => {
+  const signed = (
+    options: { id?: string; timestamp?: string; body?: string | Buffer; secret?: string; sign?: (sig: string) => string; names?: readonly [string, string, string] } = {},
+  ): { headers: [string, string][]; body: string | Buffer } => {
     const id = options.id ?? `msg_battery_${++ids}`;
     const timestamp = options.timestamp ?? T;
     const body = options.body ?? event;
     const sig = `v1,${signature(options.secret ?? secret, id, timestamp.split('.')[0] as string, body)}`;
     const [idName, tsName, sigName] = options.names ?? ['svix-id', 'svix-timestamp', 'svix-signature'];
-    return { headers: [[idName, id], [tsName, timestamp], [sigName, options.sign?.(sig) ?? sig], ['content-type', 'application/json']], body };
+    return {
+      headers: [
+        [idName, id],
+        [tsName, timestamp],
+        [sigName, options.sign?.(sig) ?? sig],
+        ['content-type', 'application/json'],
+      ],
+      body,
+    };
   };
-  const d = (label: string, parts: { headers: [string, string][]; body: string | Buffer }, expect: Delivery['expect'], extra: Partial<Delivery> = {}): Delivery => ({ label, ...parts, expect, ...extra });
+  const d = (label: string, parts: { headers: [string, string][]; body: string | Buffer }, expect: Delivery['expect'], extra: Partial<Delivery> = {}): Delivery => ({
+    label,
+    ...parts,
+    expect,
+    ...extra,
+  });
   const deliveries: Delivery[] = [
     d('a valid delivery', signed(), 'accept'),
     d('the Standard Webhooks header names', signed({ names: ['webhook-id', 'webhook-timestamp', 'webhook-signature'] }), 'accept'),
@@ -68,8 +83,22 @@ export async function webhookBattery(deps: Deps, log: LogSink, svix?: SvixDeps):
     d('1000 wrong signatures', signed({ sign: () => Array.from({ length: 1000 }, () => `v1,${randomBytes(32).toString('base64')}`).join(' ') }), 400),
     d('a tampered body (one byte)', { ...signed(), body: event.replace('user_webhook', 'user_webhooK') }, 400),
     d('a body with a trailing newline', { ...signed(), body: `${event}\n` }, 400),
-    d('a tampered id', (() => { const s = signed(); return { ...s, headers: s.headers.map<[string, string]>(([n, v]) => (n === 'svix-id' ? [n, `${v}x`] : [n, v])) }; })(), 400),
-    d('a tampered timestamp (one second)', (() => { const s = signed(); return { ...s, headers: s.headers.map<[string, string]>(([n, v]) => (n === 'svix-timestamp' ? [n, String(Number(v) - 1)] : [n, v])) }; })(), 400),
+    d(
+      'a tampered id',
+      (() => {
+        const s = signed();
+        return { ...s, headers: s.headers.map<[string, string]>(([n, v]) => (n === 'svix-id' ? [n, `${v}x`] : [n, v])) };
+      })(),
+      400,
+    ),
+    d(
+      'a tampered timestamp (one second)',
+      (() => {
+        const s = signed();
+        return { ...s, headers: s.headers.map<[string, string]>(([n, v]) => (n === 'svix-timestamp' ? [n, String(Number(v) - 1)] : [n, v])) };
+      })(),
+      400,
+    ),
     d('a timestamp 301 s old', signed({ timestamp: String(Number(T) - 301) }), 400),
     d('a timestamp 299 s old', signed({ timestamp: String(Number(T) - 299) }), 'accept'),
     d('a timestamp 301 s ahead', signed({ timestamp: String(Number(T) + 301) }), 400),

@@ -50,7 +50,14 @@ export async function runRedTeam(deps: Deps, options: { svix?: SvixDeps; readme?
   try {
     await run('upstream', async () => {
       const upstream = await runUpstreamCases(deps, options.readme);
-      return { name: "Clerk's upstream unit tests", cases: upstream.total, requests: 0, failures: upstream.failures, stricter: {}, notes: { ...upstream.byVerdict, stricter: upstream.stricter } };
+      return {
+        name: "Clerk's upstream unit tests",
+        cases: upstream.total,
+        requests: 0,
+        failures: upstream.failures,
+        stricter: {},
+        notes: { ...upstream.byVerdict, stricter: upstream.stricter },
+      };
     });
     await run('tokens (jwtKey)', () => tokenBattery(deps, log, 'jwtKey'));
     await run('tokens (key set)', () => tokenBattery(deps, log, 'key set'));

@@ -52,7 +52,15 @@ export function sign(key: Pick<Key, 'privateKey'>, header: Record<string, unknow
 
 /** A compact JWS of these parts with a signature of the right length that is not valid. */
 export function forge(headerJson: string, payloadJson: string, signatureBytes = 256): string {
-  return `${b64url(headerJson)}.${b64url(payloadJson)}.${b64url(createHash('sha512').update(headerJson + payloadJson).digest().subarray(0, 32).toString('hex').padEnd(signatureBytes, '0').slice(0, signatureBytes))}`;
+  return `${b64url(headerJson)}.${b64url(payloadJson)}.${b64url(
+    createHash('sha512')
+      .update(headerJson + payloadJson)
+      .digest()
+      .subarray(0, 32)
+      .toString('hex')
+      .padEnd(signatureBytes, '0')
+      .slice(0, signatureBytes),
+  )}`;
 }
 
 /** A publishable key for `host`, encoded as Clerk does (unpadded base64 of `host$`). */

@@ -226,7 +226,12 @@ function fixtureClerk(world: UpstreamWorld, extra: Partial<ClerkOptions> = {}): 
 }
 
 /** A token through the verifier, and through Clerk's verifyToken, at `now`. */
-function viaVerifier(options: (world: UpstreamWorld) => VerifierOptions, token: (world: UpstreamWorld) => string, now: number, clerk?: (world: UpstreamWorld) => ClerkOptions): UpstreamCase['run'] {
+function viaVerifier(
+  options: (world: UpstreamWorld) => VerifierOptions,
+  token: (world: UpstreamWorld) => string,
+  now: number,
+  clerk?: (world: UpstreamWorld) => ClerkOptions,
+): UpstreamCase['run'] {
   return (world) =>
     atTime(now, async () => ({
       detail: await throughVerifier(world.deps.pkg, options(world), token(world)),
@@ -246,7 +251,15 @@ function viaHttp(options: (world: UpstreamWorld) => AuthOptions, probe: (world: 
 const bearer = (token: string): Probe => ({ headers: [['authorization', `Bearer ${token}`]] });
 const cookies = (pairs: Record<string, string>, headers: [string, string][] = [], extra: Omit<Probe, 'headers'> = {}): Probe => ({
   ...extra,
-  headers: [['cookie', Object.entries(pairs).map(([name, value]) => `${name}=${value}`).join('; ')], ...headers],
+  headers: [
+    [
+      'cookie',
+      Object.entries(pairs)
+        .map(([name, value]) => `${name}=${value}`)
+        .join('; '),
+    ],
+    ...headers,
+  ],
 });
 
 /** The cookie authenticator alone: which token it would verify, or why it refuses. */
@@ -263,7 +276,7 @@ function viaCookieAuthenticator(publishableKey: string, cookieHeader: string, no
 }
 
 // Tokens of Clerk's authenticateContext tests, named so that a case can say which one is read.
-const SUFFIXED_SESSION = createJwt({ header: {} , payload: { sid: 'sess_suffixed' } });
+const SUFFIXED_SESSION = createJwt({ header: {}, payload: { sid: 'sess_suffixed' } });
 const SESSION = createJwt();
 const SESSION_WITH_INVALID_ISSUER = createJwt({ payload: { iss: 'http:whatever' } });
 const NEW_SESSION = createJwt({ payload: { iat: MOCK_JWT_PAYLOAD.iat + 60 } });
@@ -276,7 +289,10 @@ const NAMES = new Map<string, string>([
   [NEW_SESSION, 'newSession'],
   [SESSION_WITH_INVALID_ISSUER, 'sessionWithInvalidIssuer'],
 ]);
-const cookieHeader = (pairs: Record<string, string>): string => Object.entries(pairs).map(([name, value]) => `${name}=${value}`).join('; ');
+const cookieHeader = (pairs: Record<string, string>): string =>
+  Object.entries(pairs)
+    .map(([name, value]) => `${name}=${value}`)
+    .join('; ');
 
 /** A session token of our own key, valid at `now` (seconds may be fractional, as in Clerk's assertion tests). */
 function ownToken(world: UpstreamWorld, payload: Record<string, unknown>, header: Record<string, unknown> = {}): string {
@@ -328,7 +344,12 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     test: 'hasValidSignature › verifies the signature with a PEM formatted key',
     clerk: 'accepted',
     expect: 'accept',
-    run: viaVerifier(() => ({ jwtKey: PEM_ENCODED_PUBLIC_KEY, env: {} }), () => SIGNED_JWT, FIXTURE_NOW, () => ({ jwtKey: PEM_ENCODED_PUBLIC_KEY })),
+    run: viaVerifier(
+      () => ({ jwtKey: PEM_ENCODED_PUBLIC_KEY, env: {} }),
+      () => SIGNED_JWT,
+      FIXTURE_NOW,
+      () => ({ jwtKey: PEM_ENCODED_PUBLIC_KEY }),
+    ),
   },
   {
     source: VERIFY_JWT,
@@ -349,30 +370,48 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     test: 'hasValidSignature › returns false if the key is not correct',
     clerk: 'refused',
     expect: 'refuse invalid_signature',
-    run: viaVerifier(() => ({ jwtKey: SOME_OTHER_PUBLIC_KEY, env: {} }), () => SIGNED_JWT, FIXTURE_NOW, () => ({ jwtKey: SOME_OTHER_PUBLIC_KEY })),
+    run: viaVerifier(
+      () => ({ jwtKey: SOME_OTHER_PUBLIC_KEY, env: {} }),
+      () => SIGNED_JWT,
+      FIXTURE_NOW,
+      () => ({ jwtKey: SOME_OTHER_PUBLIC_KEY }),
+    ),
   },
-  ...(['null', 'undefined', 'whatever', '42', 'aaa.bbb.ccc', 'YWJj.YWJj.YWJj', 'invalid-jwt'] as const).map(
-    (token): UpstreamCase => ({
-      source: VERIFY_JWT,
-      test: `decodeJwt / verifyJwt › returns an error for ${JSON.stringify(token)}`,
-      clerk: 'refused',
-      expect: 'refuse malformed',
-      run: viaVerifier((world) => fixtureOptions(world), () => token, FIXTURE_NOW, (world) => fixtureClerk(world)),
-    }),
-  ),
+  ...(['null', 'undefined', 'whatever', '42', 'aaa.bbb.ccc', 'YWJj.YWJj.YWJj', 'invalid-jwt'] as const).map((token): UpstreamCase => ({
+    source: VERIFY_JWT,
+    test: `decodeJwt / verifyJwt › returns an error for ${JSON.stringify(token)}`,
+    clerk: 'refused',
+    expect: 'refuse malformed',
+    run: viaVerifier(
+      (world) => fixtureOptions(world),
+      () => token,
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world),
+    ),
+  })),
   {
     source: VERIFY_JWT,
     test: 'decodeJwt › returns an error if empty string is given as jwt (as a Bearer header: nothing after Bearer)',
     clerk: 'refused',
     expect: '400 invalid_request',
-    run: viaHttp((world) => fixtureOptions(world), () => ({ headers: [['authorization', 'Bearer ']] }), FIXTURE_NOW, (world) => fixtureClerk(world)),
+    run: viaHttp(
+      (world) => fixtureOptions(world),
+      () => ({ headers: [['authorization', 'Bearer ']] }),
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world),
+    ),
   },
   {
     source: VERIFY_JWT,
     test: 'verifyJwt › returns the valid JWT payload if valid key & issuer & azp is given',
     clerk: 'accepted',
     expect: 'accept',
-    run: viaVerifier((world) => fixtureOptions(world), () => MOCK_JWT, FIXTURE_NOW, (world) => fixtureClerk(world)),
+    run: viaVerifier(
+      (world) => fixtureOptions(world),
+      () => MOCK_JWT,
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world),
+    ),
   },
   {
     source: VERIFY_JWT,
@@ -390,7 +429,12 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     test: 'verifyJwt › returns the valid JWT payload if valid key & issuer method & azp is given (our issuer is a string: the exact iss; keys from mockJwks)',
     clerk: 'accepted',
     expect: 'accept',
-    run: viaVerifier((world) => fixtureJwks(world), () => MOCK_JWT, FIXTURE_NOW, (world) => fixtureClerk(world)),
+    run: viaVerifier(
+      (world) => fixtureJwks(world),
+      () => MOCK_JWT,
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world),
+    ),
   },
   {
     source: VERIFY_JWT,
@@ -398,58 +442,100 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     clerk: 'accepted',
     expect: 'config authorizedParties',
     stricter: STRICTER.blankParty,
-    run: viaVerifier((world) => fixtureOptions(world, { authorizedParties: ['', AZP] }), () => MOCK_JWT, FIXTURE_NOW),
+    run: viaVerifier(
+      (world) => fixtureOptions(world, { authorizedParties: ['', AZP] }),
+      () => MOCK_JWT,
+      FIXTURE_NOW,
+    ),
   },
   {
     source: VERIFY_JWT,
     test: 'verifyJwt › verifies JWT with default headerType (JWT), through the Bearer header',
     clerk: 'accepted',
     expect: '200',
-    run: viaHttp((world) => fixtureOptions(world), () => bearer(MOCK_JWT), FIXTURE_NOW, (world) => fixtureClerk(world)),
+    run: viaHttp(
+      (world) => fixtureOptions(world),
+      () => bearer(MOCK_JWT),
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world),
+    ),
   },
   {
     source: VERIFY_JWT,
     test: 'verifyJwt › rejects JWT when headerType does not match (an OAuth access token, typ at+jwt, on a session route)',
     clerk: 'refused',
     expect: '401 invalid_token token_type_mismatch',
-    run: viaHttp((world) => ownOptions(world), (world) => bearer(ownToken(world, { exp: FAR, iat: Math.floor(nowS) }, { typ: 'at+jwt' })), FRACTIONAL_NOW, (world) => ({ jwtKey: world.own.pem })),
+    run: viaHttp(
+      (world) => ownOptions(world),
+      (world) => bearer(ownToken(world, { exp: FAR, iat: Math.floor(nowS) }, { typ: 'at+jwt' })),
+      FRACTIONAL_NOW,
+      (world) => ({ jwtKey: world.own.pem }),
+    ),
   },
   {
     source: VERIFY_JWT,
     test: 'verifyJwt › (session route) accepts a JWT with no typ when no headerType is configured',
     clerk: 'accepted',
     expect: 'accept',
-    run: viaVerifier((world) => ownOptions(world), (world) => ownToken(world, { exp: FAR }, { typ: undefined }), FRACTIONAL_NOW, (world) => ({ jwtKey: world.own.pem })),
+    run: viaVerifier(
+      (world) => ownOptions(world),
+      (world) => ownToken(world, { exp: FAR }, { typ: undefined }),
+      FRACTIONAL_NOW,
+      (world) => ({ jwtKey: world.own.pem }),
+    ),
   },
   {
     source: VERIFY_JWT,
     test: 'verifyJwt › rejects JWT when headerType array does not include the token type (typ custom-type)',
     clerk: 'refused',
     expect: 'refuse invalid_header',
-    run: viaVerifier((world) => ownOptions(world), (world) => ownToken(world, { exp: FAR }, { typ: 'custom-type' }), FRACTIONAL_NOW, (world) => ({ jwtKey: world.own.pem })),
+    run: viaVerifier(
+      (world) => ownOptions(world),
+      (world) => ownToken(world, { exp: FAR }, { typ: 'custom-type' }),
+      FRACTIONAL_NOW,
+      (world) => ({ jwtKey: world.own.pem }),
+    ),
   },
-  ...([['an array holding it', ['https://other-resource.example.com', 'https://my-resource.example.com']], ['an attacker audience', ['https://attacker.example.com']]] as const).map(
-    ([label, aud]): UpstreamCase => ({
-      source: VERIFY_JWT,
-      test: `verifyJwt › aud as ${label}, no audience configured (a session token: aud is not checked, as in Clerk without audience)`,
-      clerk: 'accepted',
-      expect: 'accept',
-      run: viaVerifier((world) => ownOptions(world), (world) => ownToken(world, { exp: FAR, aud }), FRACTIONAL_NOW, (world) => ({ jwtKey: world.own.pem })),
-    }),
-  ),
+  ...(
+    [
+      ['an array holding it', ['https://other-resource.example.com', 'https://my-resource.example.com']],
+      ['an attacker audience', ['https://attacker.example.com']],
+    ] as const
+  ).map(([label, aud]): UpstreamCase => ({
+    source: VERIFY_JWT,
+    test: `verifyJwt › aud as ${label}, no audience configured (a session token: aud is not checked, as in Clerk without audience)`,
+    clerk: 'accepted',
+    expect: 'accept',
+    run: viaVerifier(
+      (world) => ownOptions(world),
+      (world) => ownToken(world, { exp: FAR, aud }),
+      FRACTIONAL_NOW,
+      (world) => ({ jwtKey: world.own.pem }),
+    ),
+  })),
   {
     source: VERIFY_JWT,
     test: 'verifyJwt › rejects an expired JWT when clockSkewInMs is explicitly 0',
     clerk: 'refused',
     expect: 'refuse expired',
-    run: viaVerifier((world) => fixtureOptions(world, { clockSkewInMs: 0 }), () => MOCK_JWT, (MOCK_JWT_PAYLOAD.exp + 1) * 1000, (world) => fixtureClerk(world, { clockSkewInMs: 0 })),
+    run: viaVerifier(
+      (world) => fixtureOptions(world, { clockSkewInMs: 0 }),
+      () => MOCK_JWT,
+      (MOCK_JWT_PAYLOAD.exp + 1) * 1000,
+      (world) => fixtureClerk(world, { clockSkewInMs: 0 }),
+    ),
   },
   {
     source: VERIFY_JWT,
     test: 'verifyJwt › accepts a recently expired JWT within the default clock skew when clockSkewInMs is undefined',
     clerk: 'accepted',
     expect: 'accept',
-    run: viaVerifier((world) => fixtureOptions(world), () => MOCK_JWT, (MOCK_JWT_PAYLOAD.exp + 1) * 1000, (world) => fixtureClerk(world)),
+    run: viaVerifier(
+      (world) => fixtureOptions(world),
+      () => MOCK_JWT,
+      (MOCK_JWT_PAYLOAD.exp + 1) * 1000,
+      (world) => fixtureClerk(world),
+    ),
   },
   {
     source: VERIFY_JWT,
@@ -457,72 +543,99 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     clerk: 'accepted',
     expect: 'config clockSkewInMs',
     stricter: STRICTER.skew,
-    run: viaVerifier((world) => fixtureOptions(world, { clockSkewInMs: Number.NaN }), () => MOCK_JWT, (MOCK_JWT_PAYLOAD.exp + 1) * 1000),
+    run: viaVerifier(
+      (world) => fixtureOptions(world, { clockSkewInMs: Number.NaN }),
+      () => MOCK_JWT,
+      (MOCK_JWT_PAYLOAD.exp + 1) * 1000,
+    ),
   },
   {
     source: VERIFY_JWT,
     test: 'verifyJwt › falls back to the default clock skew when clockSkewInMs is Infinity',
     clerk: 'refused',
     expect: 'config clockSkewInMs',
-    run: viaVerifier((world) => fixtureOptions(world, { clockSkewInMs: Number.POSITIVE_INFINITY }), () => MOCK_JWT, (MOCK_JWT_PAYLOAD.exp + 3600) * 1000),
+    run: viaVerifier(
+      (world) => fixtureOptions(world, { clockSkewInMs: Number.POSITIVE_INFINITY }),
+      () => MOCK_JWT,
+      (MOCK_JWT_PAYLOAD.exp + 3600) * 1000,
+    ),
   },
 
   // --- assertions.test.ts, through the verifier with tokens minted now ---------------------------
-  ...([
-    ['assertExpirationClaim › throws err if exp is in the past', { exp: nowS - 5 }, 0, 'refused', 'refuse expired'],
-    ['assertExpirationClaim › does not throw error if exp is in the past but less than clock skew', { exp: nowS - 5 }, 6000, 'accepted', 'accept'],
-    ['assertExpirationClaim › throws err if exp is in now', { exp: nowS }, 0, 'refused', 'refuse expired'],
-    ['assertExpirationClaim › does not throw error if exp is now but there is clock skew', { exp: nowS }, 1000, 'accepted', 'accept'],
-    ['assertExpirationClaim › does not throw error if exp is in the future', { exp: nowS + 5 }, 0, 'accepted', 'accept'],
-    ['assertExpirationClaim › does not throw error if exp is in the future (skew 6000)', { exp: nowS + 5 }, 6000, 'accepted', 'accept'],
-    ['assertActivationClaim › does not throw error if nbf is undefined', { exp: FAR, nbf: undefined }, 0, 'accepted', 'accept'],
-    ['assertActivationClaim › does not throw error if nbf is in the past', { exp: FAR, nbf: nowS - 5 }, 0, 'accepted', 'accept'],
-    ['assertActivationClaim › does not throw err if nbf is in the past but less than clock skew', { exp: FAR, nbf: nowS - 5 }, 6000, 'accepted', 'accept'],
-    ['assertActivationClaim › does not throw error if nbf is now', { exp: FAR, nbf: nowS }, 0, 'accepted', 'accept'],
-    ['assertActivationClaim › does not throw error if nbf is now and there is clock skew', { exp: FAR, nbf: nowS }, 1, 'accepted', 'accept'],
-    ['assertActivationClaim › throws error if nbf is in the future', { exp: FAR, nbf: nowS + 5 }, 0, 'refused', 'refuse not_yet_valid'],
-    ['assertActivationClaim › does not throw error if nbf is in the future but less than clock skew', { exp: FAR, nbf: nowS + 5 }, 6000, 'accepted', 'accept'],
-    ['assertIssuedAtClaim › does not throw error if iat is undefined', { exp: FAR, iat: undefined }, 0, 'accepted', 'accept'],
-    ['assertIssuedAtClaim › does not throw error if iat is in the past', { exp: FAR, iat: nowS - 5 }, 0, 'accepted', 'accept'],
-    ['assertIssuedAtClaim › does not throw err if iat is in the past but less than clock skew', { exp: FAR, iat: nowS - 5 }, 6000, 'accepted', 'accept'],
-    ['assertIssuedAtClaim › does not throw error if iat is now', { exp: FAR, iat: nowS }, 0, 'accepted', 'accept'],
-    ['assertIssuedAtClaim › does not throw error if iat is now and there is clock skew', { exp: FAR, iat: nowS }, 1, 'accepted', 'accept'],
-    ['assertIssuedAtClaim › throws error if iat is in the future', { exp: FAR, iat: nowS + 5 }, 0, 'refused', 'refuse issued_in_future'],
-    ['assertIssuedAtClaim › does not throw error if iat is in the future but less than clock skew', { exp: FAR, iat: nowS + 5 }, 6000, 'accepted', 'accept'],
-    ['assertSubClaim › throws error if sub is missing', { exp: FAR, sub: undefined }, 0, 'refused', 'refuse invalid_claims'],
-    ['assertAuthorizedPartiesClaim › does not throw if azp missing (no authorizedParties)', { exp: FAR, azp: undefined }, 0, 'accepted', 'accept'],
-    ['assertAuthorizedPartiesClaim › does not throw if azp empty (no authorizedParties)', { exp: FAR, azp: '' }, 0, 'accepted', 'accept'],
-    ['assertAuthorizedPartiesClaim › does not throw if authorizedParties missing', { exp: FAR, azp: 'azp' }, 0, 'accepted', 'accept'],
-  ] as const).map(
-    ([test, claims, clockSkewInMs, clerk, expect]): UpstreamCase => ({
-      source: ASSERTIONS,
-      test,
-      clerk,
-      expect,
-      run: viaVerifier((world) => ownOptions(world, { clockSkewInMs }), (world) => ownToken(world, claims), FRACTIONAL_NOW, (world) => ({ jwtKey: world.own.pem, clockSkewInMs })),
-    }),
-  ),
+  ...(
+    [
+      ['assertExpirationClaim › throws err if exp is in the past', { exp: nowS - 5 }, 0, 'refused', 'refuse expired'],
+      ['assertExpirationClaim › does not throw error if exp is in the past but less than clock skew', { exp: nowS - 5 }, 6000, 'accepted', 'accept'],
+      ['assertExpirationClaim › throws err if exp is in now', { exp: nowS }, 0, 'refused', 'refuse expired'],
+      ['assertExpirationClaim › does not throw error if exp is now but there is clock skew', { exp: nowS }, 1000, 'accepted', 'accept'],
+      ['assertExpirationClaim › does not throw error if exp is in the future', { exp: nowS + 5 }, 0, 'accepted', 'accept'],
+      ['assertExpirationClaim › does not throw error if exp is in the future (skew 6000)', { exp: nowS + 5 }, 6000, 'accepted', 'accept'],
+      ['assertActivationClaim › does not throw error if nbf is undefined', { exp: FAR, nbf: undefined }, 0, 'accepted', 'accept'],
+      ['assertActivationClaim › does not throw error if nbf is in the past', { exp: FAR, nbf: nowS - 5 }, 0, 'accepted', 'accept'],
+      ['assertActivationClaim › does not throw err if nbf is in the past but less than clock skew', { exp: FAR, nbf: nowS - 5 }, 6000, 'accepted', 'accept'],
+      ['assertActivationClaim › does not throw error if nbf is now', { exp: FAR, nbf: nowS }, 0, 'accepted', 'accept'],
+      ['assertActivationClaim › does not throw error if nbf is now and there is clock skew', { exp: FAR, nbf: nowS }, 1, 'accepted', 'accept'],
+      ['assertActivationClaim › throws error if nbf is in the future', { exp: FAR, nbf: nowS + 5 }, 0, 'refused', 'refuse not_yet_valid'],
+      ['assertActivationClaim › does not throw error if nbf is in the future but less than clock skew', { exp: FAR, nbf: nowS + 5 }, 6000, 'accepted', 'accept'],
+      ['assertIssuedAtClaim › does not throw error if iat is undefined', { exp: FAR, iat: undefined }, 0, 'accepted', 'accept'],
+      ['assertIssuedAtClaim › does not throw error if iat is in the past', { exp: FAR, iat: nowS - 5 }, 0, 'accepted', 'accept'],
+      ['assertIssuedAtClaim › does not throw err if iat is in the past but less than clock skew', { exp: FAR, iat: nowS - 5 }, 6000, 'accepted', 'accept'],
+      ['assertIssuedAtClaim › does not throw error if iat is now', { exp: FAR, iat: nowS }, 0, 'accepted', 'accept'],
+      ['assertIssuedAtClaim › does not throw error if iat is now and there is clock skew', { exp: FAR, iat: nowS }, 1, 'accepted', 'accept'],
+      ['assertIssuedAtClaim › throws error if iat is in the future', { exp: FAR, iat: nowS + 5 }, 0, 'refused', 'refuse issued_in_future'],
+      ['assertIssuedAtClaim › does not throw error if iat is in the future but less than clock skew', { exp: FAR, iat: nowS + 5 }, 6000, 'accepted', 'accept'],
+      ['assertSubClaim › throws error if sub is missing', { exp: FAR, sub: undefined }, 0, 'refused', 'refuse invalid_claims'],
+      ['assertAuthorizedPartiesClaim › does not throw if azp missing (no authorizedParties)', { exp: FAR, azp: undefined }, 0, 'accepted', 'accept'],
+      ['assertAuthorizedPartiesClaim › does not throw if azp empty (no authorizedParties)', { exp: FAR, azp: '' }, 0, 'accepted', 'accept'],
+      ['assertAuthorizedPartiesClaim › does not throw if authorizedParties missing', { exp: FAR, azp: 'azp' }, 0, 'accepted', 'accept'],
+    ] as const
+  ).map(([test, claims, clockSkewInMs, clerk, expect]): UpstreamCase => ({
+    source: ASSERTIONS,
+    test,
+    clerk,
+    expect,
+    run: viaVerifier(
+      (world) => ownOptions(world, { clockSkewInMs }),
+      (world) => ownToken(world, claims),
+      FRACTIONAL_NOW,
+      (world) => ({ jwtKey: world.own.pem, clockSkewInMs }),
+    ),
+  })),
   {
     source: ASSERTIONS,
     test: "assertSubClaim › does not throw if sub exists ('')",
     clerk: 'accepted',
     expect: 'refuse invalid_claims',
     stricter: STRICTER.sub,
-    run: viaVerifier((world) => ownOptions(world), (world) => ownToken(world, { exp: FAR, sub: '' }), FRACTIONAL_NOW, (world) => ({ jwtKey: world.own.pem })),
+    run: viaVerifier(
+      (world) => ownOptions(world),
+      (world) => ownToken(world, { exp: FAR, sub: '' }),
+      FRACTIONAL_NOW,
+      (world) => ({ jwtKey: world.own.pem }),
+    ),
   },
   {
     source: ASSERTIONS,
     test: "assertAuthorizedPartiesClaim › throws error if azp is not included in authorizedParties (['azp-1'], as an origin)",
     clerk: 'refused',
     expect: 'refuse invalid_authorized_party',
-    run: viaVerifier((world) => ownOptions(world, { authorizedParties: ['https://azp-1.example'] }), (world) => ownToken(world, { exp: FAR, azp: 'https://azp.example' }), FRACTIONAL_NOW, (world) => ({ jwtKey: world.own.pem, authorizedParties: ['https://azp-1.example'] })),
+    run: viaVerifier(
+      (world) => ownOptions(world, { authorizedParties: ['https://azp-1.example'] }),
+      (world) => ownToken(world, { exp: FAR, azp: 'https://azp.example' }),
+      FRACTIONAL_NOW,
+      (world) => ({ jwtKey: world.own.pem, authorizedParties: ['https://azp-1.example'] }),
+    ),
   },
   {
     source: ASSERTIONS,
     test: "assertAuthorizedPartiesClaim › throws error if azp is not included in authorizedParties ([''])",
     clerk: 'refused',
     expect: 'config authorizedParties',
-    run: viaVerifier((world) => ownOptions(world, { authorizedParties: [''] }), (world) => ownToken(world, { exp: FAR, azp: 'azp' }), FRACTIONAL_NOW),
+    run: viaVerifier(
+      (world) => ownOptions(world, { authorizedParties: [''] }),
+      (world) => ownToken(world, { exp: FAR, azp: 'azp' }),
+      FRACTIONAL_NOW,
+    ),
   },
   {
     source: ASSERTIONS,
@@ -530,56 +643,77 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     clerk: 'accepted',
     expect: 'config authorizedParties',
     stricter: STRICTER.emptyParties,
-    run: viaVerifier((world) => ownOptions(world, { authorizedParties: [] }), (world) => ownToken(world, { exp: FAR, azp: 'azp' }), FRACTIONAL_NOW),
+    run: viaVerifier(
+      (world) => ownOptions(world, { authorizedParties: [] }),
+      (world) => ownToken(world, { exp: FAR, azp: 'azp' }),
+      FRACTIONAL_NOW,
+    ),
   },
   {
     source: ASSERTIONS,
     test: 'assertAuthorizedPartiesClaim › does not throw if azp is included in authorizedParties',
     clerk: 'accepted',
     expect: 'accept',
-    run: viaVerifier((world) => ownOptions(world, { authorizedParties: ['https://azp.example'] }), (world) => ownToken(world, { exp: FAR, azp: 'https://azp.example' }), FRACTIONAL_NOW, (world) => ({ jwtKey: world.own.pem, authorizedParties: ['https://azp.example'] })),
+    run: viaVerifier(
+      (world) => ownOptions(world, { authorizedParties: ['https://azp.example'] }),
+      (world) => ownToken(world, { exp: FAR, azp: 'https://azp.example' }),
+      FRACTIONAL_NOW,
+      (world) => ({ jwtKey: world.own.pem, authorizedParties: ['https://azp.example'] }),
+    ),
   },
-  ...(['RS384', 'RS512'] as const).map(
-    (alg): UpstreamCase => ({
-      source: ASSERTIONS,
-      test: `assertHeaderAlgorithm › does not throw if algorithm is supported (${alg}; the key served without alg, as Clerk would import it)`,
-      clerk: 'accepted',
-      expect: 'refuse invalid_algorithm',
-      stricter: STRICTER.rs256,
-      run: async (world) => {
-        const { alg: _alg, ...jwk } = world.own.jwk;
-        void _alg;
-        const server = await startKeySet([jwk]);
-        try {
-          const token = signRaw(world.own, JSON.stringify({ alg, kid: world.own.kid, typ: 'JWT' }), JSON.stringify({ sub: 'user_upstream', exp: FAR }), alg === 'RS384' ? 'sha384' : 'sha512');
-          return await atTime(FRACTIONAL_NOW, async () => ({
-            detail: await throughVerifier(world.deps.pkg, { jwksUri: `${server.origin}/v1/jwks`, env: {} }, token),
-            clerk: await clerkVerifyTokenRemote(world, token, server.origin),
-          }));
-        } finally {
-          await server.close();
-        }
-      },
-    }),
-  ),
-  ...(['', 'ES256', 'ES384', 'ES512', 'PS512', 'Aloha', 'none', 'HS256'] as const).map(
-    (alg): UpstreamCase => ({
-      source: ASSERTIONS,
-      test: `assertHeaderAlgorithm › throws error if algorithm is ${JSON.stringify(alg)}`,
-      clerk: 'refused',
-      expect: alg === '' ? 'refuse malformed' : 'refuse invalid_algorithm',
-      run: viaVerifier((world) => ownOptions(world), (world) => signRaw(world.own, JSON.stringify({ alg, kid: world.own.kid, typ: 'JWT' }), JSON.stringify({ sub: 'user_upstream', exp: FAR })), FRACTIONAL_NOW, (world) => ({ jwtKey: world.own.pem })),
-    }),
-  ),
-  ...([['', 'refused', '401 invalid_token invalid_header'], ['Aloha', 'refused', '401 invalid_token invalid_header'], ['JWT', 'accepted', '200'], ['at+jwt', 'refused', '401 invalid_token token_type_mismatch'], ['application/at+jwt', 'refused', '401 invalid_token token_type_mismatch']] as const).map(
-    ([typ, clerk, expect]): UpstreamCase => ({
-      source: ASSERTIONS,
-      test: `assertHeaderType › typ ${JSON.stringify(typ)} with the default allowed type (JWT)`,
-      clerk,
-      expect,
-      run: viaHttp((world) => ownOptions(world), (world) => bearer(ownToken(world, { exp: FAR }, { typ })), FRACTIONAL_NOW, (world) => ({ jwtKey: world.own.pem })),
-    }),
-  ),
+  ...(['RS384', 'RS512'] as const).map((alg): UpstreamCase => ({
+    source: ASSERTIONS,
+    test: `assertHeaderAlgorithm › does not throw if algorithm is supported (${alg}; the key served without alg, as Clerk would import it)`,
+    clerk: 'accepted',
+    expect: 'refuse invalid_algorithm',
+    stricter: STRICTER.rs256,
+    run: async (world) => {
+      const { alg: _alg, ...jwk } = world.own.jwk;
+      void _alg;
+      const server = await startKeySet([jwk]);
+      try {
+        const token = signRaw(world.own, JSON.stringify({ alg, kid: world.own.kid, typ: 'JWT' }), JSON.stringify({ sub: 'user_upstream', exp: FAR }), alg === 'RS384' ? 'sha384' : 'sha512');
+        return await atTime(FRACTIONAL_NOW, async () => ({
+          detail: await throughVerifier(world.deps.pkg, { jwksUri: `${server.origin}/v1/jwks`, env: {} }, token),
+          clerk: await clerkVerifyTokenRemote(world, token, server.origin),
+        }));
+      } finally {
+        await server.close();
+      }
+    },
+  })),
+  ...(['', 'ES256', 'ES384', 'ES512', 'PS512', 'Aloha', 'none', 'HS256'] as const).map((alg): UpstreamCase => ({
+    source: ASSERTIONS,
+    test: `assertHeaderAlgorithm › throws error if algorithm is ${JSON.stringify(alg)}`,
+    clerk: 'refused',
+    expect: alg === '' ? 'refuse malformed' : 'refuse invalid_algorithm',
+    run: viaVerifier(
+      (world) => ownOptions(world),
+      (world) => signRaw(world.own, JSON.stringify({ alg, kid: world.own.kid, typ: 'JWT' }), JSON.stringify({ sub: 'user_upstream', exp: FAR })),
+      FRACTIONAL_NOW,
+      (world) => ({ jwtKey: world.own.pem }),
+    ),
+  })),
+  ...(
+    [
+      ['', 'refused', '401 invalid_token invalid_header'],
+      ['Aloha', 'refused', '401 invalid_token invalid_header'],
+      ['JWT', 'accepted', '200'],
+      ['at+jwt', 'refused', '401 invalid_token token_type_mismatch'],
+      ['application/at+jwt', 'refused', '401 invalid_token token_type_mismatch'],
+    ] as const
+  ).map(([typ, clerk, expect]): UpstreamCase => ({
+    source: ASSERTIONS,
+    test: `assertHeaderType › typ ${JSON.stringify(typ)} with the default allowed type (JWT)`,
+    clerk,
+    expect,
+    run: viaHttp(
+      (world) => ownOptions(world),
+      (world) => bearer(ownToken(world, { exp: FAR }, { typ })),
+      FRACTIONAL_NOW,
+      (world) => ({ jwtKey: world.own.pem }),
+    ),
+  })),
 
   // --- verify.test.ts (session-token parts) ------------------------------------------------------
   {
@@ -587,14 +721,24 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     test: 'verifies the token by fetching the JWKs from Backend API when secretKey is provided (apiUrl)',
     clerk: 'accepted',
     expect: 'accept',
-    run: viaVerifier((world) => ({ secretKey: ['sk', 'test', 'deadbeef'.repeat(5)].join('_'), apiUrl: world.fixture.origin, authorizedParties: [AZP], env: {} }), () => MOCK_JWT, FIXTURE_NOW, (world) => fixtureClerk(world)),
+    run: viaVerifier(
+      (world) => ({ secretKey: ['sk', 'test', 'deadbeef'.repeat(5)].join('_'), apiUrl: world.fixture.origin, authorizedParties: [AZP], env: {} }),
+      () => MOCK_JWT,
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world),
+    ),
   },
   {
     source: VERIFY,
     test: 'returns signature error before claims error when both are invalid',
     clerk: 'refused',
     expect: 'refuse invalid_signature',
-    run: viaVerifier((world) => fixtureOptions(world), () => createJwt({ payload: { exp: MOCK_JWT_PAYLOAD.iat - 100 } }), FIXTURE_NOW, (world) => fixtureClerk(world)),
+    run: viaVerifier(
+      (world) => fixtureOptions(world),
+      () => createJwt({ payload: { exp: MOCK_JWT_PAYLOAD.iat - 100 } }),
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world),
+    ),
   },
   {
     source: VERIFY,
@@ -612,46 +756,89 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
       }
     },
   },
-  ...([['a missing', undefined], ['a null', null], ['a numeric', 123], ['an object', {}]] as const).map(
-    ([label, sub]): UpstreamCase => ({
-      source: VERIFY,
-      test: `verifyOAuthToken with JWT › an at+jwt token with ${label} sub, on a session route, is refused without a crash`,
-      clerk: 'refused',
-      expect: '401 invalid_token token_type_mismatch',
-      run: viaHttp((world) => ownOptions(world), (world) => bearer(ownToken(world, { exp: FAR, sub }, { typ: 'at+jwt' })), FRACTIONAL_NOW, (world) => ({ jwtKey: world.own.pem })),
-    }),
-  ),
+  ...(
+    [
+      ['a missing', undefined],
+      ['a null', null],
+      ['a numeric', 123],
+      ['an object', {}],
+    ] as const
+  ).map(([label, sub]): UpstreamCase => ({
+    source: VERIFY,
+    test: `verifyOAuthToken with JWT › an at+jwt token with ${label} sub, on a session route, is refused without a crash`,
+    clerk: 'refused',
+    expect: '401 invalid_token token_type_mismatch',
+    run: viaHttp(
+      (world) => ownOptions(world),
+      (world) => bearer(ownToken(world, { exp: FAR, sub }, { typ: 'at+jwt' })),
+      FRACTIONAL_NOW,
+      (world) => ({ jwtKey: world.own.pem }),
+    ),
+  })),
   {
     source: VERIFY,
     test: 'verifyOAuthToken with JWT › rejects JWT with alg: none (an empty signature: not a compact JWS of three parts)',
     clerk: 'refused',
     expect: '401 invalid_token malformed',
-    run: viaHttp((world) => ownOptions(world), (world) => bearer(`${b64url(JSON.stringify({ typ: 'at+jwt', alg: 'none', kid: world.own.kid }))}.${b64url(JSON.stringify({ sub: 'user_upstream', exp: FAR }))}.`), FRACTIONAL_NOW, (world) => ({ jwtKey: world.own.pem })),
+    run: viaHttp(
+      (world) => ownOptions(world),
+      (world) => bearer(`${b64url(JSON.stringify({ typ: 'at+jwt', alg: 'none', kid: world.own.kid }))}.${b64url(JSON.stringify({ sub: 'user_upstream', exp: FAR }))}.`),
+      FRACTIONAL_NOW,
+      (world) => ({ jwtKey: world.own.pem }),
+    ),
   },
-  ...([['a valid M2M JWT (cat M2M)', { cat: 'cl_B7d4PD333AAA' }], ['an M2M JWT with no cat header (rollout window)', {}], ['an M2M JWT masquerading with the session cat', { cat: 'cl_B7d4PD111AAA' }], ['an M2M JWT with the jwt-template cat', { cat: 'cl_B7d4PD222AAA' }], ['an M2M JWT with an unknown cat', { cat: 'cl_some_future_unknown_cat' }]] as const).map(
-    ([label, header]): UpstreamCase => ({
-      source: VERIFY,
-      test: `verifyM2MToken with JWT › ${label}, sent to a session route`,
-      clerk: 'refused',
-      expect: label.includes('unknown') || label.includes('template') ? '401 invalid_token unsupported_category' : '401 invalid_token token_type_mismatch',
-      run: viaHttp((world) => ownOptions(world), (world) => bearer(ownToken(world, { exp: FAR, sub: 'mch_2vYVtestTESTtestTESTtestTESTtest', jti: 'mt_2xKa9Bgv7NxMRDFyQw8LpZ3cTmU1vHjE' }, header)), FRACTIONAL_NOW, (world) => ({ jwtKey: world.own.pem })),
-    }),
-  ),
-  ...(['ak_LCWGdaM8mv8K4PC/57IICZQXAeWfCgF30DZaFXHoGn9=', 'mt_8XOIucKvqHVr5tYP123456789abcdefghij', 'oat_8XOIucKvqHVr5tYP123456789abcdefghij', 'ak_invalid_token', 'mt_invalid_token', 'oat_invalid_token'] as const).map(
-    (token): UpstreamCase => ({
-      source: VERIFY,
-      test: `verifyMachineAuthToken › the opaque machine token ${token.slice(0, 4)}… sent to a session route`,
-      clerk: 'refused',
-      expect: '401 invalid_token token_type_mismatch',
-      run: viaHttp((world) => fixtureOptions(world), () => bearer(token), FIXTURE_NOW, (world) => fixtureClerk(world)),
-    }),
-  ),
+  ...(
+    [
+      ['a valid M2M JWT (cat M2M)', { cat: 'cl_B7d4PD333AAA' }],
+      ['an M2M JWT with no cat header (rollout window)', {}],
+      ['an M2M JWT masquerading with the session cat', { cat: 'cl_B7d4PD111AAA' }],
+      ['an M2M JWT with the jwt-template cat', { cat: 'cl_B7d4PD222AAA' }],
+      ['an M2M JWT with an unknown cat', { cat: 'cl_some_future_unknown_cat' }],
+    ] as const
+  ).map(([label, header]): UpstreamCase => ({
+    source: VERIFY,
+    test: `verifyM2MToken with JWT › ${label}, sent to a session route`,
+    clerk: 'refused',
+    expect: label.includes('unknown') || label.includes('template') ? '401 invalid_token unsupported_category' : '401 invalid_token token_type_mismatch',
+    run: viaHttp(
+      (world) => ownOptions(world),
+      (world) => bearer(ownToken(world, { exp: FAR, sub: 'mch_2vYVtestTESTtestTESTtestTESTtest', jti: 'mt_2xKa9Bgv7NxMRDFyQw8LpZ3cTmU1vHjE' }, header)),
+      FRACTIONAL_NOW,
+      (world) => ({ jwtKey: world.own.pem }),
+    ),
+  })),
+  ...(
+    [
+      'ak_LCWGdaM8mv8K4PC/57IICZQXAeWfCgF30DZaFXHoGn9=',
+      'mt_8XOIucKvqHVr5tYP123456789abcdefghij',
+      'oat_8XOIucKvqHVr5tYP123456789abcdefghij',
+      'ak_invalid_token',
+      'mt_invalid_token',
+      'oat_invalid_token',
+    ] as const
+  ).map((token): UpstreamCase => ({
+    source: VERIFY,
+    test: `verifyMachineAuthToken › the opaque machine token ${token.slice(0, 4)}… sent to a session route`,
+    clerk: 'refused',
+    expect: '401 invalid_token token_type_mismatch',
+    run: viaHttp(
+      (world) => fixtureOptions(world),
+      () => bearer(token),
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world),
+    ),
+  })),
   {
     source: VERIFY,
     test: 'verifyOAuthToken with JWT › handles invalid JWT format (invalid.jwt.token)',
     clerk: 'refused',
     expect: '401 invalid_token malformed',
-    run: viaHttp((world) => fixtureOptions(world), () => bearer('invalid.jwt.token'), FIXTURE_NOW, (world) => fixtureClerk(world)),
+    run: viaHttp(
+      (world) => fixtureOptions(world),
+      () => bearer('invalid.jwt.token'),
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world),
+    ),
   },
 
   // --- request.test.ts: the Authorization header --------------------------------------------------
@@ -660,7 +847,12 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     test: 'does not throw error with missing auth scheme from Authorization header',
     clerk: 'refused',
     expect: '401 missing_token',
-    run: viaHttp((world) => fixtureOptions(world), () => ({ headers: [['authorization', MOCK_INVALID_SIGNATURE_JWT]] }), FIXTURE_NOW, (world) => fixtureClerk(world)),
+    run: viaHttp(
+      (world) => fixtureOptions(world),
+      () => ({ headers: [['authorization', MOCK_INVALID_SIGNATURE_JWT]] }),
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world),
+    ),
   },
   {
     source: REQUEST,
@@ -668,77 +860,131 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     clerk: 'accepted',
     expect: '401 missing_token',
     stricter: 'from `Authorization: Bearer <token>`, and nowhere else',
-    run: viaHttp((world) => fixtureOptions(world), () => ({ headers: [['authorization', MOCK_JWT]] }), FIXTURE_NOW, (world) => fixtureClerk(world)),
+    run: viaHttp(
+      (world) => fixtureOptions(world),
+      () => ({ headers: [['authorization', MOCK_JWT]] }),
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world),
+    ),
   },
   {
     source: REQUEST,
     test: 'does not throw error with Basic auth scheme from Authorization header',
     clerk: 'refused',
     expect: '401 missing_token',
-    run: viaHttp((world) => fixtureOptions(world), () => ({ headers: [['authorization', 'Basic dXNlcjpwYXNzd29yZA==']] }), FIXTURE_NOW, (world) => fixtureClerk(world)),
+    run: viaHttp(
+      (world) => fixtureOptions(world),
+      () => ({ headers: [['authorization', 'Basic dXNlcjpwYXNzd29yZA==']] }),
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world),
+    ),
   },
   {
     source: REQUEST,
     test: 'returns signed out state if jwk fails to load from remote (a 503 here: an outage is not a bad token)',
     clerk: 'refused',
     expect: '503 jwks_unavailable',
-    run: viaHttp((world) => fixtureJwks(world, { jwksUri: `${world.empty.origin}/v1/jwks` }), () => bearer(MOCK_JWT), FIXTURE_NOW),
+    run: viaHttp(
+      (world) => fixtureJwks(world, { jwksUri: `${world.empty.origin}/v1/jwks` }),
+      () => bearer(MOCK_JWT),
+      FIXTURE_NOW,
+    ),
   },
   {
     source: REQUEST,
     test: 'headerToken: returns signed in state when a valid token [1y.2y]',
     clerk: 'accepted',
     expect: '200',
-    run: viaHttp((world) => fixtureOptions(world), () => bearer(MOCK_JWT), FIXTURE_NOW, (world) => fixtureClerk(world)),
+    run: viaHttp(
+      (world) => fixtureOptions(world),
+      () => bearer(MOCK_JWT),
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world),
+    ),
   },
   {
     source: REQUEST,
     test: 'headerToken: returns signed in state when a valid token [1y.2y] (keys from mockJwks over HTTP)',
     clerk: 'accepted',
     expect: '200',
-    run: viaHttp((world) => fixtureJwks(world), () => bearer(MOCK_JWT), FIXTURE_NOW, (world) => fixtureClerk(world)),
+    run: viaHttp(
+      (world) => fixtureJwks(world),
+      () => bearer(MOCK_JWT),
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world),
+    ),
   },
   {
     source: REQUEST,
     test: "headerToken: returns signed out state when a token with invalid authorizedParties [1y.2n] (['whatever'])",
     clerk: 'refused',
     expect: 'config authorizedParties',
-    run: viaHttp((world) => fixtureOptions(world, { authorizedParties: ['whatever'] }), () => bearer(MOCK_JWT), FIXTURE_NOW),
+    run: viaHttp(
+      (world) => fixtureOptions(world, { authorizedParties: ['whatever'] }),
+      () => bearer(MOCK_JWT),
+      FIXTURE_NOW,
+    ),
   },
   {
     source: REQUEST,
     test: 'headerToken: returns signed out state when a token with invalid authorizedParties [1y.2n] (an origin)',
     clerk: 'refused',
     expect: '401 invalid_token invalid_authorized_party',
-    run: viaHttp((world) => fixtureOptions(world, { authorizedParties: ['https://whatever.example'] }), () => bearer(MOCK_JWT), FIXTURE_NOW, (world) => fixtureClerk(world, { authorizedParties: ['https://whatever.example'] })),
+    run: viaHttp(
+      (world) => fixtureOptions(world, { authorizedParties: ['https://whatever.example'] }),
+      () => bearer(MOCK_JWT),
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world, { authorizedParties: ['https://whatever.example'] }),
+    ),
   },
   {
     source: REQUEST,
     test: 'headerToken: returns handshake state when token expired [1y.2n]',
     clerk: 'refused',
     expect: '401 invalid_token expired',
-    run: viaHttp((world) => fixtureOptions(world), () => bearer(MOCK_JWT), FIXTURE_NOW + 3600 * 1000, (world) => fixtureClerk(world)),
+    run: viaHttp(
+      (world) => fixtureOptions(world),
+      () => bearer(MOCK_JWT),
+      FIXTURE_NOW + 3600 * 1000,
+      (world) => fixtureClerk(world),
+    ),
   },
   {
     source: REQUEST,
     test: 'headerToken: returns signed out state when invalid signature [1y.2n]',
     clerk: 'refused',
     expect: '401 invalid_token invalid_signature',
-    run: viaHttp((world) => fixtureOptions(world, { authorizedParties: ['https://accounts.tampered-domain.dev', AZP] }), () => bearer(MOCK_INVALID_SIGNATURE_JWT), FIXTURE_NOW, (world) => fixtureClerk(world)),
+    run: viaHttp(
+      (world) => fixtureOptions(world, { authorizedParties: ['https://accounts.tampered-domain.dev', AZP] }),
+      () => bearer(MOCK_INVALID_SIGNATURE_JWT),
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world),
+    ),
   },
   {
     source: REQUEST,
     test: 'headerToken: returns signed out state when an malformed token [1y.1n]',
     clerk: 'refused',
     expect: '401 invalid_token malformed',
-    run: viaHttp((world) => fixtureOptions(world), () => bearer('test_header_token'), FIXTURE_NOW, (world) => fixtureClerk(world)),
+    run: viaHttp(
+      (world) => fixtureOptions(world),
+      () => bearer('test_header_token'),
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world),
+    ),
   },
   {
     source: REQUEST,
     test: 'Token Type Mismatch › rejects OAuth JWT token when acceptsToken is session_token',
     clerk: 'refused',
     expect: '401 invalid_token token_type_mismatch',
-    run: viaHttp((world) => ownOptions(world), (world) => bearer(ownToken(world, { exp: FAR, client_id: 'client_2VTWUzvGC5UhdJCNx6xG1D98edc', jti: 'oat_2xKa9Bgv7NxMRDFyQw8LpZ3cTmU1vHjE', scope: 'read:foo write:bar' }, { typ: 'at+jwt' })), FRACTIONAL_NOW, (world) => ({ jwtKey: world.own.pem })),
+    run: viaHttp(
+      (world) => ownOptions(world),
+      (world) =>
+        bearer(ownToken(world, { exp: FAR, client_id: 'client_2VTWUzvGC5UhdJCNx6xG1D98edc', jti: 'oat_2xKa9Bgv7NxMRDFyQw8LpZ3cTmU1vHjE', scope: 'read:foo write:bar' }, { typ: 'at+jwt' })),
+      FRACTIONAL_NOW,
+      (world) => ({ jwtKey: world.own.pem }),
+    ),
   },
 
   // --- request.test.ts: the session cookie --------------------------------------------------------
@@ -757,7 +1003,17 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     test: 'use un-suffixed cookies › request with suffixed and valid newer un-suffixed cookies - case of ClerkJS downgrade',
     clerk: 'other',
     expect: 'token newSession',
-    run: viaCookieAuthenticator(PK_LIVE, cookieHeader({ __client_uat: '1717490192', [`__client_uat_${SFX_LIVE}`]: '1717490193', __session: NEW_SESSION, [`__session_${SFX_LIVE}`]: SUFFIXED_SESSION, __clerk_db_jwt: '__clerk_db_jwt', [`__clerk_db_jwt_${SFX_LIVE}`]: '__clerk_db_jwt-suffixed' })),
+    run: viaCookieAuthenticator(
+      PK_LIVE,
+      cookieHeader({
+        __client_uat: '1717490192',
+        [`__client_uat_${SFX_LIVE}`]: '1717490193',
+        __session: NEW_SESSION,
+        [`__session_${SFX_LIVE}`]: SUFFIXED_SESSION,
+        __clerk_db_jwt: '__clerk_db_jwt',
+        [`__clerk_db_jwt_${SFX_LIVE}`]: '__clerk_db_jwt-suffixed',
+      }),
+    ),
   },
   {
     source: CONTEXT,
@@ -778,14 +1034,20 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     test: 'use suffixed cookies › prod: request with valid suffixed and un-suffixed cookies',
     clerk: 'other',
     expect: 'token suffixedSession',
-    run: viaCookieAuthenticator(PK_LIVE, cookieHeader({ __client_uat: '1717490192', [`__client_uat_${SFX_LIVE}`]: '1717490193', __session: SESSION, [`__session_${SFX_LIVE}`]: SUFFIXED_SESSION })),
+    run: viaCookieAuthenticator(
+      PK_LIVE,
+      cookieHeader({ __client_uat: '1717490192', [`__client_uat_${SFX_LIVE}`]: '1717490193', __session: SESSION, [`__session_${SFX_LIVE}`]: SUFFIXED_SESSION }),
+    ),
   },
   {
     source: CONTEXT,
     test: 'use suffixed cookies › prod: request with invalid issuer un-suffixed and valid suffixed cookies - case of multiple apps on same eTLD+1 domain',
     clerk: 'other',
     expect: 'token suffixedSession',
-    run: viaCookieAuthenticator(PK_LIVE, cookieHeader({ __client_uat: '1717490192', [`__client_uat_${SFX_LIVE}`]: '1717490193', __session: SESSION_WITH_INVALID_ISSUER, [`__session_${SFX_LIVE}`]: SUFFIXED_SESSION })),
+    run: viaCookieAuthenticator(
+      PK_LIVE,
+      cookieHeader({ __client_uat: '1717490192', [`__client_uat_${SFX_LIVE}`]: '1717490193', __session: SESSION_WITH_INVALID_ISSUER, [`__session_${SFX_LIVE}`]: SUFFIXED_SESSION }),
+    ),
   },
   {
     source: CONTEXT,
@@ -815,7 +1077,17 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     test: 'use suffixed cookies › dev: request with suffixed session and signed-out suffixed client_uat (signed out)',
     clerk: 'refused',
     expect: 'refuse invalid_token signed_out',
-    run: viaCookieAuthenticator(PK_TEST, cookieHeader({ __client_uat: '0', [`__client_uat_${SFX_TEST}`]: '0', __session: SESSION, [`__session_${SFX_TEST}`]: SUFFIXED_SESSION, __clerk_db_jwt: '__clerk_db_jwt', [`__clerk_db_jwt_${SFX_TEST}`]: '__clerk_db_jwt-suffixed' })),
+    run: viaCookieAuthenticator(
+      PK_TEST,
+      cookieHeader({
+        __client_uat: '0',
+        [`__client_uat_${SFX_TEST}`]: '0',
+        __session: SESSION,
+        [`__session_${SFX_TEST}`]: SUFFIXED_SESSION,
+        __clerk_db_jwt: '__clerk_db_jwt',
+        [`__clerk_db_jwt_${SFX_TEST}`]: '__clerk_db_jwt-suffixed',
+      }),
+    ),
   },
   {
     source: CONTEXT,
@@ -831,75 +1103,78 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     expect: 'token suffixedSession',
     run: viaCookieAuthenticator(PK_LIVE, cookieHeader({ __session: NON_STRING_ISSUER_SESSION, [`__client_uat_${SFX_LIVE}`]: '1717490193', [`__session_${SFX_LIVE}`]: SUFFIXED_SESSION })),
   },
-  ...([
-    ['pk_live_Y2xlcmsuY2xlcmsuZGV2JA', '1Z8AzTQD', CONTEXT],
-    ['pk_test_Y2xlcmsuY2xlcmsuZGV2JA', 'QvfNY2dr', CONTEXT],
-    ['pk_test_ZW5vdWdoLWFscGFjYS04Mi5jbGVyay5hY2NvdW50cy5sY2xjbGVyay5jb20k', 'jtYvyt_H', CONTEXT],
-    ['pk_test_eHh4eHh4LXhhYWFhYS1hYS5jbGVyay5hY2NvdW50cy5sY2xjbGVyay5jb20k', 'tZJdb-5s', CONTEXT],
-    ['pk_live_ZmFrZS1jbGVyay10ZXN0LmNsZXJrLmFjY291bnRzLmRldiQ=', 'qReyu04C', SHARED_KEYS],
-    [PK_LIVE, SFX_LIVE, REQUEST],
-    [PK_TEST, SFX_TEST, CONTEXT],
-  ] as const).map(
-    ([key, suffix, source]): UpstreamCase => ({
-      source,
-      test: `getCookieSuffix › given ${key} returns ${suffix}`,
-      clerk: 'other',
-      expect: suffix,
-      run: async (world) => ({ detail: world.deps.pkg.sessionCookieSuffix(key) }),
-    }),
-  ),
+  ...(
+    [
+      ['pk_live_Y2xlcmsuY2xlcmsuZGV2JA', '1Z8AzTQD', CONTEXT],
+      ['pk_test_Y2xlcmsuY2xlcmsuZGV2JA', 'QvfNY2dr', CONTEXT],
+      ['pk_test_ZW5vdWdoLWFscGFjYS04Mi5jbGVyay5hY2NvdW50cy5sY2xjbGVyay5jb20k', 'jtYvyt_H', CONTEXT],
+      ['pk_test_eHh4eHh4LXhhYWFhYS1hYS5jbGVyay5hY2NvdW50cy5sY2xjbGVyay5jb20k', 'tZJdb-5s', CONTEXT],
+      ['pk_live_ZmFrZS1jbGVyay10ZXN0LmNsZXJrLmFjY291bnRzLmRldiQ=', 'qReyu04C', SHARED_KEYS],
+      [PK_LIVE, SFX_LIVE, REQUEST],
+      [PK_TEST, SFX_TEST, CONTEXT],
+    ] as const
+  ).map(([key, suffix, source]): UpstreamCase => ({
+    source,
+    test: `getCookieSuffix › given ${key} returns ${suffix}`,
+    clerk: 'other',
+    expect: suffix,
+    run: async (world) => ({ detail: world.deps.pkg.sessionCookieSuffix(key) }),
+  })),
 
   // --- packages/shared keys.spec.ts: parsePublishableKey ------------------------------------------
-  ...([
-    ['', null],
-    ['whatever', null],
-    ['pk_live_ZmFrZS1jbGVyay10ZXN0LmNsZXJrLmFjY291bnRzLmRldiQ=', 'production fake-clerk-test.clerk.accounts.dev'],
-    ['pk_test_Zm9vLWJhci0xMy5jbGVyay5hY2NvdW50cy5kZXYk', 'development foo-bar-13.clerk.accounts.dev'],
-    ['pk_test_Y2xlcmsuY2xlcmsuZGV2JA==', 'development clerk.clerk.dev'],
-    ['pk_live_ZmFrZS1jbGVyay1tYWxmb3JtZWQuY2xlcmsuYWNjb3VudHMuZGV2JGV4dHJh', null],
-    ['pk_live_ZmFrZS1jbGVyay1tdWx0aXBsZS5jbGVyay5hY2NvdW50cy5kZXYkJA==', null],
-    ['pk_live_JGZha2UtY2xlcmstcHJlZml4LmNsZXJrLmFjY291bnRzLmRldiQ=', null],
-    ['pk_live_aW52YWxpZGtleSQ=', null],
-    ['pk_live_invalid!@#$', null],
-    ['fake_pk', null],
-    ['pk_live', null],
-    ['pk_live_', null],
-    ['pk_live_invalid', null],
-    ['pk_test_Y2xlcmsuY2xlcmsuZGV2JGV4dHJh', null],
-  ] as const).map(
-    ([key, parsed]): UpstreamCase => ({
-      source: SHARED_KEYS,
-      test: `parsePublishableKey / isPublishableKey › ${JSON.stringify(key)}`,
-      clerk: 'other',
-      expect: parsed ?? 'config publishableKey',
-      run: async (world) => {
-        try {
-          const info = world.deps.pkg.parsePublishableKey(key);
-          return { detail: `${info.instanceType} ${info.frontendApi}` };
-        } catch (error) {
-          return { detail: describeError(world.deps.pkg, error) };
-        }
-      },
-    }),
-  ),
+  ...(
+    [
+      ['', null],
+      ['whatever', null],
+      ['pk_live_ZmFrZS1jbGVyay10ZXN0LmNsZXJrLmFjY291bnRzLmRldiQ=', 'production fake-clerk-test.clerk.accounts.dev'],
+      ['pk_test_Zm9vLWJhci0xMy5jbGVyay5hY2NvdW50cy5kZXYk', 'development foo-bar-13.clerk.accounts.dev'],
+      ['pk_test_Y2xlcmsuY2xlcmsuZGV2JA==', 'development clerk.clerk.dev'],
+      ['pk_live_ZmFrZS1jbGVyay1tYWxmb3JtZWQuY2xlcmsuYWNjb3VudHMuZGV2JGV4dHJh', null],
+      ['pk_live_ZmFrZS1jbGVyay1tdWx0aXBsZS5jbGVyay5hY2NvdW50cy5kZXYkJA==', null],
+      ['pk_live_JGZha2UtY2xlcmstcHJlZml4LmNsZXJrLmFjY291bnRzLmRldiQ=', null],
+      ['pk_live_aW52YWxpZGtleSQ=', null],
+      ['pk_live_invalid!@#$', null],
+      ['fake_pk', null],
+      ['pk_live', null],
+      ['pk_live_', null],
+      ['pk_live_invalid', null],
+      ['pk_test_Y2xlcmsuY2xlcmsuZGV2JGV4dHJh', null],
+    ] as const
+  ).map(([key, parsed]): UpstreamCase => ({
+    source: SHARED_KEYS,
+    test: `parsePublishableKey / isPublishableKey › ${JSON.stringify(key)}`,
+    clerk: 'other',
+    expect: parsed ?? 'config publishableKey',
+    run: async (world) => {
+      try {
+        const info = world.deps.pkg.parsePublishableKey(key);
+        return { detail: `${info.instanceType} ${info.frontendApi}` };
+      } catch (error) {
+        return { detail: describeError(world.deps.pkg, error) };
+      }
+    },
+  })),
 
   // --- keys.test.ts: the local key ----------------------------------------------------------------
-  ...([['loads the local key (bare base64 body)', MOCK_PEM_KEY], ['loads the local key in PEM format', MOCK_PEM_JWT_KEY]] as const).map(
-    ([test, jwtKey]): UpstreamCase => ({
-      source: KEYS,
-      test: `loadClerkJWKFromLocal › ${test}`,
-      clerk: 'other',
-      expect: 'loaded',
-      run: async (world) => {
-        try {
-          world.deps.pkg.createClerkVerifier({ jwtKey, env: {}, logger: false });
-          return { detail: 'loaded' };
-        } catch (error) {
-          return { detail: describeError(world.deps.pkg, error) };
-        }
-      },
-    }),
-  ),
+  ...(
+    [
+      ['loads the local key (bare base64 body)', MOCK_PEM_KEY],
+      ['loads the local key in PEM format', MOCK_PEM_JWT_KEY],
+    ] as const
+  ).map(([test, jwtKey]): UpstreamCase => ({
+    source: KEYS,
+    test: `loadClerkJWKFromLocal › ${test}`,
+    clerk: 'other',
+    expect: 'loaded',
+    run: async (world) => {
+      try {
+        world.deps.pkg.createClerkVerifier({ jwtKey, env: {}, logger: false });
+        return { detail: 'loaded' };
+      } catch (error) {
+        return { detail: describeError(world.deps.pkg, error) };
+      }
+    },
+  })),
   {
     source: KEYS,
     test: 'loadClerkJWKFromLocal › throws an error if no key has been provided (no key source at all: a startup error)',
@@ -919,7 +1194,11 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     test: 'loadClerkJWKFromRemote › throws an error when no JWK matches the provided kid',
     clerk: 'refused',
     expect: 'refuse unknown_key',
-    run: viaVerifier((world) => fixtureJwks(world), () => createJwt({ header: { kid: 'ins_whatever' } }), FIXTURE_NOW),
+    run: viaVerifier(
+      (world) => fixtureJwks(world),
+      () => createJwt({ header: { kid: 'ins_whatever' } }),
+      FIXTURE_NOW,
+    ),
   },
 
   // --- jwtPayloadParser.spec.ts and authorization.spec.ts: the auth object and has() --------------
@@ -959,21 +1238,35 @@ export const UPSTREAM_CASES: readonly UpstreamCase[] = [
     test: 'throws error if secretKey/publishableKey is not passed (no key source: a startup error)',
     clerk: 'refused',
     expect: 'config ?',
-    run: viaHttp(() => ({ env: {} }), () => bearer(MOCK_JWT), FIXTURE_NOW),
+    run: viaHttp(
+      () => ({ env: {} }),
+      () => bearer(MOCK_JWT),
+      FIXTURE_NOW,
+    ),
   },
   {
     source: EXPRESS,
     test: 'handshake flow supported by default (__client_uat, Sec-Fetch-Dest: document, no token): a 401 for an API',
     clerk: 'refused',
     expect: '401 invalid_token session_refresh_required',
-    run: viaHttp((world) => fixtureOptions(world, { sessionCookie: true }), () => cookies({ __client_uat: '1711618859' }, [['sec-fetch-dest', 'document']]), FIXTURE_NOW, (world) => fixtureClerk(world)),
+    run: viaHttp(
+      (world) => fixtureOptions(world, { sessionCookie: true }),
+      () => cookies({ __client_uat: '1711618859' }, [['sec-fetch-dest', 'document']]),
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world),
+    ),
   },
   {
     source: EXPRESS,
     test: 'handshake flow supported by default, on a Bearer-only route',
     clerk: 'refused',
     expect: '401 missing_token',
-    run: viaHttp((world) => fixtureOptions(world), () => cookies({ __client_uat: '1711618859' }, [['sec-fetch-dest', 'document']]), FIXTURE_NOW, (world) => fixtureClerk(world)),
+    run: viaHttp(
+      (world) => fixtureOptions(world),
+      () => cookies({ __client_uat: '1711618859' }, [['sec-fetch-dest', 'document']]),
+      FIXTURE_NOW,
+      (world) => fixtureClerk(world),
+    ),
   },
   {
     source: REQUIRE_AUTH,
@@ -1016,39 +1309,503 @@ function cookieCases(): UpstreamCase[] {
   // Clerk's exception for referrers on its own pages (accounts portal, Frontend API) is newer than 3.25.
   const newer = { installed: 'refused' } as const;
   const cases: [string, UpstreamCase['clerk'], string, UpstreamCase['run'], string?, { installed?: 'accepted' | 'refused' }?][] = [
-    ['cookieToken: returns signed out when no cookieToken and no clientUat in production [4y]', 'refused', '401 missing_token', viaHttp((w) => live(w), () => cookies({}), FIXTURE_NOW, (w) => liveClerk(w))],
-    ['cookieToken: returns handshake when no dev browser in development', 'refused', '401 invalid_token session_refresh_required', viaHttp((w) => test(w), () => cookies({ __session: MOCK_JWT }), FIXTURE_NOW, (w) => fixtureClerk(w))],
-    ['cookieToken: returns handshake when no clientUat in development [5y]', 'refused', '401 invalid_token signed_out', viaHttp((w) => test(w), () => cookies({ __clerk_db_jwt: 'deadbeef', __session: MOCK_JWT }), FIXTURE_NOW, (w) => fixtureClerk(w))],
-    ['cookieToken: returns handshake when no cookies in development [5y]', 'refused', '401 missing_token', viaHttp((w) => test(w), () => cookies({}), FIXTURE_NOW, (w) => fixtureClerk(w))],
-    ['cookieToken: returns handshake when clientUat > 0 and no cookieToken [8y]', 'refused', '401 invalid_token session_refresh_required', viaHttp((w) => live(w), () => cookies({ __client_uat: '12345' }), FIXTURE_NOW, (w) => liveClerk(w))],
-    ['cookieToken: returns signed out when clientUat = 0 and no cookieToken [9y]', 'refused', '401 missing_token', viaHttp((w) => live(w), () => cookies({ __client_uat: '0' }), FIXTURE_NOW, (w) => liveClerk(w))],
-    ['cookieToken: returns handshake when clientUat > cookieToken.iat [10n]', 'refused', '401 invalid_token session_refresh_required', viaHttp((w) => test(w), () => cookies({ __clerk_db_jwt: 'deadbeef', __client_uat: `${iat + 10}`, __session: MOCK_JWT }), FIXTURE_NOW, (w) => fixtureClerk(w))],
-    ['cookieToken: returns signed out when cookieToken.iat >= clientUat and malformed token [10y.1n]', 'refused', '401 invalid_token invalid_signature', viaHttp((w) => test(w), () => cookies({ __clerk_db_jwt: 'deadbeef', __client_uat: `${iat - 10}`, __session: MOCK_MALFORMED_JWT }), FIXTURE_NOW, (w) => fixtureClerk(w))],
-    ['cookieToken: returns signed in when cookieToken.iat >= clientUat and valid token [10y.2y]', 'accepted', '200', viaHttp((w) => test(w), () => cookies({ __clerk_db_jwt: 'deadbeef', __client_uat: `${iat - 10}`, __session: MOCK_JWT }), FIXTURE_NOW, (w) => fixtureClerk(w))],
-    ['cookieToken: returns handshake when cookieToken.iat >= clientUat and expired token [10y.2n.1n]', 'refused', '401 invalid_token expired', viaHttp((w) => test(w), () => cookies({ __clerk_db_jwt: 'deadbeef', __client_uat: `${iat - 10}`, __session: MOCK_JWT }), FIXTURE_NOW + 3600 * 1000, (w) => fixtureClerk(w))],
-    ['cookieToken: returns signed in for Amazon Cloudfront userAgent', 'accepted', '200', viaHttp((w) => live(w), () => cookies({ __client_uat: '12345', __session: MOCK_JWT }, [['user-agent', 'Amazon CloudFront']]), FIXTURE_NOW, (w) => liveClerk(w))],
-    ['cookieToken: returns handshake when app is not satellite and responds to syncing on dev instances[12y]', 'refused', '401 invalid_token session_refresh_required', viaHttp((w) => test(w), () => cookies({ __client_uat: '12345', __session: MOCK_JWT, __clerk_db_jwt: 'deadbeef' }, [['sec-fetch-dest', 'document']], { path: `/r?${new URLSearchParams({ __clerk_redirect_url: 'http://localhost:3000' }).toString()}` }), FIXTURE_NOW, (w) => fixtureClerk(w))],
-    ['cookieToken: primary responds to syncing takes precedence over dev-browser-sync in multi-domain flow', 'refused', '401 invalid_token session_refresh_required', viaHttp((w) => test(w), () => cookies({ __client_uat: '12345', __session: MOCK_JWT, __clerk_db_jwt: MOCK_JWT }, [['sec-fetch-dest', 'document']], { path: `/r?${new URLSearchParams({ __clerk_redirect_url: 'http://localhost:3001/dashboard', __clerk_db_jwt: MOCK_JWT }).toString()}` }), FIXTURE_NOW, (w) => fixtureClerk(w))],
-    ['cookieToken: returns handshake when app is satellite, returns from primary and is dev instance [13y] (__clerk_db_jwt in the query)', 'refused', '401 missing_token', viaHttp((w) => test(w), () => cookies({}, [], { path: `/r?__clerk_synced=true&__clerk_db_jwt=${MOCK_JWT}` }), FIXTURE_NOW, (w) => fixtureClerk(w))],
-    ['cookieToken: __clerk_db_jwt in the query of a dev instance with a session cookie (dev-browser sync)', 'refused', '401 invalid_token session_refresh_required', viaHttp((w) => test(w), () => cookies({ __client_uat: '12345', __session: MOCK_JWT, __clerk_db_jwt: 'deadbeef' }, [], { path: `/r?__clerk_db_jwt=${MOCK_JWT}` }), FIXTURE_NOW, (w) => fixtureClerk(w))],
-    ['Cross-origin sync › triggers handshake for cross-origin document request on primary domain', 'refused', '401 invalid_token session_refresh_required', viaHttp((w) => live(w, { authorizedParties: parties }), () => cookies({ __session: MOCK_JWT, __client_uat: '12345' }, primary([['referer', 'https://satellite.com/signin'], ['sec-fetch-dest', 'document']]), { path: '/dashboard' }), FIXTURE_NOW, (w) => liveClerk(w, { authorizedParties: parties }))],
-    ['Cross-origin sync › triggers handshake for cross-site document request on primary domain', 'refused', '401 invalid_token session_refresh_required', viaHttp((w) => live(w, { authorizedParties: parties }), () => cookies({ __session: MOCK_JWT, __client_uat: '12345' }, primary([['referer', 'https://satellite.com/signin'], ['sec-fetch-dest', 'document'], ['sec-fetch-site', 'cross-site']]), { path: '/dashboard' }), FIXTURE_NOW, (w) => liveClerk(w, { authorizedParties: parties }))],
-    ['Cross-origin sync › does not trigger handshake when referer is same origin', 'accepted', '200', viaHttp((w) => live(w, { authorizedParties: parties }), () => cookies({ __session: MOCK_JWT, __client_uat: '12345' }, primary([['referer', 'https://primary.com/signin'], ['sec-fetch-dest', 'document']]), { path: '/dashboard' }), FIXTURE_NOW, (w) => liveClerk(w, { authorizedParties: parties }))],
-    ['Cross-origin sync › does not trigger handshake when referer is same origin (localhost, development)', 'accepted', '200', viaHttp((w) => test(w), () => cookies({ __clerk_db_jwt: MOCK_JWT, __session: MOCK_JWT, __client_uat: '12345' }, [['host', 'localhost:3000'], ['referer', 'http://localhost:3000'], ['sec-fetch-dest', 'document']], { path: '/' }), FIXTURE_NOW, (w) => fixtureClerk(w))],
-    ['Cross-origin sync › does not trigger handshake when no referer header', 'accepted', '200', viaHttp((w) => live(w, { authorizedParties: parties }), () => cookies({ __session: MOCK_JWT, __client_uat: '12345' }, primary([['sec-fetch-dest', 'document'], ['origin', 'https://primary.com']]), { path: '/dashboard' }), FIXTURE_NOW, (w) => liveClerk(w, { authorizedParties: parties }))],
-    ['Cross-origin sync › does not trigger handshake for cross-origin POST document request on primary domain', 'accepted', '200', viaHttp((w) => live(w, { authorizedParties: parties }), () => cookies({ __session: MOCK_JWT, __client_uat: '12345' }, primary([['referer', 'https://satellite.com/form'], ['sec-fetch-dest', 'document']]), { method: 'POST', path: '/dashboard' }), FIXTURE_NOW, (w) => liveClerk(w, { authorizedParties: parties }))],
-    ['Cross-origin sync › does not trigger handshake for non-document requests', 'accepted', '200', viaHttp((w) => live(w, { authorizedParties: parties }), () => cookies({ __session: MOCK_JWT, __client_uat: '12345' }, primary([['referer', 'https://satellite.com/signin'], ['sec-fetch-dest', 'empty'], ['origin', 'https://primary.com']]), { path: '/api/data' }), FIXTURE_NOW, (w) => liveClerk(w, { authorizedParties: parties }))],
-    ['Cross-origin sync › does not trigger handshake when referer header contains invalid URL format', 'accepted', '200', viaHttp((w) => live(w, { authorizedParties: parties }), () => cookies({ __session: MOCK_JWT, __client_uat: '12345' }, primary([['referer', 'invalid-url-format'], ['sec-fetch-dest', 'document'], ['origin', 'https://primary.com']]), { path: '/dashboard' }), FIXTURE_NOW, (w) => liveClerk(w, { authorizedParties: parties }))],
-    ['Cross-origin sync › does not trigger handshake when referer is from production accounts portal', 'accepted', '401 invalid_token session_refresh_required', viaHttp((w) => live(w), () => cookies({ __session: MOCK_JWT, __client_uat: '12345' }, primary([['referer', 'https://accounts.example.com/sign-in'], ['sec-fetch-dest', 'document'], ['sec-fetch-site', 'cross-site']]), { path: '/dashboard' }), FIXTURE_NOW, (w) => liveClerk(w)), STRICTER.navigation, newer],
-    ['Cross-origin sync › does not trigger handshake when referer is from dev accounts portal (current format)', 'accepted', '401 invalid_token session_refresh_required', viaHttp((w) => live(w), () => cookies({ __session: MOCK_JWT, __client_uat: '12345' }, primary([['referer', 'https://foo-bar-13.accounts.dev/sign-in'], ['sec-fetch-dest', 'document'], ['sec-fetch-site', 'cross-site']]), { path: '/dashboard' }), FIXTURE_NOW, (w) => liveClerk(w)), STRICTER.navigation, newer],
-    ['Cross-origin sync › does not trigger handshake when referer is from dev accounts portal (legacy format)', 'accepted', '401 invalid_token session_refresh_required', viaHttp((w) => live(w), () => cookies({ __session: MOCK_JWT, __client_uat: '12345' }, primary([['referer', 'https://accounts.foo-bar-13.lcl.dev/sign-in'], ['sec-fetch-dest', 'document'], ['sec-fetch-site', 'cross-site']]), { path: '/dashboard' }), FIXTURE_NOW, (w) => liveClerk(w)), STRICTER.navigation, newer],
-    ['Cross-origin sync › does not trigger handshake when referer is from FAPI domain (development, no dev-browser cookie)', 'refused', '401 invalid_token session_refresh_required', viaHttp((w) => test(w), () => cookies({ __session: MOCK_JWT, __client_uat: '12345' }, primary([['referer', 'https://clerk.inspired.puma-74.lcl.dev/v1/client/sign_ins/12345/attempt_first_factor'], ['sec-fetch-dest', 'document'], ['sec-fetch-site', 'cross-site']]), { path: '/dashboard' }), FIXTURE_NOW, (w) => fixtureClerk(w))],
-    ['Cross-origin sync › still triggers handshake for legitimate cross-origin requests from non-accounts domains', 'refused', '401 invalid_token session_refresh_required', viaHttp((w) => live(w), () => cookies({ __session: MOCK_JWT, __client_uat: '12345' }, primary([['referer', 'https://satellite.com/sign-in'], ['sec-fetch-dest', 'document'], ['sec-fetch-site', 'cross-site']]), { path: '/dashboard' }), FIXTURE_NOW, (w) => liveClerk(w))],
-    ['Cross-origin sync › does not trigger handshake when referrer matches current origin despite sec-fetch-site cross-site (redirect chain)', 'accepted', '200', viaHttp((w) => live(w), () => cookies({ __session: MOCK_JWT, __client_uat: '12345' }, primary([['referer', 'https://primary.com/some-page'], ['sec-fetch-dest', 'document'], ['sec-fetch-site', 'cross-site']]), { path: '/dashboard' }), FIXTURE_NOW, (w) => liveClerk(w))],
-    ['POST requests with sec-fetch-dest: document › returns signed out instead of handshake when clientUat > 0 and no cookieToken', 'refused', '401 invalid_token session_refresh_required', viaHttp((w) => live(w), () => cookies({ __client_uat: '12345' }, [['sec-fetch-dest', 'document']], { method: 'POST' }), FIXTURE_NOW, (w) => liveClerk(w))],
-    ['POST requests with sec-fetch-dest: document › returns signed out instead of handshake when clientUat > cookieToken.iat', 'refused', '401 invalid_token session_refresh_required', viaHttp((w) => test(w), () => cookies({ __clerk_db_jwt: 'deadbeef', __client_uat: `${iat + 10}`, __session: MOCK_JWT }, [['sec-fetch-dest', 'document']], { method: 'POST' }), FIXTURE_NOW, (w) => fixtureClerk(w))],
-    ['Token Location Validation › a machine token (mt_…) in the __session cookie of a session route', 'refused', '401 invalid_token token_type_mismatch', viaHttp((w) => live(w), () => cookies({ __session: 'mt_8XOIucKvqHVr5tYP123456789abcdefghij', __client_uat: '12345' }), FIXTURE_NOW, (w) => liveClerk(w))],
-    ['Array of Accepted Token Types › a session token in the __session cookie (session route, development, uat older than iat)', 'accepted', '200', viaHttp((w) => test(w), () => cookies({ __session: MOCK_JWT, __client_uat: '12345', __clerk_db_jwt: 'deadbeef' }), FIXTURE_NOW, (w) => fixtureClerk(w))],
+    [
+      'cookieToken: returns signed out when no cookieToken and no clientUat in production [4y]',
+      'refused',
+      '401 missing_token',
+      viaHttp(
+        (w) => live(w),
+        () => cookies({}),
+        FIXTURE_NOW,
+        (w) => liveClerk(w),
+      ),
+    ],
+    [
+      'cookieToken: returns handshake when no dev browser in development',
+      'refused',
+      '401 invalid_token session_refresh_required',
+      viaHttp(
+        (w) => test(w),
+        () => cookies({ __session: MOCK_JWT }),
+        FIXTURE_NOW,
+        (w) => fixtureClerk(w),
+      ),
+    ],
+    [
+      'cookieToken: returns handshake when no clientUat in development [5y]',
+      'refused',
+      '401 invalid_token signed_out',
+      viaHttp(
+        (w) => test(w),
+        () => cookies({ __clerk_db_jwt: 'deadbeef', __session: MOCK_JWT }),
+        FIXTURE_NOW,
+        (w) => fixtureClerk(w),
+      ),
+    ],
+    [
+      'cookieToken: returns handshake when no cookies in development [5y]',
+      'refused',
+      '401 missing_token',
+      viaHttp(
+        (w) => test(w),
+        () => cookies({}),
+        FIXTURE_NOW,
+        (w) => fixtureClerk(w),
+      ),
+    ],
+    [
+      'cookieToken: returns handshake when clientUat > 0 and no cookieToken [8y]',
+      'refused',
+      '401 invalid_token session_refresh_required',
+      viaHttp(
+        (w) => live(w),
+        () => cookies({ __client_uat: '12345' }),
+        FIXTURE_NOW,
+        (w) => liveClerk(w),
+      ),
+    ],
+    [
+      'cookieToken: returns signed out when clientUat = 0 and no cookieToken [9y]',
+      'refused',
+      '401 missing_token',
+      viaHttp(
+        (w) => live(w),
+        () => cookies({ __client_uat: '0' }),
+        FIXTURE_NOW,
+        (w) => liveClerk(w),
+      ),
+    ],
+    [
+      'cookieToken: returns handshake when clientUat > cookieToken.iat [10n]',
+      'refused',
+      '401 invalid_token session_refresh_required',
+      viaHttp(
+        (w) => test(w),
+        () => cookies({ __clerk_db_jwt: 'deadbeef', __client_uat: `${iat + 10}`, __session: MOCK_JWT }),
+        FIXTURE_NOW,
+        (w) => fixtureClerk(w),
+      ),
+    ],
+    [
+      'cookieToken: returns signed out when cookieToken.iat >= clientUat and malformed token [10y.1n]',
+      'refused',
+      '401 invalid_token invalid_signature',
+      viaHttp(
+        (w) => test(w),
+        () => cookies({ __clerk_db_jwt: 'deadbeef', __client_uat: `${iat - 10}`, __session: MOCK_MALFORMED_JWT }),
+        FIXTURE_NOW,
+        (w) => fixtureClerk(w),
+      ),
+    ],
+    [
+      'cookieToken: returns signed in when cookieToken.iat >= clientUat and valid token [10y.2y]',
+      'accepted',
+      '200',
+      viaHttp(
+        (w) => test(w),
+        () => cookies({ __clerk_db_jwt: 'deadbeef', __client_uat: `${iat - 10}`, __session: MOCK_JWT }),
+        FIXTURE_NOW,
+        (w) => fixtureClerk(w),
+      ),
+    ],
+    [
+      'cookieToken: returns handshake when cookieToken.iat >= clientUat and expired token [10y.2n.1n]',
+      'refused',
+      '401 invalid_token expired',
+      viaHttp(
+        (w) => test(w),
+        () => cookies({ __clerk_db_jwt: 'deadbeef', __client_uat: `${iat - 10}`, __session: MOCK_JWT }),
+        FIXTURE_NOW + 3600 * 1000,
+        (w) => fixtureClerk(w),
+      ),
+    ],
+    [
+      'cookieToken: returns signed in for Amazon Cloudfront userAgent',
+      'accepted',
+      '200',
+      viaHttp(
+        (w) => live(w),
+        () => cookies({ __client_uat: '12345', __session: MOCK_JWT }, [['user-agent', 'Amazon CloudFront']]),
+        FIXTURE_NOW,
+        (w) => liveClerk(w),
+      ),
+    ],
+    [
+      'cookieToken: returns handshake when app is not satellite and responds to syncing on dev instances[12y]',
+      'refused',
+      '401 invalid_token session_refresh_required',
+      viaHttp(
+        (w) => test(w),
+        () =>
+          cookies({ __client_uat: '12345', __session: MOCK_JWT, __clerk_db_jwt: 'deadbeef' }, [['sec-fetch-dest', 'document']], {
+            path: `/r?${new URLSearchParams({ __clerk_redirect_url: 'http://localhost:3000' }).toString()}`,
+          }),
+        FIXTURE_NOW,
+        (w) => fixtureClerk(w),
+      ),
+    ],
+    [
+      'cookieToken: primary responds to syncing takes precedence over dev-browser-sync in multi-domain flow',
+      'refused',
+      '401 invalid_token session_refresh_required',
+      viaHttp(
+        (w) => test(w),
+        () =>
+          cookies({ __client_uat: '12345', __session: MOCK_JWT, __clerk_db_jwt: MOCK_JWT }, [['sec-fetch-dest', 'document']], {
+            path: `/r?${new URLSearchParams({ __clerk_redirect_url: 'http://localhost:3001/dashboard', __clerk_db_jwt: MOCK_JWT }).toString()}`,
+          }),
+        FIXTURE_NOW,
+        (w) => fixtureClerk(w),
+      ),
+    ],
+    [
+      'cookieToken: returns handshake when app is satellite, returns from primary and is dev instance [13y] (__clerk_db_jwt in the query)',
+      'refused',
+      '401 missing_token',
+      viaHttp(
+        (w) => test(w),
+        () => cookies({}, [], { path: `/r?__clerk_synced=true&__clerk_db_jwt=${MOCK_JWT}` }),
+        FIXTURE_NOW,
+        (w) => fixtureClerk(w),
+      ),
+    ],
+    [
+      'cookieToken: __clerk_db_jwt in the query of a dev instance with a session cookie (dev-browser sync)',
+      'refused',
+      '401 invalid_token session_refresh_required',
+      viaHttp(
+        (w) => test(w),
+        () => cookies({ __client_uat: '12345', __session: MOCK_JWT, __clerk_db_jwt: 'deadbeef' }, [], { path: `/r?__clerk_db_jwt=${MOCK_JWT}` }),
+        FIXTURE_NOW,
+        (w) => fixtureClerk(w),
+      ),
+    ],
+    [
+      'Cross-origin sync › triggers handshake for cross-origin document request on primary domain',
+      'refused',
+      '401 invalid_token session_refresh_required',
+      viaHttp(
+        (w) => live(w, { authorizedParties: parties }),
+        () =>
+          cookies(
+            { __session: MOCK_JWT, __client_uat: '12345' },
+            primary([
+              ['referer', 'https://satellite.com/signin'],
+              ['sec-fetch-dest', 'document'],
+            ]),
+            { path: '/dashboard' },
+          ),
+        FIXTURE_NOW,
+        (w) => liveClerk(w, { authorizedParties: parties }),
+      ),
+    ],
+    [
+      'Cross-origin sync › triggers handshake for cross-site document request on primary domain',
+      'refused',
+      '401 invalid_token session_refresh_required',
+      viaHttp(
+        (w) => live(w, { authorizedParties: parties }),
+        () =>
+          cookies(
+            { __session: MOCK_JWT, __client_uat: '12345' },
+            primary([
+              ['referer', 'https://satellite.com/signin'],
+              ['sec-fetch-dest', 'document'],
+              ['sec-fetch-site', 'cross-site'],
+            ]),
+            { path: '/dashboard' },
+          ),
+        FIXTURE_NOW,
+        (w) => liveClerk(w, { authorizedParties: parties }),
+      ),
+    ],
+    [
+      'Cross-origin sync › does not trigger handshake when referer is same origin',
+      'accepted',
+      '200',
+      viaHttp(
+        (w) => live(w, { authorizedParties: parties }),
+        () =>
+          cookies(
+            { __session: MOCK_JWT, __client_uat: '12345' },
+            primary([
+              ['referer', 'https://primary.com/signin'],
+              ['sec-fetch-dest', 'document'],
+            ]),
+            { path: '/dashboard' },
+          ),
+        FIXTURE_NOW,
+        (w) => liveClerk(w, { authorizedParties: parties }),
+      ),
+    ],
+    [
+      'Cross-origin sync › does not trigger handshake when referer is same origin (localhost, development)',
+      'accepted',
+      '200',
+      viaHttp(
+        (w) => test(w),
+        () =>
+          cookies(
+            { __clerk_db_jwt: MOCK_JWT, __session: MOCK_JWT, __client_uat: '12345' },
+            [
+              ['host', 'localhost:3000'],
+              ['referer', 'http://localhost:3000'],
+              ['sec-fetch-dest', 'document'],
+            ],
+            { path: '/' },
+          ),
+        FIXTURE_NOW,
+        (w) => fixtureClerk(w),
+      ),
+    ],
+    [
+      'Cross-origin sync › does not trigger handshake when no referer header',
+      'accepted',
+      '200',
+      viaHttp(
+        (w) => live(w, { authorizedParties: parties }),
+        () =>
+          cookies(
+            { __session: MOCK_JWT, __client_uat: '12345' },
+            primary([
+              ['sec-fetch-dest', 'document'],
+              ['origin', 'https://primary.com'],
+            ]),
+            { path: '/dashboard' },
+          ),
+        FIXTURE_NOW,
+        (w) => liveClerk(w, { authorizedParties: parties }),
+      ),
+    ],
+    [
+      'Cross-origin sync › does not trigger handshake for cross-origin POST document request on primary domain',
+      'accepted',
+      '200',
+      viaHttp(
+        (w) => live(w, { authorizedParties: parties }),
+        () =>
+          cookies(
+            { __session: MOCK_JWT, __client_uat: '12345' },
+            primary([
+              ['referer', 'https://satellite.com/form'],
+              ['sec-fetch-dest', 'document'],
+            ]),
+            { method: 'POST', path: '/dashboard' },
+          ),
+        FIXTURE_NOW,
+        (w) => liveClerk(w, { authorizedParties: parties }),
+      ),
+    ],
+    [
+      'Cross-origin sync › does not trigger handshake for non-document requests',
+      'accepted',
+      '200',
+      viaHttp(
+        (w) => live(w, { authorizedParties: parties }),
+        () =>
+          cookies(
+            { __session: MOCK_JWT, __client_uat: '12345' },
+            primary([
+              ['referer', 'https://satellite.com/signin'],
+              ['sec-fetch-dest', 'empty'],
+              ['origin', 'https://primary.com'],
+            ]),
+            { path: '/api/data' },
+          ),
+        FIXTURE_NOW,
+        (w) => liveClerk(w, { authorizedParties: parties }),
+      ),
+    ],
+    [
+      'Cross-origin sync › does not trigger handshake when referer header contains invalid URL format',
+      'accepted',
+      '200',
+      viaHttp(
+        (w) => live(w, { authorizedParties: parties }),
+        () =>
+          cookies(
+            { __session: MOCK_JWT, __client_uat: '12345' },
+            primary([
+              ['referer', 'invalid-url-format'],
+              ['sec-fetch-dest', 'document'],
+              ['origin', 'https://primary.com'],
+            ]),
+            { path: '/dashboard' },
+          ),
+        FIXTURE_NOW,
+        (w) => liveClerk(w, { authorizedParties: parties }),
+      ),
+    ],
+    [
+      'Cross-origin sync › does not trigger handshake when referer is from production accounts portal',
+      'accepted',
+      '401 invalid_token session_refresh_required',
+      viaHttp(
+        (w) => live(w),
+        () =>
+          cookies(
+            { __session: MOCK_JWT, __client_uat: '12345' },
+            primary([
+              ['referer', 'https://accounts.example.com/sign-in'],
+              ['sec-fetch-dest', 'document'],
+              ['sec-fetch-site', 'cross-site'],
+            ]),
+            { path: '/dashboard' },
+          ),
+        FIXTURE_NOW,
+        (w) => liveClerk(w),
+      ),
+      STRICTER.navigation,
+      newer,
+    ],
+    [
+      'Cross-origin sync › does not trigger handshake when referer is from dev accounts portal (current format)',
+      'accepted',
+      '401 invalid_token session_refresh_required',
+      viaHttp(
+        (w) => live(w),
+        () =>
+          cookies(
+            { __session: MOCK_JWT, __client_uat: '12345' },
+            primary([
+              ['referer', 'https://foo-bar-13.accounts.dev/sign-in'],
+              ['sec-fetch-dest', 'document'],
+              ['sec-fetch-site', 'cross-site'],
+            ]),
+            { path: '/dashboard' },
+          ),
+        FIXTURE_NOW,
+        (w) => liveClerk(w),
+      ),
+      STRICTER.navigation,
+      newer,
+    ],
+    [
+      'Cross-origin sync › does not trigger handshake when referer is from dev accounts portal (legacy format)',
+      'accepted',
+      '401 invalid_token session_refresh_required',
+      viaHttp(
+        (w) => live(w),
+        () =>
+          cookies(
+            { __session: MOCK_JWT, __client_uat: '12345' },
+            primary([
+              ['referer', 'https://accounts.foo-bar-13.lcl.dev/sign-in'],
+              ['sec-fetch-dest', 'document'],
+              ['sec-fetch-site', 'cross-site'],
+            ]),
+            { path: '/dashboard' },
+          ),
+        FIXTURE_NOW,
+        (w) => liveClerk(w),
+      ),
+      STRICTER.navigation,
+      newer,
+    ],
+    [
+      'Cross-origin sync › does not trigger handshake when referer is from FAPI domain (development, no dev-browser cookie)',
+      'refused',
+      '401 invalid_token session_refresh_required',
+      viaHttp(
+        (w) => test(w),
+        () =>
+          cookies(
+            { __session: MOCK_JWT, __client_uat: '12345' },
+            primary([
+              ['referer', 'https://clerk.inspired.puma-74.lcl.dev/v1/client/sign_ins/12345/attempt_first_factor'],
+              ['sec-fetch-dest', 'document'],
+              ['sec-fetch-site', 'cross-site'],
+            ]),
+            { path: '/dashboard' },
+          ),
+        FIXTURE_NOW,
+        (w) => fixtureClerk(w),
+      ),
+    ],
+    [
+      'Cross-origin sync › still triggers handshake for legitimate cross-origin requests from non-accounts domains',
+      'refused',
+      '401 invalid_token session_refresh_required',
+      viaHttp(
+        (w) => live(w),
+        () =>
+          cookies(
+            { __session: MOCK_JWT, __client_uat: '12345' },
+            primary([
+              ['referer', 'https://satellite.com/sign-in'],
+              ['sec-fetch-dest', 'document'],
+              ['sec-fetch-site', 'cross-site'],
+            ]),
+            { path: '/dashboard' },
+          ),
+        FIXTURE_NOW,
+        (w) => liveClerk(w),
+      ),
+    ],
+    [
+      'Cross-origin sync › does not trigger handshake when referrer matches current origin despite sec-fetch-site cross-site (redirect chain)',
+      'accepted',
+      '200',
+      viaHttp(
+        (w) => live(w),
+        () =>
+          cookies(
+            { __session: MOCK_JWT, __client_uat: '12345' },
+            primary([
+              ['referer', 'https://primary.com/some-page'],
+              ['sec-fetch-dest', 'document'],
+              ['sec-fetch-site', 'cross-site'],
+            ]),
+            { path: '/dashboard' },
+          ),
+        FIXTURE_NOW,
+        (w) => liveClerk(w),
+      ),
+    ],
+    [
+      'POST requests with sec-fetch-dest: document › returns signed out instead of handshake when clientUat > 0 and no cookieToken',
+      'refused',
+      '401 invalid_token session_refresh_required',
+      viaHttp(
+        (w) => live(w),
+        () => cookies({ __client_uat: '12345' }, [['sec-fetch-dest', 'document']], { method: 'POST' }),
+        FIXTURE_NOW,
+        (w) => liveClerk(w),
+      ),
+    ],
+    [
+      'POST requests with sec-fetch-dest: document › returns signed out instead of handshake when clientUat > cookieToken.iat',
+      'refused',
+      '401 invalid_token session_refresh_required',
+      viaHttp(
+        (w) => test(w),
+        () => cookies({ __clerk_db_jwt: 'deadbeef', __client_uat: `${iat + 10}`, __session: MOCK_JWT }, [['sec-fetch-dest', 'document']], { method: 'POST' }),
+        FIXTURE_NOW,
+        (w) => fixtureClerk(w),
+      ),
+    ],
+    [
+      'Token Location Validation › a machine token (mt_…) in the __session cookie of a session route',
+      'refused',
+      '401 invalid_token token_type_mismatch',
+      viaHttp(
+        (w) => live(w),
+        () => cookies({ __session: 'mt_8XOIucKvqHVr5tYP123456789abcdefghij', __client_uat: '12345' }),
+        FIXTURE_NOW,
+        (w) => liveClerk(w),
+      ),
+    ],
+    [
+      'Array of Accepted Token Types › a session token in the __session cookie (session route, development, uat older than iat)',
+      'accepted',
+      '200',
+      viaHttp(
+        (w) => test(w),
+        () => cookies({ __session: MOCK_JWT, __client_uat: '12345', __clerk_db_jwt: 'deadbeef' }),
+        FIXTURE_NOW,
+        (w) => fixtureClerk(w),
+      ),
+    ],
   ];
   return cases.map(([name, clerk, expect, run, stricter, extra]) => ({ source: REQUEST, test: name, clerk, expect, run, ...(stricter === undefined ? {} : { stricter }), ...extra }));
 }
@@ -1056,10 +1813,12 @@ function cookieCases(): UpstreamCase[] {
 /** jwtPayloadParser.spec.ts and authorization.spec.ts, through toAuth() and has(). */
 function payloadParserCases(): UpstreamCase[] {
   const base = { exp: 1234567890, iat: 1234567890, iss: 'https://api.clerk.com', sub: 'sub', sid: 'sid', azp: 'azp', nbf: 1234567890 };
-  const permissions = (claims: Record<string, unknown>) => async (world: UpstreamWorld): Promise<Answer> => {
-    const auth = world.deps.pkg.toAuth({ ...base, ...claims } as never);
-    return { detail: JSON.stringify(auth.orgPermissions === null ? null : [...auth.orgPermissions].sort()) };
-  };
+  const permissions =
+    (claims: Record<string, unknown>) =>
+    async (world: UpstreamWorld): Promise<Answer> => {
+      const auth = world.deps.pkg.toAuth({ ...base, ...claims } as never);
+      return { detail: JSON.stringify(auth.orgPermissions === null ? null : [...auth.orgPermissions].sort()) };
+    };
   const sorted = (list: string[]): string => JSON.stringify([...list].sort());
   const org = (extra: Record<string, unknown>) => ({ id: 'org_id', rol: 'admin', slg: 'org_slug', ...extra });
   const cases: UpstreamCase[] = [
@@ -1093,10 +1852,34 @@ function payloadParserCases(): UpstreamCase[] {
         return { detail: v1 === v2 ? 'same' : `v1 ${v1} v2 ${v2}` };
       },
     },
-    { source: PAYLOAD_PARSER, test: 'org permissions are generated correctly when fea, per, and fpm are present', clerk: 'other', expect: sorted(['org:impersonation:read', 'org:memberships:read', 'org:memberships:manage']), run: permissions({ v: 2, fea: 'o:impersonation,o:memberships', o: org({ per: 'read,manage', fpm: '1,3' }) }) },
-    { source: PAYLOAD_PARSER, test: 'if a feature is not mapped to any permissions it is added as is to the orgPermissions array', clerk: 'other', expect: sorted(['org:impersonation:read', 'org:memberships:read', 'org:memberships:manage']), run: permissions({ v: 2, fea: 'o:impersonation,o:memberships,o:feature3', o: org({ per: 'read,manage', fpm: '1,3' }) }) },
-    { source: PAYLOAD_PARSER, test: 'includes both org and user scoped features', clerk: 'other', expect: sorted(['org:impersonation:read', 'org:memberships:read', 'org:memberships:manage', 'org:feature3:read']), run: permissions({ v: 2, fea: 'uo:impersonation,o:memberships,uo:feature3', o: org({ per: 'read,manage', fpm: '1,3,1' }) }) },
-    { source: PAYLOAD_PARSER, test: 'if there is no o.fpm and o.per org permissions should be empty array', clerk: 'other', expect: '[]', run: permissions({ v: 2, fea: 'u:impersonation,u:memberships,u:feature3', o: org({}) }) },
+    {
+      source: PAYLOAD_PARSER,
+      test: 'org permissions are generated correctly when fea, per, and fpm are present',
+      clerk: 'other',
+      expect: sorted(['org:impersonation:read', 'org:memberships:read', 'org:memberships:manage']),
+      run: permissions({ v: 2, fea: 'o:impersonation,o:memberships', o: org({ per: 'read,manage', fpm: '1,3' }) }),
+    },
+    {
+      source: PAYLOAD_PARSER,
+      test: 'if a feature is not mapped to any permissions it is added as is to the orgPermissions array',
+      clerk: 'other',
+      expect: sorted(['org:impersonation:read', 'org:memberships:read', 'org:memberships:manage']),
+      run: permissions({ v: 2, fea: 'o:impersonation,o:memberships,o:feature3', o: org({ per: 'read,manage', fpm: '1,3' }) }),
+    },
+    {
+      source: PAYLOAD_PARSER,
+      test: 'includes both org and user scoped features',
+      clerk: 'other',
+      expect: sorted(['org:impersonation:read', 'org:memberships:read', 'org:memberships:manage', 'org:feature3:read']),
+      run: permissions({ v: 2, fea: 'uo:impersonation,o:memberships,uo:feature3', o: org({ per: 'read,manage', fpm: '1,3,1' }) }),
+    },
+    {
+      source: PAYLOAD_PARSER,
+      test: 'if there is no o.fpm and o.per org permissions should be empty array',
+      clerk: 'other',
+      expect: '[]',
+      run: permissions({ v: 2, fea: 'u:impersonation,u:memberships,u:feature3', o: org({}) }),
+    },
     {
       source: PAYLOAD_PARSER,
       test: 'org role is prefixed with org:',
@@ -1104,12 +1887,28 @@ function payloadParserCases(): UpstreamCase[] {
       expect: 'org:admin',
       run: async (world) => ({ detail: String(world.deps.pkg.toAuth({ ...base, v: 2, fea: 'u:impersonation', o: org({}) } as never).orgRole) }),
     },
-    { source: PAYLOAD_PARSER, test: 'org permissions are constructed correctly', clerk: 'other', expect: sorted(['org:memberships:read', 'org:memberships:manage']), run: permissions({ v: 2, fea: 'ou:memberships,u:impersonation', o: org({ per: 'read,manage', fpm: '3' }) }) },
+    {
+      source: PAYLOAD_PARSER,
+      test: 'org permissions are constructed correctly',
+      clerk: 'other',
+      expect: sorted(['org:memberships:read', 'org:memberships:manage']),
+      run: permissions({ v: 2, fea: 'ou:memberships,u:impersonation', o: org({ per: 'read,manage', fpm: '3' }) }),
+    },
     {
       source: PAYLOAD_PARSER,
       test: 'org permissions are constructed correctly case 2',
       clerk: 'other',
-      expect: sorted(['org:billing:manage', 'org:billing:read', 'org:email:manage', 'org:email:read', 'org:fraud:manage', 'org:fraud:read', 'org:instance:manage', 'org:instance:read', 'org:staging_plans:manage']),
+      expect: sorted([
+        'org:billing:manage',
+        'org:billing:read',
+        'org:email:manage',
+        'org:email:read',
+        'org:fraud:manage',
+        'org:fraud:read',
+        'org:instance:manage',
+        'org:instance:read',
+        'org:staging_plans:manage',
+      ]),
       run: permissions({ v: 2, fea: 'o:billing,o:email,o:fraud,o:instance,o:staging_plans', o: org({ per: 'manage,read', fpm: '3,3,3,3,1' }) }),
     },
     {
@@ -1119,7 +1918,13 @@ function payloadParserCases(): UpstreamCase[] {
       expect: sorted(['org:repositories:read', 'org:repositories:create', 'org:repositories:update', 'org:projects:read', 'org:projects:update', 'org:projects:revoke']),
       run: permissions({ v: 2, fea: 'o:repositories,o:projects', o: org({ per: 'read,create,update,delete,revoke', fpm: '7,21' }) }),
     },
-    { source: PAYLOAD_PARSER, test: 'org permissions are constructed correctly case 4', clerk: 'other', expect: sorted(['org:repositories:read', 'org:projects:manage', 'org:webhooks:read', 'org:webhooks:manage']), run: permissions({ v: 2, fea: 'o:repositories,o:projects,o:webhooks,o:impersonation', o: org({ per: 'read,manage', fpm: '1,2,3' }) }) },
+    {
+      source: PAYLOAD_PARSER,
+      test: 'org permissions are constructed correctly case 4',
+      clerk: 'other',
+      expect: sorted(['org:repositories:read', 'org:projects:manage', 'org:webhooks:read', 'org:webhooks:manage']),
+      run: permissions({ v: 2, fea: 'o:repositories,o:projects,o:webhooks,o:impersonation', o: org({ per: 'read,manage', fpm: '1,2,3' }) }),
+    },
     {
       source: PAYLOAD_PARSER,
       test: 'org permissions are constructed correctly case 5',
@@ -1148,7 +1953,11 @@ function payloadParserCases(): UpstreamCase[] {
       clerk: 'other',
       expect,
       run: async (world) => ({
-        detail: String(world.deps.pkg.toAuth({ ...base, v: 2, fea: 'o:reservations,u:dashboard', pla: 'u:free_user,u:plus_user', o: org({ rol: 'admin', per: 'read', fpm: '1' }) } as never).has({ feature })),
+        detail: String(
+          world.deps.pkg
+            .toAuth({ ...base, v: 2, fea: 'o:reservations,u:dashboard', pla: 'u:free_user,u:plus_user', o: org({ rol: 'admin', per: 'read', fpm: '1' }) } as never)
+            .has({ feature }),
+        ),
       }),
     });
   }
@@ -1167,15 +1976,43 @@ function payloadParserCases(): UpstreamCase[] {
 
 /** Upstream tests that do not map onto this package, and why. */
 export const NOT_MAPPED: readonly { source: string; tests: string; why: string }[] = [
-  { source: VERIFY_JWT, tests: 'verifyJwt with headerType / audience options; OAuth JWT accepted with headerType [at+jwt]', why: 'machine-token verification (acceptsToken) is a separate feature; on a session route every such token is refused, which the cases above check' },
-  { source: VERIFY, tests: 'verifyMachineAuthToken: API keys, M2M and OAuth tokens accepted through the Backend API; audience checks of OAuth tokens', why: 'machine tokens on machine routes are not this package’s session verifier (see acceptsToken in its own issue)' },
+  {
+    source: VERIFY_JWT,
+    tests: 'verifyJwt with headerType / audience options; OAuth JWT accepted with headerType [at+jwt]',
+    why: 'machine-token verification (acceptsToken) is a separate feature; on a session route every such token is refused, which the cases above check',
+  },
+  {
+    source: VERIFY,
+    tests: 'verifyMachineAuthToken: API keys, M2M and OAuth tokens accepted through the Backend API; audience checks of OAuth tokens',
+    why: 'machine tokens on machine routes are not this package’s session verifier (see acceptsToken in its own issue)',
+  },
   { source: REQUEST, tests: 'getOrganizationSyncTarget, organizationSyncOptions', why: 'organization sync is a handshake (browser redirect) feature; an API answers 401 instead' },
-  { source: REQUEST, tests: 'satellite apps (isSatellite, domain, signInUrl, satelliteAutoSync, __clerk_synced)', why: 'no satellite mode: a satellite’s tokens carry another iss; set `issuer` (docs/configuration.md, The issuer pin)' },
-  { source: REQUEST, tests: 'refreshToken (refresh cookie, apiClient.sessions.refreshSession)', why: 'an API cannot refresh a browser session: an expired cookie token is a 401 and ClerkJS refreshes it' },
-  { source: REQUEST, tests: 'Machine authentication with acceptsToken api_key / m2m_token / oauth_token / any / arrays', why: 'acceptsToken is a separate feature; session routes refuse every machine token (cases above)' },
+  {
+    source: REQUEST,
+    tests: 'satellite apps (isSatellite, domain, signInUrl, satelliteAutoSync, __clerk_synced)',
+    why: 'no satellite mode: a satellite’s tokens carry another iss; set `issuer` (docs/configuration.md, The issuer pin)',
+  },
+  {
+    source: REQUEST,
+    tests: 'refreshToken (refresh cookie, apiClient.sessions.refreshSession)',
+    why: 'an API cannot refresh a browser session: an expired cookie token is a 401 and ClerkJS refreshes it',
+  },
+  {
+    source: REQUEST,
+    tests: 'Machine authentication with acceptsToken api_key / m2m_token / oauth_token / any / arrays',
+    why: 'acceptsToken is a separate feature; session routes refuse every machine token (cases above)',
+  },
   { source: CONTEXT, tests: 'relative proxyUrl resolution; auto-proxy for eligible hosts (Vercel)', why: 'no Frontend API proxy here; behind a proxy path, set jwksUri (and issuer)' },
-  { source: KEYS, tests: 'loadClerkJWKFromRemote retries five times with exponential back-off', why: 'by design one fetch per attempt, a 503 with Retry-After on failure, and a stale-key window (docs/configuration.md, Where the keys come from)' },
-  { source: EXPRESS, tests: 'Frontend API proxy handling; options callback; apiUrl/apiVersion client construction; getAuth before clerkMiddleware throws', why: 'no proxy and no per-request options; getAuth() without clerkAuth() returns null (no user) instead of throwing' },
+  {
+    source: KEYS,
+    tests: 'loadClerkJWKFromRemote retries five times with exponential back-off',
+    why: 'by design one fetch per attempt, a 503 with Retry-After on failure, and a stale-key window (docs/configuration.md, Where the keys come from)',
+  },
+  {
+    source: EXPRESS,
+    tests: 'Frontend API proxy handling; options callback; apiUrl/apiVersion client construction; getAuth before clerkMiddleware throws',
+    why: 'no proxy and no per-request options; getAuth() without clerkAuth() returns null (no user) instead of throwing',
+  },
 ];
 
 /** Runs every case (for runners without Jest): the failures, and counts. */
@@ -1192,7 +2029,7 @@ export async function runUpstreamCases(deps: Deps, readme?: string): Promise<{ t
       try {
         problems = await checkUpstreamCase(testCase, world, readme);
       } catch (error) {
-        problems = [`threw ${error instanceof Error ? error.stack ?? error.message : String(error)}`];
+        problems = [`threw ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`];
       }
       for (const problem of problems) failures.push(`${testCase.source} › ${testCase.test}: ${problem}`);
     }
