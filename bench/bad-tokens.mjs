@@ -22,13 +22,14 @@
  * `--rounds 3` repeats (the median of the per-round differences).
  * A benchmark, not a test: it prints, and exits 1 only when a ratio is over its target.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { callgrindInstructions } from './callgrind.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -100,31 +101,9 @@ function runChild(node, kind, n, dir, file) {
   return JSON.parse(output.trim().split('\n').pop() ?? '{}').microseconds;
 }
 
-/** Instructions counted by callgrind for one child run. */
+/** Instructions counted by callgrind for one child run (callgrind.mjs). */
 function instructions(node, kind, n, dir, file) {
-  const result = spawnSync(
-    'valgrind',
-    [
-      '--tool=callgrind',
-      '--callgrind-out-file=/dev/null',
-      '--smc-check=all',
-      node,
-      ...NODE_FLAGS,
-      fileURLToPath(import.meta.url),
-      '--child',
-      kind,
-      '--n',
-      String(n),
-      '--package',
-      dir,
-      '--tokens',
-      file,
-    ],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
-  const match = /Collected : (\d+)/.exec(result.stderr);
-  if (match === null) throw new Error(`callgrind gave no count for ${kind}: ${result.stderr.slice(-500)}`);
-  return Number(match[1]);
+  return callgrindInstructions({ node, flags: NODE_FLAGS, script: fileURLToPath(import.meta.url), step: kind, n, dir, file });
 }
 
 async function main() {

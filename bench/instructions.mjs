@@ -15,7 +15,7 @@
  * the difference between a run of LARGE and one of SMALL requests divided by LARGE − SMALL (so
  * start-up does not count; default 200,1200: the garbage collector's share is then spread evenly). --cpu: process.cpuUsage() per request instead (best of --rounds).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -23,6 +23,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { callgrindInstructions } from './callgrind.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -148,30 +149,9 @@ async function child(variant, n, dir, file) {
 
 const NODE_FLAGS = ['--predictable', '--expose-gc'];
 
+/** Instructions counted by callgrind for one child run (callgrind.mjs). */
 function instructions(node, variant, n, dir, file) {
-  const result = spawnSync(
-    'valgrind',
-    [
-      '--tool=callgrind',
-      '--callgrind-out-file=/dev/null',
-      '--smc-check=all',
-      node,
-      ...NODE_FLAGS,
-      fileURLToPath(import.meta.url),
-      '--child',
-      variant,
-      '--n',
-      String(n),
-      '--package',
-      dir,
-      '--tokens',
-      file,
-    ],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
-  const match = /Collected : (\d+)/.exec(result.stderr);
-  if (match === null || result.status !== 0) throw new Error(`callgrind gave no count for ${variant}: ${result.stderr.slice(-800)}`);
-  return Number(match[1]);
+  return callgrindInstructions({ node, flags: NODE_FLAGS, script: fileURLToPath(import.meta.url), step: variant, n, dir, file });
 }
 
 function cpu(node, variant, n, dir, file) {
