@@ -38,8 +38,8 @@ export interface ClerkAuthOptions<A extends AcceptsToken = 'session_token'> exte
    * Which Clerk tokens this middleware accepts: `'session_token'`, `'m2m_token'`, `'api_key'`,
    * `'oauth_token'`, `'any'`, or a list of the first four (e.g. `['session_token', 'm2m_token']`).
    * A token of another type is a 401 `invalid_token` (reason `token_type_mismatch`). A machine
-   * token becomes a `ClerkMachineUser` in `req.user`. Opaque machine tokens need keys (see the
-   * README, "Machine tokens"): a type accepted without them is a startup error. An unknown name,
+   * token becomes a `ClerkMachineUser` in `req.user`. Opaque machine tokens need keys
+   * (docs/machine-tokens.md): a type accepted without them is a startup error. An unknown name,
    * an empty list or a repeated type is a startup error. Default is `'session_token'`.
    */
   acceptsToken?: A | undefined;

@@ -79,15 +79,10 @@ export class TokenCache {
     return this.#entries.size;
   }
 
-  /** The payload text of a token verified earlier whose key is still trusted, else `undefined`. */
-  get(token: string): string | undefined {
-    return this.#hit(token)?.payload;
-  }
-
   /**
-   * {@link get}, parsed: a new object (nested ones too) on every call, so that no request sees
-   * what another did to its claims. Copying the entry's parsed payload costs a fraction of
-   * parsing the text again.
+   * The claims of a token verified earlier whose key is still trusted, else `undefined`: a new
+   * object (nested ones too) on every call, so that no request sees what another did to its claims.
+   * Copying the entry's parsed payload costs a fraction of parsing the text again.
    */
   getClaims(token: string): Record<string, unknown> | undefined {
     const entry = this.#hit(token);

@@ -11,7 +11,7 @@ import { optionNames } from '../shared/option-checks';
 /**
  * Options of `createClerkVerifier()`; `clerkAuth()` takes them too. Each option with an
  * environment variable falls back to it; an empty or blank value counts as unset. A value that
- * would switch a check off (see the README's configuration rules) is a startup error. Any one of
+ * would switch a check off (docs/configuration.md) is a startup error. Any one of
  * `jwtKey`, `jwksUri`, `publishableKey` or `secretKey` is enough to verify tokens.
  */
 export interface ClerkVerifierOptions {

@@ -13,7 +13,7 @@ import { TokenCache } from './token-cache';
 import { attachLogger } from '../shared/logger';
 
 // Declared here rather than re-exported, so that the public declarations never import
-// node-verify's, which name jose's types (an ES module a CommonJS user cannot import).
+// signature-check's, which name jose's types (an ES module a CommonJS user cannot import).
 /** Longest token accepted, in characters (Clerk session tokens are 1–3 KiB); longer is `malformed`. */
 export const MAX_TOKEN_LENGTH: number = TOKEN_LIMIT;
 /**
@@ -27,7 +27,7 @@ export interface ClerkVerifyOptions<A extends AcceptsToken = AcceptsToken> {
   /**
    * The token types to accept, in Clerk's words: `'session_token'`, `'m2m_token'`, `'api_key'`,
    * `'oauth_token'`, `'any'`, or a list of the first four. A type whose opaque form needs a key the
-   * verifier lacks (see the README, "Machine tokens") is a `ClerkConfigError`.
+   * verifier lacks (docs/machine-tokens.md) is a `ClerkConfigError`.
    */
   acceptsToken: A;
 }
