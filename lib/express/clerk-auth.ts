@@ -9,7 +9,8 @@ import { loggerOf } from '../shared/logger';
 import { createSessionCookieAuthenticator, type SessionCookieRequest, type SessionCookieToken } from '../verification/authenticate-session-cookies';
 import { assertCookieAccepted, isSessionOnly, type AcceptedTypes, type AcceptsToken, type ClerkPrincipalOf } from '../machine-tokens/accepted-token-types';
 import { type ClerkMachineUser, type ClerkPrincipal } from '../machine-tokens/machine-principal';
-import { acceptedTypesFor, acceptingVerification, cachedVerification, sharedOrNewVerifier, type ClerkVerifier } from '../verification/verify-token';
+import { acceptedTypesFor, acceptingVerification, cachedVerification, sessionVerification, sharedOrNewVerifier, type ClerkVerifier } from '../verification/verify-token';
+import { isCanonicalCompactJws } from '../verification/signature-check';
 import { authorizationOf, missingToken } from './authorization-header';
 import { PENDING, SETTINGS, VERIFIED, type AdapterSettings, type MarkedRequest } from './request-marks';
 import { settle, type Outcome } from './settle-outcome';
@@ -113,28 +114,31 @@ export function clerkAuth<const A extends AcceptsToken = 'session_token'>(option
   const settings: AdapterSettings = Object.freeze({ realm, forwardErrors, logger: loggerOf(verifier) });
   const readCookies = checkBoolean(cookieOption, 'sessionCookie') ? createCookieReader(verifier, accepted) : null;
 
-  // Session tokens alone (the default): the session path, with its synchronous cache hits.
+  // Session tokens alone (the default): the session path, synchronous on a cache hit or a known key.
   const sessionOnly = isSessionOnly(accepted);
   const peek = accepted.has('session_token') ? cachedVerification(verifier) : () => undefined;
+  const verifySession = sessionVerification(verifier);
   const verifyAccepted = acceptingVerification(verifier);
 
   /**
-   * Synchronous as far as it can be: a token the verifier's cache vouches for, with no
-   * `authorizeUser`, is settled without a promise (the common case: a browser reuses its token).
+   * Synchronous as far as it can be: a token the verifier's cache vouches for, or one whose key is
+   * known, with no `authorizeUser`, is settled without a promise, and `next()` is called at once.
    */
   function authenticate(req: Request & MarkedRequest): Outcome | Promise<Outcome> {
     req[VERIFIED] = undefined;
     if (req[PENDING] !== undefined) req[PENDING] = undefined;
     try {
       const authorization = authorizationOf(req);
-      // A token the cache holds passed the whole canonical-JWS check (no blank, nothing but
-      // base64url and two dots), so "Bearer <it>" is exactly what extractBearerToken() takes and
-      // its scans of the header can be skipped on a cache hit.
+      // "Bearer <canonical compact JWS>" is exactly what extractBearerToken() takes (a canonical
+      // token has nothing but base64url and two dots: no blank), so its scans of the header can be
+      // skipped for it: on a cache hit (every cached token passed that check), and for a token
+      // found canonical here, which the verifier then need not check again.
       let peeked: string | undefined;
       if (typeof authorization === 'string' && authorization.startsWith('Bearer ')) {
         peeked = authorization.slice(7);
         const hit = peek(peeked);
         if (hit !== undefined) return accept(req, hit, null);
+        if (sessionOnly && isCanonicalCompactJws(peeked)) return verifyThenAccept(req, peeked, null, true);
       }
       let token = extractBearerToken(authorization, realm);
       let check: SessionCookieToken['check'] | null = null;
@@ -151,25 +155,37 @@ export function clerkAuth<const A extends AcceptsToken = 'session_token'>(option
         throw missingToken(realm, authorization);
       }
       const cached = token === peeked ? undefined : peek(token);
-      return cached === undefined ? verifyThenAccept(req, token, check) : accept(req, cached, check);
+      return cached === undefined ? verifyThenAccept(req, token, check, false) : accept(req, cached, check);
     } catch (error) {
       return { error };
     }
   }
 
-  async function verifyThenAccept(req: Request & MarkedRequest, token: string, check: SessionCookieToken['check'] | null): Promise<Outcome> {
-    let user: ClerkPrincipal;
+  /** `lookedUp`: the token is canonical and missed the cache just now (see `sessionVerification`). */
+  function verifyThenAccept(req: Request & MarkedRequest, token: string, check: SessionCookieToken['check'] | null, lookedUp: boolean): Outcome | Promise<Outcome> {
+    let verified: ClerkPrincipal | Promise<ClerkPrincipal>;
     try {
       // A cookie holds a session token or nothing, whatever the route accepts (Clerk's rule).
-      user = sessionOnly || check !== null ? await verifier.verify(token) : await verifyAccepted(token, accepted);
+      verified = sessionOnly || check !== null ? verifySession(token, lookedUp) : verifyAccepted(token, accepted);
     } catch (error) {
-      if (optional && error instanceof InvalidTokenError && error.reason === 'pending_session') {
-        req[PENDING] = true;
-        return anonymous(req);
-      }
-      return { error };
+      return refused(req, error);
     }
-    return accept(req, user, check);
+    if (verified instanceof Promise) {
+      return verified.then(
+        (user) => accept(req, user, check),
+        (error: unknown) => refused(req, error),
+      );
+    }
+    return accept(req, verified, check);
+  }
+
+  /** A verification's refusal; with `optional`, a pending session goes on anonymously. */
+  function refused(req: Request & MarkedRequest, error: unknown): Outcome {
+    if (optional && error instanceof InvalidTokenError && error.reason === 'pending_session') {
+      req[PENDING] = true;
+      return anonymous(req);
+    }
+    return { error };
   }
 
   /** `check`: the session-cookie rules on the verified claims (cached or not), before anything trusts them. */

@@ -175,6 +175,25 @@ export function checkClaims(payload: Readonly<Record<string, unknown>>, rules: C
   return null;
 }
 
+/** When claims that pass {@link checkClaims} now pass its time rules: from `from` (inclusive) until `until` (exclusive), in ms. */
+export interface ValidityWindow {
+  readonly from: number;
+  readonly until: number;
+}
+
+/**
+ * The time rules of {@link checkClaims} as a window, for claims that passed it: `exp` passes while
+ * `now < exp*1000 + skew`, `nbf` and `iat` once `now >= t*1000 - skew`. The other rules do not
+ * depend on the clock, so a cache hit checks this window alone.
+ */
+export function validityWindow(payload: Readonly<Record<string, unknown>>, clockSkewInMs: number): ValidityWindow {
+  const { exp, nbf, iat } = payload;
+  let from = -Infinity;
+  if (isTime(nbf)) from = toMs(nbf) - clockSkewInMs;
+  if (isTime(iat)) from = Math.max(from, toMs(iat) - clockSkewInMs);
+  return { from, until: isTime(exp) ? toMs(exp) + clockSkewInMs : -Infinity };
+}
+
 /**
  * {@link checkClaims} for a session token, plus the rule that keeps session claims and machine
  * principals apart: no `tokenType` claim (a machine principal's `tokenType` is how `req.user` tells

@@ -29,7 +29,7 @@ export function createKeyGetter(keys: KeyMaterial, config: ClerkConfig, logger: 
   return Object.assign((header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => keySet.getKey(header, token), {
     generation: () => keySet.generation,
     keyId: (kid: string | undefined) => keySet.keyId(kid),
-    fresh: () => keySet.fresh,
+    fresh: (now?: number) => keySet.freshAt(now ?? Date.now()),
   });
 }
 
@@ -87,7 +87,12 @@ class RemoteKeySet {
 
   /** Whether a key set is loaded and younger than `jwksCacheMaxAgeInMs`. */
   get fresh(): boolean {
-    return this.#local !== null && Date.now() - this.#loadedAt < this.#config.jwksCacheMaxAgeInMs;
+    return this.freshAt(Date.now());
+  }
+
+  /** {@link fresh} at time `now` (ms). */
+  freshAt(now: number): boolean {
+    return this.#local !== null && now - this.#loadedAt < this.#config.jwksCacheMaxAgeInMs;
   }
 
   async getKey(header: CompactJWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey | KeyObject> {

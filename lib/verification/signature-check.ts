@@ -1,7 +1,7 @@
 import { KeyObject, verify as verifySignature } from 'node:crypto';
 import { compactVerify, type CompactJWSHeaderParameters, type CryptoKey, type FlattenedJWSInput, type VerifyOptions } from '../shared/jose';
 import { InvalidTokenError, JwksUnavailableError, type InvalidTokenReason } from '../shared/errors';
-import { hasDuplicateNames, parseJsonObject } from '../shared/strict-json';
+import { parseJsonObject, repeatsNames } from '../shared/strict-json';
 import { errorCode } from '../shared/fetch-errors';
 import type { KeyGetter } from './jwks';
 
@@ -92,7 +92,7 @@ function canonicalEnd(token: string, end: number, length: number): boolean {
  * type alone).
  */
 export function joseHeaderProblem(header: JoseHeader, headerText: string): InvalidTokenReason | null {
-  if (hasDuplicateNames(headerText)) return 'malformed';
+  if (repeatsNames(headerText, header)) return 'malformed';
   if (header.b64 !== undefined || header.crit !== undefined) return 'invalid_header';
   if (header.kid !== undefined && typeof header.kid !== 'string') return 'invalid_header';
   return null;
@@ -104,8 +104,11 @@ export const VERIFY_OPTIONS: VerifyOptions = Object.freeze({ algorithms: ['RS256
 const decoder = new TextDecoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 
-/** The signature step of a verifier: see {@link createSignatureCheck}. */
-export type SignatureCheck = (token: string) => Promise<VerifiedJws>;
+/**
+ * The signature step of a verifier: see {@link createSignatureCheck}. It answers synchronously
+ * (returns or throws) when it needs nothing it has to wait for, and with a promise otherwise.
+ */
+export type SignatureCheck = (token: string) => VerifiedJws | Promise<VerifiedJws>;
 
 /** What builds a verifier's signature steps (one per set of header rules): {@link createSignatureCheck}. */
 export type SignatureCheckFactory = (getKey: KeyGetter, headerRules: HeaderRules, refuse: Refuse, realm: string) => SignatureCheck;
@@ -146,12 +149,14 @@ export function createSignatureCheck(getKey: KeyGetter, headerRules: HeaderRules
   // holds at most the key set's keys; it is used only while the key set is fresh, as getKey would.
   let memo: { generation: number; byKid: Map<string | undefined, KeyObject> } = { generation: -1, byKid: new Map() };
 
-  return async function checkSignature(token: string): Promise<VerifiedJws> {
+  /**
+   * Synchronous when the key is known already (the common case: no promise, no microtask between
+   * the request and `next()`); a promise when the key set must be asked.
+   */
+  return function checkSignature(token: string): VerifiedJws | Promise<VerifiedJws> {
     const first = token.indexOf('.');
     const second = token.indexOf('.', first + 1);
     const encodedHeader = token.slice(0, first);
-    const encodedPayload = token.slice(first + 1, second);
-    const encodedSignature = token.slice(second + 1);
     let headerText: string;
     let header: unknown;
     try {
@@ -163,29 +168,35 @@ export function createSignatureCheck(getKey: KeyGetter, headerRules: HeaderRules
     if (!isPlainObject(header)) throw refuse('malformed');
     const problem = joseProblem(header) ?? joseHeaderProblem(header, headerText) ?? headerRules(header);
     if (problem !== null) throw refuse(problem);
-    const kid = header.kid;
-    let keyObject = memo.generation === getKey.generation() && getKey.fresh() ? memo.byKid.get(kid) : undefined;
-    if (keyObject === undefined) {
-      const generation = getKey.generation();
-      const parts: FlattenedJWSInput = { protected: encodedHeader, payload: encodedPayload, signature: encodedSignature };
-      const key = await getKey(header, parts);
-      const found = toKeyObject(key);
-      if (found === null) return withJose(token, key);
-      if (getKey.generation() === generation) {
-        if (memo.generation !== generation) memo = { generation, byKid: new Map() };
-        memo.byKid.set(kid, found);
-      }
-      keyObject = found;
+    const keyObject = memo.generation === getKey.generation() && getKey.fresh() ? memo.byKid.get(header.kid) : undefined;
+    return keyObject === undefined ? withKeySet(token, header, first, second) : checkWith(keyObject, token, header, second);
+  };
+
+  /** The key set's key for the token (remembered for its kid), then the same check. */
+  async function withKeySet(token: string, header: JoseHeader, first: number, second: number): Promise<VerifiedJws> {
+    const generation = getKey.generation();
+    const parts: FlattenedJWSInput = { protected: token.slice(0, first), payload: token.slice(first + 1, second), signature: token.slice(second + 1) };
+    const key = await getKey(header, parts);
+    const found = toKeyObject(key);
+    if (found === null) return withJose(token, key);
+    if (getKey.generation() === generation) {
+      if (memo.generation !== generation) memo = { generation, byKid: new Map() };
+      memo.byKid.set(header.kid, found);
     }
+    return checkWith(found, token, header, second);
+  }
+
+  /** One RSA check with node:crypto: its answer is the verdict; then the payload, decoded and parsed. */
+  function checkWith(keyObject: KeyObject, token: string, header: JoseHeader, second: number): VerifiedJws {
     let valid = false;
     try {
-      valid = verifySignature('sha256', Buffer.from(token.slice(0, second), 'latin1'), keyObject, Buffer.from(encodedSignature, 'base64url'));
+      valid = verifySignature('sha256', Buffer.from(token.slice(0, second), 'latin1'), keyObject, Buffer.from(token.slice(second + 1), 'base64url'));
     } catch {
       // As jose: a signature the crypto layer cannot even check does not verify.
     }
     if (!valid) throw refuse('invalid_signature');
-    return parsedJws(header, decoder.decode(Buffer.from(encodedPayload, 'base64url')), refuse);
-  };
+    return parsedJws(header, decoder.decode(Buffer.from(token.slice(token.indexOf('.') + 1, second), 'base64url')), refuse);
+  }
 }
 
 /** A verified payload, parsed: a JSON object that repeats no member name, else `malformed`. */

@@ -1,3 +1,5 @@
+import type { ValidityWindow } from './claims';
+
 /**
  * What the key set tells the cache: `generation` counts the key sets loaded; `keyId(kid)` names the
  * key that a token with that `kid` would be verified with now (`null` when there is none, or more
@@ -7,11 +9,19 @@
 export interface KeyIdentity {
   generation(): number;
   keyId(kid: string | undefined): string | null;
-  fresh(): boolean;
+  /** `now`: the time (ms) the caller read, if it has one; else the clock is read. */
+  fresh(now?: number): boolean;
 }
+
+const ALWAYS: ValidityWindow = Object.freeze({ from: -Infinity, until: Infinity });
 
 /** What a verified token left in the cache: its payload text, never a shared object. */
 interface Entry {
+  /** When its claims pass the time rules (ms): see `validityWindow`. */
+  readonly validFrom: number;
+  readonly validUntil: number;
+  /** Names of the members of `claims` whose values are objects or arrays: what a copy must copy again. */
+  nested: readonly string[];
   /** The whole token: a look-up matches only this exact text. */
   readonly token: string;
   readonly payload: string;
@@ -38,7 +48,8 @@ const keyOf = (token: string): string => (token.length <= KEY_LENGTH ? token : t
 function sightingOf(token: string): number {
   let hash = 0x811c9dc5;
   for (let i = Math.max(0, token.length - KEY_LENGTH); i < token.length; i++) hash = Math.imul(hash ^ token.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
+  // 30 bits: a small integer, which a Set hashes as it is (a larger number is a heap object to hash).
+  return hash & 0x3fffffff;
 }
 
 /** Default number of verified tokens remembered by one verifier. */
@@ -82,27 +93,39 @@ export class TokenCache {
   /**
    * The claims of a token verified earlier whose key is still trusted, else `undefined`: a new
    * object (nested ones too) on every call, so that no request sees what another did to its claims.
-   * Copying the entry's parsed payload costs a fraction of parsing the text again.
+   * Copying the entry's parsed payload costs a fraction of parsing the text again. With `now` (ms),
+   * an entry whose claims are outside their validity window then is dropped, and `undefined`.
    */
-  getClaims(token: string): Record<string, unknown> | undefined {
-    const entry = this.#hit(token);
+  getClaims(token: string, now?: number): Record<string, unknown> | undefined {
+    const entry = this.#hit(token, now);
     if (entry === undefined) return undefined;
-    if (entry.claims === undefined) {
+    const model = entry.claims;
+    if (model === undefined) {
+      const claims = JSON.parse(entry.payload) as Record<string, unknown>;
       entry.claims = JSON.parse(entry.payload) as Record<string, unknown>;
-      return JSON.parse(entry.payload) as Record<string, unknown>;
+      entry.nested = Object.keys(claims).filter((name) => typeof claims[name] === 'object' && claims[name] !== null);
+      return claims;
     }
+    // The top level by spread (it defines members, so an own `__proto__` stays an own member),
+    // then only the members that hold objects.
+    const copy: Record<string, unknown> = { ...model };
     try {
-      return copyJson(entry.claims) as Record<string, unknown>;
+      for (const name of entry.nested) defineMember(copy, name, copyJson(model[name]));
     } catch {
       // Nested deeper than the stack allows a recursive copy: the parser has no such limit.
       return JSON.parse(entry.payload) as Record<string, unknown>;
     }
+    return copy;
   }
 
-  #hit(token: string): Entry | undefined {
+  #hit(token: string, now: number | undefined): Entry | undefined {
     const key = keyOf(token);
     const entry = this.#entries.get(key);
-    if (entry?.token !== token || !this.#keys.fresh()) return undefined;
+    if (entry?.token !== token || !this.#keys.fresh(now)) return undefined;
+    if (now !== undefined && (now < entry.validFrom || now >= entry.validUntil)) {
+      this.#entries.delete(key);
+      return undefined;
+    }
     const generation = this.#keys.generation();
     if (entry.generation !== generation) {
       if (entry.keyId === null || this.#keys.keyId(entry.kid) !== entry.keyId) {
@@ -125,7 +148,7 @@ export class TokenCache {
    * Remembers a token that has just been verified under key set `generation`. Nothing is
    * remembered when the key set changed meanwhile: the key that verified it may already be gone.
    */
-  set(token: string, payload: string, kid: string | undefined, generation: number): void {
+  set(token: string, payload: string, kid: string | undefined, generation: number, window: ValidityWindow = ALWAYS): void {
     if (this.#size === 0 || generation !== this.#keys.generation()) return;
     const key = keyOf(token);
     if (this.#entries.size >= this.#size && !this.#entries.has(key)) {
@@ -137,7 +160,7 @@ export class TokenCache {
       }
     }
     this.#entries.delete(key);
-    this.#newest = { token, payload, claims: undefined, kid, keyId: this.#keys.keyId(kid), generation };
+    this.#newest = { token, payload, claims: undefined, nested: [], kid, keyId: this.#keys.keyId(kid), generation, validFrom: window.from, validUntil: window.until };
     this.#entries.set(key, this.#newest);
     if (this.#entries.size > this.#size) this.#entries.delete(this.#entries.keys().next().value as string);
   }
@@ -162,10 +185,12 @@ function copyJson(value: unknown): unknown {
     return copy;
   }
   const copy: Record<string, unknown> = {};
-  for (const name of Object.keys(value)) {
-    const member = copyJson((value as Record<string, unknown>)[name]);
-    if (name === '__proto__') Object.defineProperty(copy, name, { value: member, enumerable: true, writable: true, configurable: true });
-    else copy[name] = member;
-  }
+  for (const name of Object.keys(value)) defineMember(copy, name, copyJson((value as Record<string, unknown>)[name]));
   return copy;
+}
+
+/** Sets a member of a copy; one named `__proto__` is defined, never assigned, so that it cannot set the copy's prototype. */
+function defineMember(copy: Record<string, unknown>, name: string, member: unknown): void {
+  if (name === '__proto__') Object.defineProperty(copy, name, { value: member, enumerable: true, writable: true, configurable: true });
+  else copy[name] = member;
 }

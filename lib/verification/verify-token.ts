@@ -1,4 +1,4 @@
-import { checkAudience, checkClaims, checkSessionClaims, checkSessionHeader, tokenTypeOf, type ClaimRejection, type ClerkUser } from './claims';
+import { checkAudience, checkClaims, checkSessionClaims, checkSessionHeader, tokenTypeOf, validityWindow, type ClaimRejection, type ClerkUser } from './claims';
 import { resolveConfig } from './resolve-config';
 import type { ClerkConfig, ClerkVerifierOptions } from './verifier-options';
 import { label } from '../shared/env-vars';
@@ -8,7 +8,16 @@ import { principalFromJwt, type ClerkMachineUser, type ClerkPrincipal } from '..
 import { checkHeaderFor, checkM2MHeader, headerTypeOf } from '../machine-tokens/token-type-header';
 import { createOpaqueTokenVerifier, opaqueTypeOf, type OpaqueTokenVerifier } from '../machine-tokens/verify-opaque-token';
 import { createKeyGetter } from './jwks';
-import { createSignatureCheck, hasCanonicalSegments, isCanonicalCompactJws, HEADER_LIMIT, TOKEN_LIMIT, type SignatureCheck, type SignatureCheckFactory } from './signature-check';
+import {
+  createSignatureCheck,
+  isCanonicalCompactJws,
+  HEADER_LIMIT,
+  TOKEN_LIMIT,
+  type JoseHeader,
+  type SignatureCheck,
+  type SignatureCheckFactory,
+  type VerifiedJws,
+} from './signature-check';
 import { TokenCache } from './token-cache';
 import { attachLogger } from '../shared/logger';
 
@@ -91,36 +100,49 @@ export function createVerifier(options: ClerkVerifierOptions, signatureCheck?: S
 
   /** The claims of a token the cache vouches for and that still passes the claim rules; else `undefined`. */
   function peek(token: string): ClerkUser | undefined {
-    // Only the one spelling of a token may ever match an entry (the cache is keyed by its text).
-    // Every key passed the whole check in verify(): here its O(1) part is enough, on the hot path.
-    return typeof token === 'string' && hasCanonicalSegments(token) ? lookUp(token) : undefined;
+    // The cache matches a token only on its whole text, which passed the whole check in
+    // verify(): a token equal to it passes too, so nothing needs checking before the look-up.
+    return typeof token === 'string' ? lookUp(token) : undefined;
   }
 
   function lookUp(token: string): ClerkUser | undefined {
-    // A fresh object per request, and the claim rules against the clock every time.
-    const claims = cache.getClaims(token);
-    if (claims === undefined) return undefined;
-    if (checkClaims(claims, config, Date.now()) === null) return claims as ClerkUser;
-    cache.delete(token);
-    return undefined;
+    // A fresh object per request; the time claims (exp, nbf, iat with the skew) against the
+    // clock every time (the other claim rules held when the token was verified, and do not change).
+    return cache.getClaims(token, Date.now()) as ClerkUser | undefined;
   }
 
-  async function verify(token: string): Promise<ClerkUser> {
-    if (typeof token !== 'string' || token.length > TOKEN_LIMIT) throw refuse('malformed');
-    // An opaque machine token (mt_…, oat_…, ak_…) is no JWT at all.
+  /**
+   * Verifies a session token: synchronously (returns or throws) when nothing needs waiting for
+   * (a cache hit, or a key already known), else a promise. `lookedUp`: the caller found the token
+   * canonical and not in the cache just now, so neither is done again.
+   */
+  function verifySession(token: string, lookedUp = false): ClerkUser | Promise<ClerkUser> {
+    // (A canonical token is a string of at most TOKEN_LIMIT characters.)
+    if (!lookedUp && (typeof token !== 'string' || token.length > TOKEN_LIMIT)) throw refuse('malformed');
+    // An opaque machine token (mt_…, oat_…, ak_…) is no JWT at all (its characters may look like one).
     if (tokenTypeOf({ text: token }) !== 'session_token') throw refuse('token_type_mismatch');
-    if (!isCanonicalCompactJws(token)) throw refuse('malformed');
-    const cached = lookUp(token);
-    if (cached !== undefined) return cached;
+    if (!lookedUp) {
+      if (!isCanonicalCompactJws(token)) throw refuse('malformed');
+      const cached = lookUp(token);
+      if (cached !== undefined) return cached;
+    }
     const generation = getKey.generation();
-    const { header, payload: text, claims } = await checkSignature(token);
+    const verified = checkSignature(token);
+    return verified instanceof Promise ? verified.then((jws) => acceptSession(token, jws, generation)) : acceptSession(token, verified, generation);
+  }
+
+  /** The session rules on a signature-verified token; remembers it (verified under key set `generation`). */
+  function acceptSession(token: string, { header, payload: text, claims }: VerifiedJws, generation: number): ClerkUser {
     // Only now may a claim be read: an M2M JWT is told by its sub.
     if (tokenTypeOf({ header, claims }) !== 'session_token') throw refuse('token_type_mismatch');
     const rejection = checkSessionClaims(claims, config, Date.now());
     if (rejection !== null) throw refuse(rejection.reason, rejection.description);
-    // A verified token's kid is a string or absent: jose's key set matches no other kind.
-    cache.set(token, text, typeof header.kid === 'string' ? header.kid : undefined, generation);
+    remember(cache, token, text, header, claims, generation, config.clockSkewInMs);
     return claims as ClerkUser;
+  }
+
+  async function verify(token: string): Promise<ClerkUser> {
+    return verifySession(token);
   }
 
   // Machine tokens. JWTs verified here are remembered apart from session tokens, so that a
@@ -201,12 +223,11 @@ export function createVerifier(options: ClerkVerifierOptions, signatureCheck?: S
     const type = tokenTypeOf({ header, claims });
     if (!accepted.has(type)) throw typeMismatch(type, accepted, realm);
     const now = Date.now();
-    const kid = typeof header.kid === 'string' ? header.kid : undefined;
     if (type === 'session_token') {
       // The header passed the session rules: a session-looking header is let through only when session tokens are accepted.
       const rejection = checkSessionClaims(claims, config, now);
       if (rejection !== null) throw refuse(rejection.reason, rejection.description);
-      cache.set(token, text, kid, generation);
+      remember(cache, token, text, header, claims, generation, config.clockSkewInMs);
       return claims as ClerkUser;
     }
     if (type === 'api_key') throw refuse('malformed'); // API keys are never JWTs (tokenTypeOf never says so for one)
@@ -214,7 +235,7 @@ export function createVerifier(options: ClerkVerifierOptions, signatureCheck?: S
     if (headerProblem !== null) throw refuse(headerProblem);
     const rejection = checkMachineClaims(type, claims, now);
     if (rejection !== null) throw refuse(rejection.reason, rejection.description);
-    machineCache.set(token, text, kid, generation);
+    remember(machineCache, token, text, header, claims, generation, config.clockSkewInMs);
     return principalFromJwt(type, claims);
   }
 
@@ -233,6 +254,7 @@ export function createVerifier(options: ClerkVerifierOptions, signatureCheck?: S
   const verifier = Object.freeze({ config, verify: verifyAny }) as ClerkVerifier;
   attachLogger(verifier, logger);
   PEEKS.set(verifier, peek);
+  SESSION_VERIFICATIONS.set(verifier, verifySession);
   ACCEPTING.set(verifier, verifyAccepted);
   OPAQUE.set(verifier, opaque);
   return verifier;
@@ -290,7 +312,30 @@ export function sharedOrNewVerifier(shared: unknown, options: ClerkVerifierOptio
   return shared as ClerkVerifier;
 }
 
+/**
+ * Remembers a verified token with the time window in which its claims pass (`exp`, `nbf`, `iat`
+ * with the skew): a hit checks the clock against it. A verified token's kid is a string or absent:
+ * jose's key set matches no other kind.
+ */
+function remember(cache: TokenCache, token: string, text: string, header: JoseHeader, claims: Readonly<Record<string, unknown>>, generation: number, clockSkewInMs: number): void {
+  cache.set(token, text, typeof header.kid === 'string' ? header.kid : undefined, generation, validityWindow(claims, clockSkewInMs));
+}
+
 const PEEKS = new WeakMap<ClerkVerifier, (token: string) => ClerkUser | undefined>();
+const SESSION_VERIFICATIONS = new WeakMap<ClerkVerifier, SessionVerification>();
+
+/** {@link ClerkVerifier.verify} of a session token, synchronous when it can be; see {@link sessionVerification}. */
+export type SessionVerification = (token: string, lookedUp?: boolean) => ClerkUser | Promise<ClerkUser>;
+
+/**
+ * For adapters: the verification of a session token, with the same rules as `verify()`, that
+ * returns (or throws) synchronously when it needs nothing it must wait for: a cache hit, or a key
+ * already known. Pass `lookedUp` only for a token found canonical (`isCanonicalCompactJws`) and
+ * missed by {@link cachedVerification} just now. A verifier that is not ours gets `verify()`.
+ */
+export function sessionVerification(verifier: ClerkVerifier): SessionVerification {
+  return SESSION_VERIFICATIONS.get(verifier) ?? ((token) => verifier.verify(token));
+}
 const ACCEPTING = new WeakMap<ClerkVerifier, (token: string, accepted: AcceptedTypes) => Promise<ClerkPrincipal>>();
 const OPAQUE = new WeakMap<ClerkVerifier, OpaqueTokenVerifier>();
 const NO_CACHE = (): undefined => undefined;

@@ -10,6 +10,14 @@ describe('JSON with repeated member names', () => {
     ['{"a":{},"b":{}, "c" : { } }', false],
     ['{}', false],
     ['[1,2]', false],
+    ['{"__proto__":1,"__proto__":2}', true],
+    ['{"__proto__":{"a":1,"a":2}}', true],
+    ['{"a\\\\":1,"a\\\\\\"":2,"x":"\\\\"}', false],
+    ['{"a\\\\":1,"a\\\\":2}', true],
+    ['{ "a" :\n1 ,\t"a"\r: 2 }', true],
+    ['{"1":{},"01":{},"b":[{"c":1},{"c":1,"d":{"c":1}}]}', false],
+    ['{"b":{"x":1},"1":{"y":1,"y":2}}', true],
+    ['{"a":":","b":"\\":","c":[":"]}', false],
   ])('%s repeats a name: %s', (text, repeated) => {
     expect(hasDuplicateNames(text)).toBe(repeated);
   });
@@ -20,6 +28,12 @@ describe('JSON with repeated member names', () => {
     expect(parseJsonObject('[]')).toBeNull();
     expect(parseJsonObject('"x"')).toBeNull();
     expect(parseJsonObject('{')).toBeNull();
+  });
+
+  it('judges text nested deeper than any recursion could go', () => {
+    const depth = 200_000;
+    expect(hasDuplicateNames(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`)).toBe(false);
+    expect(hasDuplicateNames(`${'[{"a":1,"a":'.repeat(depth)}1${'}]'.repeat(depth)}`)).toBe(true);
   });
 
   it('terminates on unterminated text', () => {

@@ -52,6 +52,28 @@ describe('a token the cache vouches for', () => {
     expect(second.user).not.toBe(first.user);
   });
 
+  it('once its key is known, a token seen for the first time is verified synchronously too, and each request gets its own claims', async () => {
+    const verifier = verifierFor();
+    await verifier.verify(await mint(jwks.key, claims({ sub: 'user_warm_up' })));
+    const middleware = clerkAuth({ verifier });
+    // The first token after the key set loaded asks the key set (a promise) and remembers the key.
+    expect(await run(middleware, fakeRequest(`Bearer ${await mint(jwks.key, claims({ sub: 'user_key' }))}`))).toEqual({ sync: false, arg: undefined });
+    const fresh = fakeRequest(`Bearer ${await mint(jwks.key, claims({ sub: 'user_new', fva: [1, 2] }))}`);
+    expect(await run(middleware, fresh)).toEqual({ sync: true, arg: undefined });
+    expect(fresh.user).toMatchObject({ sub: 'user_new', fva: [1, 2] });
+    // A refusal is synchronous as well, and answered, never passed on.
+    const forged = await mint(jwks.key, claims());
+    const [header, payload] = forged.split('.') as [string, string, string];
+    const refusedReq = fakeRequest(`Bearer ${header}.${payload}.${'A'.repeat(342)}`);
+    let answered: unknown;
+    const res = { status: (code: number) => ({ set: () => ({ json: (body: unknown) => (answered = { code, body }) }) }), headersSent: false } as unknown as Response;
+    let nextCalled = false;
+    middleware(refusedReq, res, () => (nextCalled = true));
+    expect(nextCalled).toBe(false);
+    expect(answered).toMatchObject({ code: 401, body: { error: 'invalid_token' } });
+    expect(refusedReq.user).toBeUndefined();
+  });
+
   it('still runs authorizeUser on every request, and a denial is a 403', async () => {
     let calls = 0;
     const app = appWith({ verifier: verifierFor(), authorizeUser: () => ++calls === 1 });

@@ -1,4 +1,4 @@
-import { checkClaims, type ClaimRules } from '../../lib/verification/claims';
+import { checkClaims, validityWindow, type ClaimRules } from '../../lib/verification/claims';
 
 const NOW = 1_750_000_000_000; // fixed clock, milliseconds
 const nowS = NOW / 1000;
@@ -100,5 +100,31 @@ describe('checkClaims', () => {
     expect(check({ sub: 1, exp: nowS - 100 })).toBe('invalid_claims');
     expect(check({ iss: 'x', exp: nowS - 100 })).toBe('invalid_issuer');
     expect(check({ exp: nowS - 100, nbf: nowS + 100 })).toBe('expired');
+  });
+});
+
+describe('validityWindow', () => {
+  // A cache hit checks the window instead of the time rules of checkClaims: they must agree at
+  // every instant, edges included, for integral and fractional times, with and without skew.
+  const times = [undefined, nowS - 3600, nowS - 5, nowS - 4.5, nowS, nowS + 0.999, nowS + 5, nowS + 5.2, nowS + 60];
+  const instants = [-5001, -5000, -4999, -1, 0, 1, 999, 1000, 4999, 5000, 5001, 60_000, 65_000].map((offset) => NOW + offset);
+  it.each([0, 5000, 60_000])('agrees with the time rules of checkClaims (skew %d ms)', (clockSkewInMs) => {
+    let compared = 0;
+    for (const exp of times.slice(1)) {
+      for (const nbf of times) {
+        for (const iat of times) {
+          const payload: Record<string, unknown> = { ...valid, exp, nbf, iat };
+          if (nbf === undefined) delete payload['nbf'];
+          if (iat === undefined) delete payload['iat'];
+          const window = validityWindow(payload, clockSkewInMs);
+          for (const now of instants) {
+            const byRules = checkClaims(payload, { ...rules, clockSkewInMs }, now) === null;
+            expect([exp, nbf, iat, now, now >= window.from && now < window.until]).toEqual([exp, nbf, iat, now, byRules]);
+            compared++;
+          }
+        }
+      }
+    }
+    expect(compared).toBe(8 * 9 * 9 * instants.length);
   });
 });

@@ -246,6 +246,38 @@ describe('TokenCache', () => {
     expect(cache.getClaims('one-off-99')).toEqual({});
   });
 
+  it('serves an entry only inside its validity window, and drops it outside', () => {
+    const { identity } = keySet({ k: 'k-material' });
+    const cache = new TokenCache(10, identity);
+    cache.set('a', '{"n":1}', 'k', 1, { from: 1000, until: 2000 });
+    expect(cache.getClaims('a', 999)).toBeUndefined();
+    cache.set('a', '{"n":1}', 'k', 1, { from: 1000, until: 2000 });
+    expect(cache.getClaims('a', 1000)).toEqual({ n: 1 });
+    expect(cache.getClaims('a', 1999)).toEqual({ n: 1 });
+    expect(cache.getClaims('a', 2000)).toBeUndefined();
+    expect(cache.getClaims('a', 1500)).toBeUndefined();
+    expect(cache.length).toBe(0);
+  });
+
+  it('copies nested claims on every hit, and keeps an own __proto__ member an own member', () => {
+    const { identity } = keySet({ k: 'k-material' });
+    const cache = new TokenCache(10, identity);
+    cache.set('a', '{"o":{"id":"org_1","x":[1,{"y":2}]},"fva":[0,-1],"__proto__":{"admin":true},"s":"t"}', 'k', 1);
+    const hits = [cache.getClaims('a'), cache.getClaims('a'), cache.getClaims('a')] as Record<string, unknown>[];
+    for (const claims of hits) {
+      expect(Object.getPrototypeOf(claims)).toBe(Object.prototype);
+      expect(Object.keys(claims)).toEqual(['o', 'fva', '__proto__', 's']);
+      expect((claims as { admin?: unknown }).admin).toBeUndefined();
+      expect(JSON.parse(JSON.stringify(claims))).toEqual(JSON.parse('{"o":{"id":"org_1","x":[1,{"y":2}]},"fva":[0,-1],"__proto__":{"admin":true},"s":"t"}'));
+    }
+    const [first, second, third] = hits as [Record<string, { x: unknown[] }>, Record<string, { x: unknown[] }>, Record<string, { x: unknown[] }>];
+    (first['o'] as { x: unknown[] }).x.push('mutated');
+    expect(second['o']).not.toBe(third['o']);
+    expect(second['o']?.x).not.toBe(third['o']?.x);
+    expect(third['o']?.x).toEqual([1, { y: 2 }]);
+    expect((cache.getClaims('a') as Record<string, { x: unknown[] }>)['o']?.x).toEqual([1, { y: 2 }]);
+  });
+
   it('never serves a token for another that ends alike (entries are found by the end of the token)', () => {
     const { identity } = keySet({ k: 'k-material' });
     const cache = new TokenCache(10, identity);
