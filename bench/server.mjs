@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
-export const VARIANTS = ['bare', 'ours', 'ours-nocache', 'express-jwt', 'oauth2-jwt-bearer', 'clerk-express', 'mastra'];
+export const VARIANTS = ['bare', 'noop', 'ours', 'ours-nocache', 'express-jwt', 'oauth2-jwt-bearer', 'clerk-express', 'mastra'];
 
 /** The packed package, installed by run.mjs (never this repository's sources). */
 function ours() {
@@ -38,6 +38,9 @@ function middlewareFor(variant, env) {
   switch (variant) {
     case 'bare':
       return { auth: null, sub: () => 'anonymous' };
+    case 'noop':
+      // One more Express layer that does nothing: what any middleware costs before its own work.
+      return { auth: (_req, _res, next) => next(), sub: () => 'anonymous' };
     case 'ours':
     case 'ours-nocache':
       return {
