@@ -170,8 +170,10 @@ export function clerkAuth<const A extends AcceptsToken = 'session_token'>(option
     } catch (error) {
       return refused(req, error);
     }
-    if (verified instanceof Promise) {
-      return verified.then(
+    // A verifier that is not ours may answer with any thenable (not only a native promise): what
+    // is not settled yet is awaited, never taken for the principal.
+    if (isThenable(verified)) {
+      return Promise.resolve(verified).then(
         (user) => accept(req, user, check),
         (error: unknown) => refused(req, error),
       );
@@ -208,6 +210,11 @@ export function clerkAuth<const A extends AcceptsToken = 'session_token'>(option
     (req as MarkedRequest)[SETTINGS] = settings;
     settle(authenticate(req), req, res, next, settings);
   };
+}
+
+/** Whether a verification's answer is still to come: a promise or any thenable (claims parsed from JSON never hold a function). */
+function isThenable(value: unknown): value is PromiseLike<ClerkPrincipal> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /** What the session-cookie rules read of an Express request: method, target, TLS, headers. */

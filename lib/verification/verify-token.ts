@@ -128,7 +128,8 @@ export function createVerifier(options: ClerkVerifierOptions, signatureCheck?: S
     }
     const generation = getKey.generation();
     const verified = checkSignature(token);
-    return verified instanceof Promise ? verified.then((jws) => acceptSession(token, jws, generation)) : acceptSession(token, verified, generation);
+    // Any thenable is awaited (a signature step of the caller's may answer one), never read as a result.
+    return 'then' in verified ? Promise.resolve(verified).then((jws) => acceptSession(token, jws, generation)) : acceptSession(token, verified, generation);
   }
 
   /** The session rules on a signature-verified token; remembers it (verified under key set `generation`). */

@@ -74,6 +74,26 @@ describe('a token the cache vouches for', () => {
     expect(refusedReq.user).toBeUndefined();
   });
 
+  it('with a verifier that is not ours, awaits any thenable it answers, never taking it for the principal', async () => {
+    const real = verifierFor();
+    // A verifier object of the user's own whose verify() answers non-native thenables.
+    const thenable = <T>(promise: Promise<T>) => ({ then: (ok: (v: T) => unknown, ko: (e: unknown) => unknown) => promise.then(ok, ko) });
+    const custom = { config: real.config, verify: (token: string) => thenable(real.verify(token)) } as unknown as ReturnType<typeof createClerkVerifier>;
+    const middleware = clerkAuth({ verifier: custom });
+    const good = fakeRequest(`Bearer ${await mint(jwks.key, claims({ sub: 'user_custom' }))}`);
+    expect(await run(middleware, good)).toEqual({ sync: false, arg: undefined });
+    expect(good.user).toMatchObject({ sub: 'user_custom' });
+    expect(typeof (good.user as { then?: unknown }).then).toBe('undefined');
+    const [header, payload] = (await mint(jwks.key, claims())).split('.') as [string, string];
+    const forged = fakeRequest(`Bearer ${header}.${payload}.${'A'.repeat(342)}`);
+    const answered = await new Promise<unknown>((resolve) => {
+      const res = { status: (code: number) => ({ set: () => ({ json: (body: unknown) => resolve({ code, body }) }) }), headersSent: false } as unknown as Response;
+      middleware(forged, res, (arg?: unknown) => resolve({ next: arg }));
+    });
+    expect(answered).toMatchObject({ code: 401, body: { error: 'invalid_token' } });
+    expect(forged.user).toBeUndefined();
+  });
+
   it('still runs authorizeUser on every request, and a denial is a 403', async () => {
     let calls = 0;
     const app = appWith({ verifier: verifierFor(), authorizeUser: () => ++calls === 1 });
