@@ -17,20 +17,6 @@ export function parseJsonObject(text: string): Record<string, unknown> | null {
 }
 
 /**
- * Whether an object in JSON `text` repeats a member name (compared after unescaping, so `"a"` and
- * `"\u0061"` are the same). Text that is not JSON is not ours to judge: `false`.
- */
-export function hasDuplicateNames(text: string): boolean {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return false;
-  }
-  return repeatsNames(text, value);
-}
-
-/**
  * Whether an object of `value`, which `JSON.parse` made of `text`, repeats a member name. The
  * parser keeps one property per distinct name, so the text repeats a name exactly when it has
  * more members (names followed by a colon) than the parsed objects have own properties, counted

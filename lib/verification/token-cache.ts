@@ -164,12 +164,6 @@ export class TokenCache {
     this.#entries.set(key, this.#newest);
     if (this.#entries.size > this.#size) this.#entries.delete(this.#entries.keys().next().value as string);
   }
-
-  /** Forgets a token (its claims no longer pass). */
-  delete(token: string): void {
-    const key = keyOf(token);
-    if (this.#entries.get(key)?.token === token) this.#entries.delete(key);
-  }
 }
 
 /**

@@ -184,14 +184,13 @@ export function createVerifier(options: ClerkVerifierOptions, signatureCheck?: S
 
   /** A machine JWT verified before, still passing its claim rules; a type not accepted is refused at once. */
   function lookUpMachine(token: string, accepted: AcceptedTypes): ClerkMachineUser | undefined {
-    const claims = machineCache.getClaims(token);
+    // As for session tokens: the time window against the clock; the other rules held at verification.
+    const claims = machineCache.getClaims(token, Date.now());
     if (claims === undefined) return undefined;
     // Only verified machine JWTs are here: an M2M token's sub is a machine id, an OAuth token's is not.
     const type = (claims['sub'] as string).startsWith('mch_') ? 'm2m_token' : 'oauth_token';
     if (!accepted.has(type)) throw typeMismatch(type, accepted, realm);
-    if (checkMachineClaims(type, claims, Date.now()) === null) return principalFromJwt(type, claims);
-    machineCache.delete(token);
-    return undefined;
+    return principalFromJwt(type, claims);
   }
 
   /** {@link ClerkVerifier.verify} with `acceptsToken`, already parsed and checked against the keys. */

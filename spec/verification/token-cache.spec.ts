@@ -282,10 +282,12 @@ describe('TokenCache', () => {
     const { identity } = keySet({ k: 'k-material' });
     const cache = new TokenCache(10, identity);
     const end = 'x'.repeat(64);
-    cache.set(`a.${end}`, '{"n":1}', 'k', 1);
+    cache.set(`a.${end}`, '{"n":1}', 'k', 1, { from: 0, until: 10 });
     expect(cache.getClaims(`b.${end}`)).toBeUndefined();
     expect(cache.getClaims(`b.${end}`)).toBeUndefined();
-    cache.delete(`b.${end}`);
+    // A look-up that would drop an entry outside its window drops none for a token ending alike.
+    expect(cache.getClaims(`b.${end}`, 100)).toBeUndefined();
+    expect(cache.getClaims(`a.${end}`, 5)).toEqual({ n: 1 });
     expect(cache.getClaims(`a.${end}`)).toEqual({ n: 1 });
     cache.set(`b.${end}`, '{"n":2}', 'k', 1);
     expect(cache.getClaims(`a.${end}`)).toBeUndefined();
