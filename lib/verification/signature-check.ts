@@ -103,6 +103,13 @@ export const VERIFY_OPTIONS: VerifyOptions = Object.freeze({ algorithms: ['RS256
 // jose reads the header as strict UTF-8, the payload leniently (as Clerk's SDK does both).
 const decoder = new TextDecoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+// Scratch space of the synchronous RSA check: the signing input (latin1: a canonical token is
+// ASCII) and a segment's decoded bytes (at most 3/4 of its characters), for a token of up to
+// TOKEN_LIMIT characters. Written and read within one synchronous call, never kept.
+const SCRATCH_INPUT = Buffer.allocUnsafeSlow(TOKEN_LIMIT);
+const SCRATCH_BYTES = Buffer.allocUnsafeSlow(Math.ceil((TOKEN_LIMIT * 3) / 4));
+/** Most headers a signature step remembers as verified (an instance has one per key and token kind). */
+const ACCEPTED_HEADER_LIMIT = 16;
 
 /**
  * The signature step of a verifier: see {@link createSignatureCheck}. It answers synchronously
@@ -153,10 +160,31 @@ export function createSignatureCheck(getKey: KeyGetter, headerRules: HeaderRules
    * Synchronous when the key is known already (the common case: no promise, no microtask between
    * the request and `next()`); a promise when the key set must be asked.
    */
+  // Headers whose tokens verified, by their exact text (canonical base64url): an instance signs
+  // every token with one of a few headers, so a header seen verified needs no decode, parse or
+  // rule again (its verdict depends on its text alone). Only headers of tokens whose signature
+  // held are remembered (a forger cannot fill it), at most ACCEPTED_HEADER_LIMIT of them, frozen.
+  const acceptedHeaders = new Map<string, JoseHeader>();
+
+  /**
+   * Synchronous when the key is known already (the common case: no promise, no microtask between
+   * the request and `next()`); a promise when the key set must be asked.
+   */
   return function checkSignature(token: string): VerifiedJws | Promise<VerifiedJws> {
     const first = token.indexOf('.');
     const second = token.indexOf('.', first + 1);
     const encodedHeader = token.slice(0, first);
+    const known = acceptedHeaders.get(encodedHeader);
+    const header = known ?? checkedHeader(encodedHeader);
+    const keyObject = memo.generation === getKey.generation() && getKey.fresh() ? memo.byKid.get(header.kid) : undefined;
+    if (keyObject === undefined) return withKeySet(token, header, first, second);
+    const verified = checkWith(keyObject, token, header, first, second);
+    if (known === undefined && acceptedHeaders.size < ACCEPTED_HEADER_LIMIT && isFlat(header)) acceptedHeaders.set(encodedHeader, Object.freeze(header));
+    return verified;
+  };
+
+  /** The header decoded, parsed and held to jose's rules, ours and the caller's; else the refusal is thrown. */
+  function checkedHeader(encodedHeader: string): JoseHeader {
     let headerText: string;
     let header: unknown;
     try {
@@ -168,9 +196,8 @@ export function createSignatureCheck(getKey: KeyGetter, headerRules: HeaderRules
     if (!isPlainObject(header)) throw refuse('malformed');
     const problem = joseProblem(header) ?? joseHeaderProblem(header, headerText) ?? headerRules(header);
     if (problem !== null) throw refuse(problem);
-    const keyObject = memo.generation === getKey.generation() && getKey.fresh() ? memo.byKid.get(header.kid) : undefined;
-    return keyObject === undefined ? withKeySet(token, header, first, second) : checkWith(keyObject, token, header, second);
-  };
+    return header;
+  }
 
   /** The key set's key for the token (remembered for its kid), then the same check. */
   async function withKeySet(token: string, header: JoseHeader, first: number, second: number): Promise<VerifiedJws> {
@@ -183,19 +210,24 @@ export function createSignatureCheck(getKey: KeyGetter, headerRules: HeaderRules
       if (memo.generation !== generation) memo = { generation, byKid: new Map() };
       memo.byKid.set(header.kid, found);
     }
-    return checkWith(found, token, header, second);
+    return checkWith(found, token, header, first, second);
   }
 
   /** One RSA check with node:crypto: its answer is the verdict; then the payload, decoded and parsed. */
-  function checkWith(keyObject: KeyObject, token: string, header: JoseHeader, second: number): VerifiedJws {
+  function checkWith(keyObject: KeyObject, token: string, header: JoseHeader, first: number, second: number): VerifiedJws {
     let valid = false;
     try {
-      valid = verifySignature('sha256', Buffer.from(token.slice(0, second), 'latin1'), keyObject, Buffer.from(token.slice(second + 1), 'base64url'));
+      // The signing input and the signature go through scratch buffers (the check is synchronous,
+      // nothing runs in between): no buffer allocated per token.
+      const input = SCRATCH_INPUT.subarray(0, SCRATCH_INPUT.write(token, 0, second, 'latin1'));
+      const signature = SCRATCH_BYTES.subarray(0, SCRATCH_BYTES.write(token.slice(second + 1), 0, SCRATCH_BYTES.length, 'base64url'));
+      valid = verifySignature('sha256', input, keyObject, signature);
     } catch {
       // As jose: a signature the crypto layer cannot even check does not verify.
     }
     if (!valid) throw refuse('invalid_signature');
-    return parsedJws(header, decoder.decode(Buffer.from(token.slice(token.indexOf('.') + 1, second), 'base64url')), refuse);
+    const payload = SCRATCH_BYTES.subarray(0, SCRATCH_BYTES.write(token.slice(first + 1, second), 0, SCRATCH_BYTES.length, 'base64url'));
+    return parsedJws(header, decoder.decode(payload), refuse);
   }
 }
 
@@ -272,6 +304,12 @@ function toKeyObject(key: CryptoKey | KeyObject): KeyObject | null {
     keyObjects.set(key, keyObject);
   }
   return keyObject;
+}
+
+/** A header whose members are all primitives: frozen, it cannot be changed by whoever reads it. */
+function isFlat(header: JoseHeader): boolean {
+  for (const name in header) if (typeof header[name] === 'object' && header[name] !== null) return false;
+  return true;
 }
 
 function isPlainObject(value: unknown): value is JoseHeader {

@@ -329,6 +329,77 @@ describe('node:crypto signature check: same verdicts as jose on a token corpus',
   });
 });
 
+/** The outcomes of {@link compare}, with every acceptance as one kind. */
+function kinds(seen: Set<Outcome>): Set<string> {
+  return new Set([...seen].map((outcome) => (outcome.startsWith('accepted') ? 'accepted' : outcome)));
+}
+
+describe('node:crypto signature check: what it remembers and reuses', () => {
+  // A header seen on a verified token is remembered by its text; scratch buffers hold the signing
+  // input and decoded bytes. Neither may carry anything from one token to the next.
+  it('a remembered header decides nothing about the next token with the same header', async () => {
+    const header = { alg: 'RS256', kid: jwks.key.kid, typ: 'JWT' };
+    const headerJson = JSON.stringify(header);
+    const valid = mintRaw(jwks.key, headerJson, JSON.stringify(claims()));
+    const [input, signature] = [valid.slice(0, valid.lastIndexOf('.')), valid.slice(valid.lastIndexOf('.') + 1)];
+    const tokens = [
+      valid,
+      // The same header: another key's signature, a signature from another token, a payload repeating a name, not JSON, not an object.
+      mintRaw(jwks.otherKey, headerJson, JSON.stringify(claims())),
+      `${input.slice(0, input.indexOf('.'))}.${b64url(JSON.stringify(claims({ sub: 'user_other' })))}.${signature}`,
+      mintRaw(jwks.key, headerJson, `{"sub":"user_1","sub":"user_2",${JSON.stringify(claims()).slice(1)}`),
+      mintRaw(jwks.key, headerJson, '{"sub":'),
+      mintRaw(jwks.key, headerJson, '[1]'),
+      valid,
+      // The header with a member of another value, then with one that is refused, after the remembered one.
+      mintRaw(jwks.key, JSON.stringify({ ...header, typ: 'JWT', x: 1 }), JSON.stringify(claims())),
+      mintRaw(jwks.key, JSON.stringify({ ...header, crit: ['b64'], b64: true }), JSON.stringify(claims())),
+      mintRaw(jwks.key, JSON.stringify({ ...header, alg: 'RS512' }), JSON.stringify(claims())),
+    ];
+    const seen = kinds(await compare(tokens));
+    expect(seen).toEqual(
+      new Set(['accepted', 'InvalidTokenError 401 invalid_signature', 'InvalidTokenError 401 malformed', 'InvalidTokenError 401 invalid_header', 'InvalidTokenError 401 invalid_algorithm']),
+    );
+  });
+
+  it('a header of a token refused for its signature is not remembered for a valid one, and the reverse', async () => {
+    const headerJson = JSON.stringify({ alg: 'RS256', kid: jwks.key.kid, typ: 'JWT', z: 'forged first' });
+    const tokens = [
+      mintRaw(jwks.otherKey, headerJson, JSON.stringify(claims())),
+      mintRaw(jwks.key, headerJson, JSON.stringify(claims())),
+      mintRaw(jwks.otherKey, headerJson, JSON.stringify(claims())),
+    ];
+    const { node } = verifiers();
+    expect(await outcome(node, tokens[0] as string)).toMatch(/^InvalidTokenError 401 invalid_signature/);
+    expect(await outcome(node, tokens[1] as string)).toMatch(/^accepted/);
+    expect(await outcome(node, tokens[2] as string)).toMatch(/^InvalidTokenError 401 invalid_signature/);
+  });
+
+  it('headers with object members (never remembered) and many distinct headers give the same verdicts as jose', async () => {
+    const tokens: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const header = { alg: 'RS256', kid: jwks.key.kid, typ: 'JWT', n: i, ...(i % 3 === 0 ? { x: { i } } : {}) };
+      tokens.push(mintRaw(i % 4 === 1 ? jwks.otherKey : jwks.key, JSON.stringify(header), JSON.stringify(claims({ sid: `sess_${i}` }))));
+    }
+    tokens.push(...tokens.slice(0, 10));
+    const seen = kinds(await compare(tokens));
+    expect(seen).toEqual(new Set(['accepted', 'InvalidTokenError 401 invalid_signature']));
+  });
+
+  it('tokens of every size up to the limit, long and short in turn, verify on their own bytes alone', async () => {
+    // 16,384 characters at most: a payload of about 11,900 bytes is the longest that fits.
+    const sizes = [0, 11_800, 10, 6_000, 1, 11_800, 300];
+    const tokens = sizes.map((size) => mintRaw(jwks.key, JSON.stringify({ alg: 'RS256', kid: jwks.key.kid, typ: 'JWT' }), JSON.stringify(claims({ pad: 'p'.repeat(size) }))));
+    expect(Math.max(...tokens.map((token) => token.length))).toBeGreaterThan(16_000);
+    expect(Math.max(...tokens.map((token) => token.length))).toBeLessThanOrEqual(16 * 1024);
+    // A short token after a long one: the long one's bytes are still in the scratch buffers, and must not count.
+    const short = tokens[2] as string;
+    const truncated = `${short.slice(0, short.lastIndexOf('.'))}.${(tokens[1] as string).slice((tokens[1] as string).lastIndexOf('.') + 1)}`;
+    const seen = kinds(await compare([...tokens, truncated, tokens[1] as string, truncated]));
+    expect(seen).toEqual(new Set(['accepted', 'InvalidTokenError 401 invalid_signature']));
+  });
+});
+
 /** Signs a raw header and payload (bytes that need not be UTF-8), RS256. */
 function signedBytes(key: typeof jwks.key, header: Buffer, payload: Buffer): string {
   const input = `${header.toString('base64url')}.${payload.toString('base64url')}`;
