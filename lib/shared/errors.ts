@@ -128,6 +128,17 @@ export const JWKS_RETRY_AFTER_SECONDS = 5;
 
 const DEFAULT_REALM = 'clerk';
 
+/** Sets `Error.stackTraceLimit` to 0 and answers what it was; `null` when it cannot be set (frozen intrinsics). */
+function hideStackFrames(): number | null {
+  const limit = Error.stackTraceLimit;
+  try {
+    Error.stackTraceLimit = 0;
+  } catch {
+    return null;
+  }
+  return limit;
+}
+
 /** Base class of every HTTP error of the package; switch on `code`. */
 export class ClerkAuthError extends Error {
   /** Stable machine-readable code, also the `error` field of the JSON body. */
@@ -146,7 +157,16 @@ export class ClerkAuthError extends Error {
   readonly #publicMessage: string;
 
   constructor(code: ClerkAuthErrorCode, status: number, message: string, headers: Record<string, string>, options?: ClerkAuthErrorOptions & { publicMessage?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    // A refusal (4xx) answers a request; it is no fault of the program, and its stack would show
+    // only this package's own frames. It captures none (its `stack` is its name and message):
+    // capturing them is most of what building one costs, and a bad token should cost little.
+    // A 5xx (keys or Backend API unavailable) keeps its stack.
+    const limit = status < 500 ? hideStackFrames() : null;
+    try {
+      super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    } finally {
+      if (limit !== null) Error.stackTraceLimit = limit;
+    }
     this.name = new.target.name;
     this.code = code;
     this.status = status;

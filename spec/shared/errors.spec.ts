@@ -74,6 +74,35 @@ describe('HTTP errors', () => {
   });
 });
 
+describe('stack traces', () => {
+  it('a refusal (4xx) captures no stack frames: its stack is its name and message', () => {
+    for (const error of [new InvalidRequestError('two tokens'), new MissingTokenError(), new InvalidTokenError('invalid_signature'), new InsufficientScopeError()]) {
+      expect(error.stack).toBe(`${error.name}: ${error.message}`);
+    }
+  });
+
+  it('a 5xx keeps its stack, and Error.stackTraceLimit is left as it was', () => {
+    const before = Error.stackTraceLimit;
+    new InvalidTokenError('expired');
+    expect(Error.stackTraceLimit).toBe(before);
+    const unavailable = new JwksUnavailableError('the JWKS endpoint answered 500');
+    expect(unavailable.stack?.split('\n').length).toBeGreaterThan(1);
+    expect(unavailable.stack).toContain('errors.spec');
+  });
+
+  it('works, with a stack, where Error.stackTraceLimit cannot be set (frozen intrinsics)', () => {
+    const descriptor = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit') as PropertyDescriptor;
+    Object.defineProperty(Error, 'stackTraceLimit', { ...descriptor, writable: false });
+    try {
+      const error = new InvalidTokenError('invalid_signature');
+      expect(error.status).toBe(401);
+      expect(error.stack?.split('\n').length).toBeGreaterThan(1);
+    } finally {
+      Object.defineProperty(Error, 'stackTraceLimit', descriptor);
+    }
+  });
+});
+
 describe('ClerkConfigError', () => {
   it('has a stable code and names the option at fault', () => {
     const error = new ClerkConfigError('jwksUri (CLERK_JWKS_URI) is not a URL.', 'jwksUri');
