@@ -2,6 +2,7 @@
  * How a middleware's work ends (`clerkAuth()`'s and the guards'): `next()`, or a refusal reported
  * to the logger and answered (or forwarded to `next(err)`).
  */
+import { ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { ClerkAuthError, InvalidTokenError } from '../shared/errors';
 import { loggableRequestId, report } from '../shared/logger';
@@ -37,12 +38,36 @@ function finish(result: Outcome, req: Request, res: Response, next: NextFunction
   const { error } = result;
   if (error instanceof ClerkAuthError) reportRefusal(error, req, settings);
   if (error instanceof ClerkAuthError && !settings.forwardErrors && !res.headersSent) {
-    res.status(error.status).set(error.headers).json(error.toJSON());
+    // A real response gets Node's own methods; anything else (a test double) Express's helpers.
+    if (isNodeResponse(res)) answer(res, error);
+    else res.status(error.status).set(error.headers).json(error.toJSON());
     return;
   }
   // A non-Error thrown by authorizeUser must not reach next() as-is: next('route') would skip
   // the route and next(undefined) would let the request through.
   next(error instanceof Error ? error : new Error('an authorization check threw a value that is not an Error', { cause: error }));
+}
+
+/**
+ * Answers the error with Node's own response methods: its status, its headers, and its JSON body
+ * with `Content-Type` and `Content-Length`. The same response as Express's
+ * `res.status().set().json()`, less the `ETag` (a refusal is never cached) and the helpers' work
+ * (content-type parsing, a SHA-1 of the body), which cost about as much as the rest of a refused
+ * request. A HEAD request gets the headers alone, as with Express.
+ */
+function answer(res: Response, error: ClerkAuthError): void {
+  const body = JSON.stringify(error.toJSON());
+  res.statusCode = error.status;
+  const { headers } = error;
+  for (const name in headers) res.setHeader(name, headers[name] as string);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+/** Whether `res` is Node's response (as Express's always is), not a test double with Express's helpers alone. */
+function isNodeResponse(res: Response): boolean {
+  return res instanceof ServerResponse;
 }
 
 function reportRefusal(error: ClerkAuthError, req: Request, { realm, logger }: AdapterSettings): void {
