@@ -67,6 +67,7 @@ const RATE_CONNECTIONS = 10;
 const STEPS = {
   bare: { variant: 'bare', tokens: 'one', label: 'bare Express 5 (no auth)', tokenLabel: 'one (ignored)' },
   noop: { variant: 'noop', tokens: 'one', label: 'Express 5 + a middleware that only calls next()', tokenLabel: 'one (ignored)' },
+  'rsa-only': { variant: 'rsa-only', tokens: 'pool', label: 'Express 5 + a middleware that only checks the RS256 signature', tokenLabel: 'fresh per request' },
   reused: { variant: 'ours', tokens: 'one', label: 'express-clerk-jwt', tokenLabel: 'one reused' },
   fresh: { variant: 'ours', tokens: 'pool', label: 'express-clerk-jwt', tokenLabel: 'fresh per request' },
   forged: { variant: 'ours', tokens: 'forged', label: 'express-clerk-jwt', tokenLabel: 'forged signature (401)', bad: true },
@@ -77,7 +78,7 @@ const STEPS = {
   'clerk-express': { variant: 'clerk-express', tokens: 'pool', label: '@clerk/express (jwtKey)', tokenLabel: 'fresh per request', peer: true },
   mastra: { variant: 'mastra', tokens: 'pool', label: 'Mastra approach (jwks-rsa client per request)', tokenLabel: 'fresh per request', peer: true },
 };
-const SATURATION_STEPS = listFromEnv('BENCH_STEPS', ['bare', 'noop', 'reused', 'fresh', 'forged', 'oversized', 'oauth2-jwt-bearer', 'express-jwt']);
+const SATURATION_STEPS = listFromEnv('BENCH_STEPS', ['bare', 'noop', 'reused', 'rsa-only', 'fresh', 'forged', 'oversized', 'oauth2-jwt-bearer', 'express-jwt']);
 const RATE_STEPS = listFromEnv('BENCH_RATE_STEPS', ['bare', 'reused', 'fresh']);
 for (const step of [...SATURATION_STEPS, ...RATE_STEPS]) if (!(step in STEPS)) throw new Error(`unknown step ${step}; one of ${Object.keys(STEPS).join(', ')}`);
 
@@ -411,6 +412,15 @@ function render({ rounds, hotPath, started, version, installed, ourVersion, comm
     lines.push(
       '',
       `Floor of the reused-token goal: bare Express ÷ Express with a middleware that only calls next() = ${fmt(floor.value, 2)} (per round ${floor.values.map((v) => fmt(v, 2)).join(', ')}); reused ÷ that middleware = ${fmt(within((r) => ratio(cpu(r, 'noop'), cpu(r, 'reused'))).value, 2)}.`,
+    );
+  }
+  // The floor of the fresh-token goal: a middleware doing the RSA check alone (no verdict).
+  const rsaFloor = within((r) => ratio(cpu(r, 'rsa-only'), cpu(r, 'fresh')));
+  if (rsaFloor.value !== undefined) {
+    const peerOverFloor = within((r) => ratio(bestPeer(r)?.cpu, cpu(r, 'rsa-only')));
+    lines.push(
+      '',
+      `Floor of the fresh-token goal: Express with a middleware that only checks the RS256 signature ÷ ours with fresh tokens = ${fmt(rsaFloor.value, 2)} (per round ${rsaFloor.values.map((v) => fmt(v, 2)).join(', ')}); best peer ÷ that middleware = ${fmt(peerOverFloor.value, 2)}.`,
     );
   }
   const best = rounds.map((round) => bestPeer(round)?.step).filter(Boolean);

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
-export const VARIANTS = ['bare', 'noop', 'ours', 'ours-nocache', 'express-jwt', 'oauth2-jwt-bearer', 'clerk-express', 'mastra'];
+export const VARIANTS = ['bare', 'noop', 'rsa-only', 'ours', 'ours-nocache', 'express-jwt', 'oauth2-jwt-bearer', 'clerk-express', 'mastra'];
 
 /** The packed package, installed by run.mjs (never this repository's sources). */
 function ours() {
@@ -41,6 +41,20 @@ function middlewareFor(variant, env) {
     case 'noop':
       // One more Express layer that does nothing: what any middleware costs before its own work.
       return { auth: (_req, _res, next) => next(), sub: () => 'anonymous' };
+    case 'rsa-only': {
+      // The RS256 check and nothing else (no header or claim rule, no cache, no JSON): what any
+      // middleware that verifies a fresh token costs at least, with node:crypto.
+      const { createPublicKey, verify } = require('node:crypto');
+      const key = createPublicKey(env.JWT_KEY);
+      return {
+        auth: (req, _res, next) => {
+          const token = (req.headers.authorization ?? '').slice(7);
+          const dot = token.lastIndexOf('.');
+          next(verify('sha256', Buffer.from(token.slice(0, dot), 'latin1'), key, Buffer.from(token.slice(dot + 1), 'base64url')) ? undefined : new Error('invalid signature'));
+        },
+        sub: () => 'anonymous',
+      };
+    }
     case 'ours':
     case 'ours-nocache':
       return {
