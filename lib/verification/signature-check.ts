@@ -156,10 +156,6 @@ export function createSignatureCheck(getKey: KeyGetter, headerRules: HeaderRules
   // holds at most the key set's keys; it is used only while the key set is fresh, as getKey would.
   let memo: { generation: number; byKid: Map<string | undefined, KeyObject> } = { generation: -1, byKid: new Map() };
 
-  /**
-   * Synchronous when the key is known already (the common case: no promise, no microtask between
-   * the request and `next()`); a promise when the key set must be asked.
-   */
   // Headers whose tokens verified, by their exact text (canonical base64url): an instance signs
   // every token with one of a few headers, so a header seen verified needs no decode, parse or
   // rule again (its verdict depends on its text alone). Only headers of tokens whose signature
