@@ -342,7 +342,11 @@ describe('node:crypto signature check: what it remembers and reuses', () => {
     const headerJson = JSON.stringify(header);
     const valid = mintRaw(jwks.key, headerJson, JSON.stringify(claims()));
     const [input, signature] = [valid.slice(0, valid.lastIndexOf('.')), valid.slice(valid.lastIndexOf('.') + 1)];
+    // The first token loads the key set, the second has its key remembered for the kid (the first
+    // saw the key set replaced under it), the third is checked synchronously and its header remembered.
     const tokens = [
+      valid,
+      valid,
       valid,
       // The same header: another key's signature, a signature from another token, a payload repeating a name, not JSON, not an object.
       mintRaw(jwks.otherKey, headerJson, JSON.stringify(claims())),
@@ -360,6 +364,27 @@ describe('node:crypto signature check: what it remembers and reuses', () => {
     expect(seen).toEqual(
       new Set(['accepted', 'InvalidTokenError 401 invalid_signature', 'InvalidTokenError 401 malformed', 'InvalidTokenError 401 invalid_header', 'InvalidTokenError 401 invalid_algorithm']),
     );
+  });
+
+  it('a remembered header is not parsed again; one never verified is parsed every time', async () => {
+    const { node } = verifiers();
+    const headerJson = JSON.stringify({ alg: 'RS256', kid: jwks.key.kid, typ: 'JWT' });
+    const valid = mintRaw(jwks.key, headerJson, JSON.stringify(claims()));
+    // As above: the third verification is the synchronous one that remembers the header.
+    for (let i = 0; i < 3; i++) expect(await outcome(node, valid)).toMatch(/^accepted/);
+    const forgedSameHeader = mintRaw(jwks.otherKey, headerJson, JSON.stringify(claims()));
+    const unseenHeader = mintRaw(jwks.otherKey, JSON.stringify({ alg: 'RS256', kid: jwks.key.kid, typ: 'JWT', z: 1 }), JSON.stringify(claims()));
+    const parse = jest.spyOn(JSON, 'parse');
+    try {
+      // A forged signature fails before the payload is parsed: the remembered header costs no parse at all.
+      expect(await outcome(node, forgedSameHeader)).toMatch(/^InvalidTokenError 401 invalid_signature/);
+      expect(parse).not.toHaveBeenCalled();
+      expect(await outcome(node, unseenHeader)).toMatch(/^InvalidTokenError 401 invalid_signature/);
+      expect(await outcome(node, unseenHeader)).toMatch(/^InvalidTokenError 401 invalid_signature/);
+      expect(parse).toHaveBeenCalledTimes(2);
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   it('a header of a token refused for its signature is not remembered for a valid one, and the reverse', async () => {
