@@ -33,22 +33,24 @@ interface Entry {
 }
 
 /**
- * Characters at the end of a token that key its entry. The map hashes its key on every look-up
- * (the token of a request is a new string each time), and hashing a whole 1 KB token cost about
- * as much as the rest of a cache hit: the last 32 characters of the signature (192 bits of it)
- * are enough to find the one candidate, which is then compared with the whole token.
+ * Characters at the end of a token that key its entry: the last 32 characters of the signature
+ * (192 bits of it) are enough to find the one candidate, which is then compared with the whole
+ * token.
  */
 const KEY_LENGTH = 32;
-const keyOf = (token: string): string => (token.length <= KEY_LENGTH ? token : token.slice(-KEY_LENGTH));
 
 /**
- * A 32-bit FNV-1a hash of a token's last {@link KEY_LENGTH} characters: what the cache's doorkeeper
- * remembers of a token seen once (a number, so remembering it allocates nothing and holds no text).
+ * The key of a token's entry, and what the cache's doorkeeper remembers of a token seen once: a
+ * 32-bit FNV-1a hash of its last {@link KEY_LENGTH} characters, cut to 30 bits. A small integer,
+ * which a `Map` or `Set` hashes as it is, where a string key (the token of a request is a new
+ * string each time) would be cut out of the token, hashed character by character and compared on
+ * every look-up; remembering it allocates nothing and holds no text. Two tokens with the same key
+ * share one slot (the later displaces the earlier): a look-up still matches only the whole token.
  */
-function sightingOf(token: string): number {
+function keyOf(token: string): number {
   let hash = 0x811c9dc5;
   for (let i = Math.max(0, token.length - KEY_LENGTH); i < token.length; i++) hash = Math.imul(hash ^ token.charCodeAt(i), 0x01000193);
-  // 30 bits: a small integer, which a Set hashes as it is (a larger number is a heap object to hash).
+  // 30 bits: a small integer (a larger number is a heap object to hash).
   return hash & 0x3fffffff;
 }
 
@@ -72,7 +74,7 @@ export const DEFAULT_TOKEN_CACHE_SIZE = 1000;
  * (bench/notes.md). A hash collision only admits a token one verification early.
  */
 export class TokenCache {
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries = new Map<number, Entry>();
   readonly #size: number;
   readonly #keys: KeyIdentity;
   /** The entry last in the map's order (the most recently used), if known. */
@@ -152,17 +154,16 @@ export class TokenCache {
     if (this.#size === 0 || generation !== this.#keys.generation()) return;
     const key = keyOf(token);
     if (this.#entries.size >= this.#size && !this.#entries.has(key)) {
-      const sighting = sightingOf(token);
-      if (!this.#seen.delete(sighting)) {
+      if (!this.#seen.delete(key)) {
         if (this.#seen.size >= this.#size) this.#seen.clear();
-        this.#seen.add(sighting);
+        this.#seen.add(key);
         return;
       }
     }
     this.#entries.delete(key);
     this.#newest = { token, payload, claims: undefined, nested: [], kid, keyId: this.#keys.keyId(kid), generation, validFrom: window.from, validUntil: window.until };
     this.#entries.set(key, this.#newest);
-    if (this.#entries.size > this.#size) this.#entries.delete(this.#entries.keys().next().value as string);
+    if (this.#entries.size > this.#size) this.#entries.delete(this.#entries.keys().next().value as number);
   }
 }
 
