@@ -9,8 +9,9 @@
  *   keep-alive connections, each request's latency measured in microseconds from the time it was
  *   due (so a stalled server is not hidden by the client waiting: no coordinated omission).
  *
- * With a pool of tokens each request carries the next one, so no two requests in a row share a
- * token and a pool larger than any cache never hits it.
+ * With a pool of tokens each request carries the next one, round robin, so no two requests in a
+ * row share a token. A pool cycles: run.mjs warms fresh-token steps up on a pool of their own, so
+ * that a cache filled during the warm-up holds none of the measured tokens (bench/notes.md, finding 22).
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
