@@ -33,9 +33,8 @@ interface Entry {
 }
 
 /**
- * Characters at the end of a token that key its entry: the last 32 characters of the signature
- * (192 bits of it) are enough to find the one candidate, which is then compared with the whole
- * token.
+ * Characters at the end of a token (the last 192 bits of its signature) hashed into its entry's
+ * key: enough to find the one candidate, which is then compared with the whole token.
  */
 const KEY_LENGTH = 32;
 
